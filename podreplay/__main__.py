@@ -1,0 +1,3 @@
+from podreplay.cli import main
+
+main()

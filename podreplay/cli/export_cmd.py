@@ -1,0 +1,1 @@
+"""The `podreplay export` command."""

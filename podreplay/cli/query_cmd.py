@@ -1,0 +1,1 @@
+"""The `podreplay query` command."""

@@ -1,0 +1,1 @@
+"""The `podreplay replay` command."""

@@ -1,0 +1,1 @@
+"""The `podreplay simulate` command."""

@@ -1,0 +1,1 @@
+"""Rendering: terminal tables (rich), plotly figures and self-contained HTML reports."""

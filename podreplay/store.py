@@ -1,0 +1,134 @@
+"""The DuckDB file: connecting, applying the schema, transactions and typed query helpers.
+
+This is the only module that opens a DuckDB connection. It translates duckdb errors into
+podreplay errors at its boundary and never prints.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import polars as pl
+
+from podreplay.errors import DatabaseBusyError, NotFoundError, QueryError
+
+SCHEMA_VERSION = "1"
+DEFAULT_DB = "podreplay.duckdb"
+DB_ENV = "PODREPLAY_DB"
+
+Params = Sequence[object] | dict[str, object] | None
+
+
+def default_db_path() -> Path:
+    """The database path used when --db is not given: $PODREPLAY_DB, else podreplay.duckdb."""
+    return Path(os.environ.get(DB_ENV) or DEFAULT_DB)
+
+
+def sql_text(name: str) -> str:
+    """The text of a SQL file shipped in podreplay/sql/ (e.g. 'schema.sql')."""
+    return resources.files("podreplay.sql").joinpath(name).read_text(encoding="utf-8")
+
+
+def sql_files(prefix: str) -> list[str]:
+    """Names of the shipped SQL files starting with `prefix`, in lexical (run) order."""
+    names = [p.name for p in resources.files("podreplay.sql").iterdir()]
+    return sorted(n for n in names if n.startswith(prefix) and n.endswith(".sql"))
+
+
+class Store:
+    """A podreplay database: a DuckDB file (or ':memory:') with the podreplay schema.
+
+    Writers create the file and apply the schema; readers open it read-only and never
+    take the write lock.
+    """
+
+    def __init__(self, path: str | Path, *, read_only: bool = False) -> None:
+        self.path = str(path)
+        self.read_only = read_only
+        if read_only and self.path != ":memory:" and not Path(self.path).exists():
+            raise NotFoundError(f"{self.path}: no such database (run `podreplay ingest` first)")
+        try:
+            self.con = duckdb.connect(self.path, read_only=read_only)
+        except duckdb.IOException as exc:
+            if "lock" in str(exc).lower():
+                raise DatabaseBusyError(
+                    f"{self.path}: the database is in use by another podreplay process"
+                    " (try again when it finishes, or use --wait)"
+                ) from exc
+            raise QueryError(f"{self.path}: cannot open database: {_first_line(exc)}") from exc
+        except duckdb.Error as exc:
+            raise QueryError(f"{self.path}: cannot open database: {_first_line(exc)}") from exc
+        self.con.execute("SET TimeZone = 'UTC'")
+        if not read_only:
+            self.con.execute(sql_text("schema.sql"))
+            self.con.execute(
+                "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [SCHEMA_VERSION]
+            )
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the connection (idempotent)."""
+        self.con.close()
+
+    def execute(self, sql: str, params: Params = None) -> duckdb.DuckDBPyConnection:
+        """Run one statement (or a script when params is None) with duckdb parameters."""
+        try:
+            if params is None:
+                return self.con.execute(sql)
+            return self.con.execute(sql, params)
+        except duckdb.Error as exc:
+            raise QueryError(_first_line(exc)) from exc
+
+    def rows(self, sql: str, params: Params = None) -> list[tuple[Any, ...]]:
+        """All result rows as tuples."""
+        return self.execute(sql, params).fetchall()
+
+    def scalar(self, sql: str, params: Params = None) -> Any:
+        """The first column of the first row, or None."""
+        row = self.execute(sql, params).fetchone()
+        return None if row is None else row[0]
+
+    def frame(self, sql: str, params: Params = None) -> pl.DataFrame:
+        """The result as a polars DataFrame."""
+        try:
+            rel = self.con.execute(sql, params) if params is not None else self.con.execute(sql)
+            return rel.pl()
+        except duckdb.Error as exc:
+            raise QueryError(_first_line(exc)) from exc
+
+    def run_script(self, name: str) -> None:
+        """Run a shipped SQL file (all its statements)."""
+        self.execute(sql_text(name))
+
+    def has_table(self, name: str) -> bool:
+        """Whether a table or view of that name exists."""
+        return bool(
+            self.scalar("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name])
+        )
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """All statements inside commit together or not at all."""
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            yield
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
+        self.con.execute("COMMIT")
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
