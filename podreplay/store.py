@@ -102,8 +102,9 @@ class Store:
     def frame(self, sql: str, params: Params = None) -> pl.DataFrame:
         """The result as a polars DataFrame."""
         try:
-            rel = self.con.execute(sql, params) if params is not None else self.con.execute(sql)
-            return rel.pl()
+            # duckdb 2.0: DB-API results have no .pl(); a relation does (and copies nothing)
+            rel = self.con.sql(sql, params=params)
+            return rel.pl() if rel is not None else pl.DataFrame()
         except duckdb.Error as exc:
             raise QueryError(_first_line(exc)) from exc
 
@@ -114,7 +115,9 @@ class Store:
     def has_table(self, name: str) -> bool:
         """Whether a table or view of that name exists."""
         return bool(
-            self.scalar("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name])
+            self.scalar(
+                "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]
+            )
         )
 
     @contextmanager
