@@ -1,0 +1,235 @@
+-- pod_stats (issue 4): one row per pod, figures as DESIGN.md "What the pod_stats figures mean".
+-- Every duration is relative to created_at (creationTimestamp, else the pod's first evidence).
+-- Contract columns first; the columns after final_phase are podreplay additions.
+
+CREATE OR REPLACE TABLE pod_stats AS
+WITH capture AS (
+    SELECT end_ts AS capture_end FROM capture_span
+),
+base AS (
+    SELECT p.*, coalesce(p.created_at, p.first_seen) AS born
+    FROM pods p
+),
+phase_s AS (
+    SELECT
+        pod_uid,
+        sum(seconds) FILTER (WHERE phase = 'Running') AS running_s,
+        sum(seconds) FILTER (WHERE phase = 'Succeeded') AS succeeded_s,
+        sum(seconds) FILTER (WHERE phase = 'Failed') AS failed_s,
+        sum(seconds) FILTER (WHERE phase = 'Unknown') AS unknown_s,
+        min(start_ts) FILTER (WHERE phase <> 'Pending') AS left_pending_at,
+        max(end_ts) FILTER (WHERE phase = 'Pending') AS pending_until
+    FROM phase_intervals
+    GROUP BY pod_uid
+),
+first_true AS (
+    SELECT
+        pod_uid,
+        min(start_ts) FILTER (WHERE condition = 'PodScheduled') AS scheduled_at,
+        min(start_ts) FILTER (WHERE condition = 'Initialized') AS initialized_at,
+        min(start_ts) FILTER (WHERE condition = 'Ready') AS ready_at
+    FROM condition_intervals
+    WHERE status = 'True'
+    GROUP BY pod_uid
+),
+scheduled_event AS (
+    SELECT pod_uid, min(first_ts) AS scheduled_at
+    FROM pod_events
+    WHERE reason = 'Scheduled'
+    GROUP BY pod_uid
+),
+pulls AS (
+    SELECT pod_uid, sum(seconds) AS image_pull_s
+    FROM image_pulls
+    GROUP BY pod_uid
+),
+-- Running time that overlaps Ready=True; the rest of Running is "running but not ready"
+ready_overlap AS (
+    SELECT
+        r.pod_uid,
+        sum(greatest(0, epoch(least(r.end_ts, t.end_ts)) - epoch(greatest(r.start_ts, t.start_ts))))
+            AS ready_running_s
+    FROM phase_intervals r
+    JOIN condition_intervals t
+        ON t.pod_uid = r.pod_uid
+        AND t.condition = 'Ready'
+        AND t.status = 'True'
+        AND t.start_ts < r.end_ts
+        AND t.end_ts > r.start_ts
+    WHERE r.phase = 'Running'
+    GROUP BY r.pod_uid
+),
+-- CrashLoopBackOff time as the union over containers (two looping containers count once)
+cl AS (
+    SELECT pod_uid, start_ts, end_ts
+    FROM container_intervals
+    WHERE state = 'waiting' AND reason = 'CrashLoopBackOff' AND end_ts IS NOT NULL
+),
+cl_marked AS (
+    SELECT
+        *,
+        CASE
+            WHEN start_ts <= max(end_ts) OVER (
+                PARTITION BY pod_uid ORDER BY start_ts, end_ts
+                ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
+            ) THEN 0
+            ELSE 1
+        END AS starts_island
+    FROM cl
+),
+cl_islands AS (
+    SELECT
+        pod_uid,
+        start_ts,
+        end_ts,
+        sum(starts_island) OVER (PARTITION BY pod_uid ORDER BY start_ts, end_ts) AS island
+    FROM cl_marked
+),
+crashloop AS (
+    SELECT pod_uid, sum(s) AS crashloop_s
+    FROM (
+        SELECT pod_uid, epoch(max(end_ts)) - epoch(min(start_ts)) AS s
+        FROM cl_islands
+        GROUP BY pod_uid, island
+    )
+    GROUP BY pod_uid
+),
+last_container AS (
+    SELECT
+        pod_uid,
+        container,
+        is_init,
+        arg_max(restart_count, observed_at) AS restart_count,
+        arg_max(state, observed_at) AS state,
+        arg_max(reason, observed_at) AS reason,
+        arg_max(exit_code, observed_at) AS exit_code,
+        arg_max(finished_at, observed_at) AS finished_at
+    FROM container_snapshots
+    GROUP BY pod_uid, container, is_init
+),
+restart_counts AS (
+    SELECT
+        pod_uid,
+        sum(restart_count) AS restarts,
+        count(*) FILTER (WHERE state = 'terminated' AND reason = 'OOMKilled') AS oom_now
+    FROM last_container
+    GROUP BY pod_uid
+),
+restart_rows AS (
+    SELECT
+        pod_uid,
+        count(*) AS restarts,
+        count(*) FILTER (WHERE cause = 'OOMKilled') AS oom_restarts
+    FROM restarts
+    GROUP BY pod_uid
+),
+probes AS (
+    SELECT pod_uid, sum(count) AS probe_failures
+    FROM probe_failures
+    GROUP BY pod_uid
+),
+deletion AS (
+    SELECT
+        pod_uid,
+        max(deleted_at) AS deletion_deadline,
+        min(observed_at) FILTER (WHERE watch_type = 'DELETED') AS gone_at,
+        arg_max(owner_kind, observed_at) AS owner_kind,
+        arg_max(owner_name, observed_at) AS owner_name
+    FROM pod_snapshots
+    GROUP BY pod_uid
+),
+grace_events AS (
+    SELECT DISTINCT pod_uid
+    FROM pod_events
+    WHERE reason = 'ExceededGracePeriod'
+),
+late_kills AS (
+    -- a SIGKILL exit (137) after the deletion deadline
+    SELECT DISTINCT c.pod_uid
+    FROM last_container c
+    JOIN deletion d USING (pod_uid)
+    WHERE c.exit_code = 137 AND c.finished_at > d.deletion_deadline
+),
+backoff_events AS (
+    SELECT DISTINCT pod_uid
+    FROM pod_events
+    WHERE reason = 'BackOff' AND message ILIKE 'Back-off restarting%'
+),
+owners_up AS (
+    SELECT kind, namespace, name, arg_max(owner_kind, owner_kind IS NOT NULL) AS owner_kind
+    FROM owners
+    GROUP BY kind, namespace, name
+)
+SELECT
+    b.pod_uid,
+    b.namespace,
+    b.pod,
+    b.workload,
+    CASE
+        WHEN ps.left_pending_at IS NOT NULL THEN epoch(ps.left_pending_at) - epoch(b.born)
+        WHEN b.final_phase IS NULL OR b.final_phase = 'Pending'
+            THEN epoch(coalesce(b.deleted_at, capture.capture_end)) - epoch(b.born)
+        ELSE epoch(ps.pending_until) - epoch(b.born)
+    END AS pending_s,
+    coalesce(ps.running_s, 0.0) AS running_s,
+    coalesce(ps.succeeded_s, 0.0) AS succeeded_s,
+    coalesce(ps.failed_s, 0.0) AS failed_s,
+    coalesce(ps.unknown_s, 0.0) AS unknown_s,
+    epoch(coalesce(ft.scheduled_at, se.scheduled_at)) - epoch(b.born) AS time_to_scheduled_s,
+    epoch(ft.initialized_at) - epoch(b.born) AS time_to_initialized_s,
+    pulls.image_pull_s,
+    epoch(ft.ready_at) - epoch(b.born) AS time_to_ready_s,
+    greatest(0.0, coalesce(ps.running_s, 0.0) - coalesce(ro.ready_running_s, 0.0))
+        AS not_ready_running_s,
+    CAST(coalesce(rc.restarts, rr.restarts, 0) AS BIGINT) AS restarts,
+    coalesce(crashloop.crashloop_s, 0.0) AS crashloop_s,
+    CASE
+        WHEN b.deletion_requested_at IS NOT NULL THEN
+            epoch(coalesce(d.gone_at, capture.capture_end)) - epoch(b.deletion_requested_at)
+    END AS terminating_s,
+    CASE
+        WHEN b.deletion_requested_at IS NULL THEN NULL
+        ELSE (b.pod_uid IN (SELECT pod_uid FROM grace_events)
+            OR b.pod_uid IN (SELECT pod_uid FROM late_kills))
+    END AS grace_exceeded,
+    b.final_phase,
+    -- additions
+    b.node,
+    CASE
+        WHEN d.owner_kind = 'ReplicaSet'
+            AND (ou.owner_kind = 'Deployment' OR b.workload IS DISTINCT FROM d.owner_name)
+            THEN 'Deployment'
+        WHEN d.owner_kind = 'Job'
+            AND (ou.owner_kind = 'CronJob' OR b.workload IS DISTINCT FROM d.owner_name)
+            THEN 'CronJob'
+        WHEN d.owner_kind = 'Node' THEN 'StaticPod'
+        WHEN d.owner_kind IS NOT NULL THEN d.owner_kind
+        WHEN regexp_matches(b.pod, '-[0-9a-f]{6,10}-[0-9a-z]{5}$') THEN 'Deployment'
+        WHEN regexp_matches(b.pod, '-[0-9]+$') THEN 'StatefulSet'
+        WHEN b.workload IS NOT NULL AND b.workload <> b.pod THEN 'unknown'
+        ELSE 'Pod'
+    END AS workload_kind,
+    b.created_at,
+    b.qos_class,
+    b.final_reason,
+    b.last_seen,
+    CAST(coalesce(probes.probe_failures, 0) AS BIGINT) AS probe_failures,
+    CAST(coalesce(rr.oom_restarts, 0) + coalesce(rc.oom_now, 0) AS BIGINT) AS oom_kills,
+    (coalesce(crashloop.crashloop_s, 0) > 0 OR b.pod_uid IN (SELECT pod_uid FROM backoff_events))
+        AS crashlooped,
+    (ft.ready_at IS NULL AND coalesce(ps.running_s, 0) > 0
+        AND b.final_phase IS DISTINCT FROM 'Succeeded') AS never_ready
+FROM base b
+CROSS JOIN capture
+LEFT JOIN phase_s ps USING (pod_uid)
+LEFT JOIN first_true ft USING (pod_uid)
+LEFT JOIN scheduled_event se USING (pod_uid)
+LEFT JOIN pulls USING (pod_uid)
+LEFT JOIN ready_overlap ro USING (pod_uid)
+LEFT JOIN crashloop USING (pod_uid)
+LEFT JOIN restart_counts rc USING (pod_uid)
+LEFT JOIN restart_rows rr USING (pod_uid)
+LEFT JOIN probes USING (pod_uid)
+LEFT JOIN deletion d USING (pod_uid)
+LEFT JOIN owners_up ou
+    ON ou.namespace = b.namespace AND ou.name = d.owner_name AND ou.kind = d.owner_kind;

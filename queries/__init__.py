@@ -1,0 +1,1 @@
+"""Named SQL queries shipped with podreplay, installed as podreplay.bundled_queries."""
