@@ -104,7 +104,8 @@ class Store:
         try:
             # duckdb 2.0: DB-API results have no .pl(); a relation does (and copies nothing)
             rel = self.con.sql(sql, params=params)
-            return rel.pl() if rel is not None else pl.DataFrame()
+            df: pl.DataFrame = rel.pl() if rel is not None else pl.DataFrame()
+            return df
         except duckdb.Error as exc:
             raise QueryError(_first_line(exc)) from exc
 
