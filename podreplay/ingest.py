@@ -1,0 +1,305 @@
+"""Ingesting capture sources into the store: one transaction per source, nothing lost.
+
+A source is a file, a file found under a directory, or stdin. Its objects are read by
+`readers`, staged, and normalised by `sql/ingest_normalize.sql`. Re-ingesting identical bytes
+is a no-op (sources are keyed by sha256).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import sys
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from podreplay.errors import InputError, NotFoundError
+from podreplay.readers import (
+    DEFAULT_MAX_DECOMPRESSED,
+    ByteSource,
+    Item,
+    ReadStats,
+    open_binary,
+    read_items,
+)
+from podreplay.store import Store
+
+BATCH = 50_000
+STDIN = "-"
+
+_FILE_TS = re.compile(
+    r"(?<!\d)(\d{4})-?(\d{2})-?(\d{2})T(\d{2})[:_-]?(\d{2})[:_-]?(\d{2})(?:\.\d+)?Z", re.IGNORECASE
+)
+
+
+@dataclass
+class SourceResult:
+    """What happened to one source."""
+
+    path: str
+    status: str = "ingested"  # ingested | duplicate | not-a-capture | failed
+    format: str = "unknown"
+    n_objects: int = 0
+    n_events: int = 0
+    n_pods: int = 0
+    n_skipped: int = 0
+    n_rejects: int = 0
+    skipped_kinds: str | None = None
+    first_ts: datetime | None = None
+    last_ts: datetime | None = None
+    observed_at: datetime | None = None
+    observed_basis: str | None = None
+    first_reject: str | None = None  # "location: error" of the first rejected object
+    error: str | None = None  # why a failed source failed
+
+
+@dataclass
+class IngestResult:
+    """The outcome of one ingest call."""
+
+    sources: list[SourceResult] = field(default_factory=list)
+
+    @property
+    def n_rejects(self) -> int:
+        return sum(s.n_rejects for s in self.sources)
+
+    @property
+    def failed(self) -> list[SourceResult]:
+        return [s for s in self.sources if s.status == "failed"]
+
+
+@dataclass(frozen=True)
+class IngestOptions:
+    """Settings that apply to every source of one ingest call."""
+
+    observed_at: datetime | None = None
+    max_decompressed: int = DEFAULT_MAX_DECOMPRESSED
+    on_bytes: Callable[[int], None] | None = None
+    on_source: Callable[[str], None] | None = None
+
+
+def file_timestamp(path: str) -> datetime | None:
+    """A UTC observation time written in a file name (YYYYMMDDTHHMMSSZ or RFC 3339-like)."""
+    matches = list(_FILE_TS.finditer(Path(path).name))
+    if not matches:
+        return None
+    y, mo, d, h, mi, s = (int(g) for g in matches[-1].groups())
+    try:
+        return datetime(y, mo, d, h, mi, s, tzinfo=UTC)
+    except ValueError:
+        return None
+
+
+def expand_paths(paths: Iterable[str | Path]) -> list[str]:
+    """Files named, plus every file under named directories (sorted); '-' stays stdin."""
+    out: list[str] = []
+    for raw in paths:
+        text = str(raw)
+        if text == STDIN:
+            out.append(STDIN)
+            continue
+        path = Path(text)
+        if path.is_dir():
+            found = sorted(path.rglob("*"))
+            out.extend(str(p) for p in found if p.is_file() and not p.name.startswith("."))
+        elif path.is_file():
+            out.append(text)
+        else:
+            raise NotFoundError(f"{text}: no such file or directory")
+    return out
+
+
+def total_bytes(paths: Sequence[str]) -> int | None:
+    """Sum of the file sizes, or None when stdin is among them."""
+    if STDIN in paths:
+        return None
+    return sum(Path(p).stat().st_size for p in paths)
+
+
+def ingest_paths(
+    store: Store, paths: Sequence[str | Path], options: IngestOptions | None = None
+) -> IngestResult:
+    """Ingest every source under `paths`; each source commits or rolls back on its own."""
+    options = options or IngestOptions()
+    files = expand_paths(paths)
+    explicit = {str(p) for p in paths}
+    result = IngestResult()
+    for name in files:
+        if options.on_source is not None:
+            options.on_source(name)
+        try:
+            if name == STDIN:
+                source = ingest_stream(store, sys.stdin.buffer, "<stdin>", options)
+            else:
+                with open(name, "rb") as fh:
+                    source = ingest_stream(store, fh, name, options)
+        except InputError as exc:
+            source = SourceResult(path=name, status="failed", error=str(exc))
+        if source.status == "not-a-capture" and name in explicit:
+            source.status = "failed"
+            source.error = f"{name}: no Kubernetes objects found (not JSON or YAML)"
+        result.sources.append(source)
+    return result
+
+
+class _Hashing:
+    """Hashes the raw bytes as they are read."""
+
+    def __init__(self, raw: ByteSource) -> None:
+        self.raw = raw
+        self.sha = hashlib.sha256()
+
+    def read(self, n: int = -1) -> bytes:
+        data = self.raw.read(n)
+        self.sha.update(data)
+        return data
+
+
+class _Duplicate(Exception):
+    """Raised inside the transaction to undo a source already ingested."""
+
+
+def ingest_stream(store: Store, raw: ByteSource, name: str, options: IngestOptions) -> SourceResult:
+    """Ingest one source inside one transaction and report what happened."""
+    hashing = _Hashing(raw)
+    stream = open_binary(hashing, name, options.max_decompressed)
+    stats = ReadStats()
+    file_ts = None if name == "<stdin>" else file_timestamp(name)
+    result = SourceResult(path=name)
+    try:
+        with store.transaction():
+            source_id = int(store.scalar("SELECT nextval('source_ids')"))
+            store.execute(
+                "CREATE OR REPLACE TEMP TABLE stage "
+                "(seq BIGINT, location VARCHAR, listed BOOLEAN, error VARCHAR, doc VARCHAR)"
+            )
+            store.execute(
+                "CREATE OR REPLACE TEMP TABLE stage_meta AS SELECT ?::INTEGER AS source_id, "
+                "?::TIMESTAMPTZ AS observed_at, ?::TIMESTAMPTZ AS file_ts",
+                [source_id, options.observed_at, file_ts],
+            )
+            n_items = _stage(store, read_items(stream, name, stats, options.on_bytes))
+            result.format = stats.format
+            _drain(stream)
+            digest = hashing.sha.hexdigest()
+            if store.scalar("SELECT count(*) FROM sources WHERE sha256 = ?", [digest]):
+                raise _Duplicate
+            if n_items == 0 or _only_text(store):
+                result.status = "not-a-capture"
+                raise _Duplicate
+            store.run_script("ingest_normalize.sql")
+            summary = store.frame("SELECT * FROM stage_summary").row(0, named=True)
+            basis = (
+                "option" if options.observed_at else "file_name" if file_ts is not None else None
+            )
+            observed = options.observed_at or file_ts
+            store.execute(
+                "INSERT INTO sources VALUES (?, ?, ?, ?, now(), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    source_id,
+                    name,
+                    digest,
+                    stats.format,
+                    summary["n_objects"],
+                    summary["n_rejects"],
+                    summary["n_events"],
+                    summary["n_pods"],
+                    summary["n_skipped"],
+                    summary["skipped_kinds"],
+                    observed,
+                    basis,
+                    summary["first_ts"],
+                    summary["last_ts"],
+                ],
+            )
+            _fill_result(store, result, source_id, summary, observed, basis)
+            store.execute("DROP TABLE stage")
+    except _Duplicate:
+        if result.status != "not-a-capture":
+            result.status = "duplicate"
+    return result
+
+
+def _stage(store: Store, items: Iterator[Item]) -> int:
+    """Insert the items into the temp `stage` table in batches; returns how many."""
+    rows: dict[str, list[Any]] = {k: [] for k in ("seq", "location", "listed", "error", "doc")}
+    count = 0
+    for item in items:
+        rows["seq"].append(count)
+        rows["location"].append(item.location)
+        rows["listed"].append("item " in item.location)
+        rows["error"].append(item.error)
+        rows["doc"].append(item.text)
+        count += 1
+        if count % BATCH == 0:
+            _flush(store, rows)
+    _flush(store, rows)
+    return count
+
+
+_STAGE_SCHEMA = {
+    "seq": pl.Int64,
+    "location": pl.String,
+    "listed": pl.Boolean,
+    "error": pl.String,
+    "doc": pl.String,
+}
+
+
+def _flush(store: Store, rows: dict[str, list[Any]]) -> None:
+    if not rows["seq"]:
+        return
+    batch = pl.DataFrame(rows, schema=_STAGE_SCHEMA)
+    for values in rows.values():
+        values.clear()
+    store.con.register("stage_batch", batch)
+    try:
+        store.execute("INSERT INTO stage SELECT * FROM stage_batch")
+    finally:
+        store.con.unregister("stage_batch")
+
+
+def _only_text(store: Store) -> bool:
+    """True when nothing staged was a JSON/YAML value (e.g. a log file in a dump folder)."""
+    return not store.scalar(
+        "SELECT count(*) FROM stage WHERE error IS NULL OR error <> 'not JSON: text line'"
+    )
+
+
+def _drain(stream: ByteSource) -> None:
+    while stream.read(1 << 20):
+        pass
+
+
+def _fill_result(
+    store: Store,
+    result: SourceResult,
+    source_id: int,
+    summary: dict[str, Any],
+    observed: datetime | None,
+    basis: str | None,
+) -> None:
+    for key in ("n_objects", "n_events", "n_pods", "n_skipped", "n_rejects", "skipped_kinds"):
+        setattr(result, key, summary[key])
+    result.first_ts = summary["first_ts"]
+    result.last_ts = summary["last_ts"]
+    result.observed_at = observed
+    result.observed_basis = basis
+    if result.observed_basis is None and result.n_pods:
+        result.observed_basis = str(
+            store.scalar(
+                "SELECT string_agg(DISTINCT observed_basis, ',') FROM pod_snapshots "
+                "WHERE source_id = ?",
+                [source_id],
+            )
+        )
+    first = store.rows(
+        "SELECT location, error FROM rejects WHERE source_id = ? LIMIT 1", [source_id]
+    )
+    if first:
+        result.first_reject = f"{first[0][0]}: {first[0][1]}"
