@@ -1,1 +1,99 @@
 """The `podreplay stats` command."""
+
+from __future__ import annotations
+
+import json
+import sys
+from enum import StrEnum
+from typing import Annotated
+
+import typer
+
+from podreplay.analytics import METRICS, SECTIONS, stats_sections
+from podreplay.cli.app import (
+    DEFAULT_DB_PATH,
+    DbOption,
+    FormatOption,
+    NamespaceOption,
+    OutputFormat,
+    app,
+    reporting_errors,
+)
+from podreplay.cli.output import emit
+from podreplay.errors import UsageError
+from podreplay.render.terminal import records
+from podreplay.store import Store
+
+
+class By(StrEnum):
+    """How pods are grouped."""
+
+    pod = "pod"
+    workload = "workload"
+    namespace = "namespace"
+    node = "node"
+
+
+@app.command()
+def stats(
+    by: Annotated[By, typer.Option("--by", help="Group by pod, workload, namespace or node.")] = (
+        By.pod
+    ),
+    namespace: NamespaceOption = None,
+    since: Annotated[
+        str | None,
+        typer.Option(
+            "--since",
+            metavar="TIME",
+            help="Only pods alive at or after TIME (ISO 8601, UTC if no zone).",
+        ),
+    ] = None,
+    until: Annotated[
+        str | None,
+        typer.Option("--until", metavar="TIME", help="Only pods alive at or before TIME."),
+    ] = None,
+    section: Annotated[
+        str | None,
+        typer.Option(
+            "--section",
+            help=f"Print only one section: {', '.join(SECTIONS)}.",
+        ),
+    ] = None,
+    fmt: FormatOption = OutputFormat.table,
+    db: DbOption = DEFAULT_DB_PATH,
+) -> None:
+    """Time in phase, latencies (p50/p90/p99/max), restarts by cause, top failure reasons,
+    crash-looping and never-ready pods, per pod, workload, namespace or node.
+
+    Table output prints every section; JSON prints an object of sections; CSV prints the
+    summary (one row per group, every percentile column) unless --section picks another.
+
+    Example: podreplay stats --by workload --namespace default --format table
+    """
+    with reporting_errors():
+        if section is not None and section not in SECTIONS:
+            raise UsageError(f"--section must be one of {', '.join(SECTIONS)}, not {section!r}")
+        with Store(db, read_only=True) as store:
+            frames = stats_sections(store, by.value, namespace, since, until)
+        if section is not None:
+            emit(frames[section], fmt, section)
+        elif fmt is OutputFormat.json:
+            doc = {name: records(df) for name, df in frames.items()}
+            sys.stdout.write(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
+        elif fmt is OutputFormat.csv:
+            emit(frames["summary"], fmt)
+        else:
+            summary = frames["summary"]
+            if by is not By.pod:  # the percentiles are in the latencies section
+                summary = summary.select(
+                    c for c in summary.columns if not c.endswith(_PERCENTILE_SUFFIXES)
+                )
+            emit(summary, fmt, f"pods by {by.value}")
+            for name in SECTIONS[1:]:
+                if frames[name].height:
+                    emit(frames[name], fmt, name.replace("_", " "))
+
+
+_PERCENTILE_SUFFIXES = tuple(
+    f"{m[:-2]}_{q}_s" for m in METRICS for q in ("p50", "p90", "p99", "max")
+)

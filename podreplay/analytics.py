@@ -1,0 +1,260 @@
+"""Statistics over the derived tables: per-group counts, latency percentiles, restart causes,
+failure reasons, crash-looping and never-ready pods.
+
+Everything is one SQL statement over whole tables (`pod_stats`, `restarts`, `pod_events`);
+the per-pod figures themselves are defined once, in `sql/derive_55_pod_stats.sql`.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Literal, get_args
+
+import polars as pl
+
+from podreplay.errors import UsageError
+from podreplay.store import Store
+
+Grouping = Literal["pod", "workload", "namespace", "node"]
+GROUPINGS: tuple[str, ...] = get_args(Grouping)
+
+GROUP_KEYS: dict[str, tuple[str, ...]] = {
+    "pod": ("namespace", "pod"),
+    "workload": ("namespace", "workload"),
+    "namespace": ("namespace",),
+    "node": ("node",),
+}
+
+# Per-pod durations summarised as p50/p90/p99/max per group (all DOUBLE seconds).
+METRICS: tuple[str, ...] = (
+    "time_to_scheduled_s",
+    "time_to_initialized_s",
+    "image_pull_s",
+    "time_to_ready_s",
+    "pending_s",
+    "running_s",
+    "not_ready_running_s",
+    "crashloop_s",
+    "terminating_s",
+)
+QUANTILES: tuple[tuple[str, float], ...] = (("p50", 0.5), ("p90", 0.9), ("p99", 0.99))
+
+POD_COLUMNS: tuple[str, ...] = (
+    "namespace",
+    "pod",
+    "workload",
+    "node",
+    "final_phase",
+    "restarts",
+    "time_to_scheduled_s",
+    "time_to_ready_s",
+    "image_pull_s",
+    "pending_s",
+    "running_s",
+    "not_ready_running_s",
+    "crashloop_s",
+    "terminating_s",
+)
+
+SECTIONS: tuple[str, ...] = (
+    "summary",
+    "latencies",
+    "restart_causes",
+    "failure_reasons",
+    "crashlooping",
+    "never_ready",
+)
+TOP_REASONS = 5
+
+# The pods a call looks at: a namespace, and a time window the pod's life overlaps.
+_SELECTION = """
+sel AS (
+    SELECT s.*
+    FROM pod_stats s
+    JOIN pods p USING (pod_uid)
+    WHERE ($namespace::VARCHAR IS NULL OR s.namespace = $namespace::VARCHAR)
+      AND ($since::TIMESTAMPTZ IS NULL
+           OR coalesce(p.last_seen, p.created_at, p.first_seen) >= $since::TIMESTAMPTZ)
+      AND ($until::TIMESTAMPTZ IS NULL
+           OR coalesce(p.created_at, p.first_seen, p.last_seen) <= $until::TIMESTAMPTZ)
+)"""
+
+
+def parse_time(value: str | datetime | None) -> datetime | None:
+    """An ISO 8601 time (naive means UTC) as an aware datetime; None stays None."""
+    if value is None or isinstance(value, datetime):
+        return _aware(value) if value is not None else None
+    try:
+        parsed = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise UsageError(
+            f"not a time: {value!r} (use ISO 8601, e.g. 2024-05-01T02:10:00Z)"
+        ) from None
+    return _aware(parsed)
+
+
+def _aware(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _check_by(by: str) -> tuple[str, ...]:
+    if by not in GROUP_KEYS:
+        raise UsageError(f"--by must be one of {', '.join(GROUPINGS)}, not {by!r}")
+    return GROUP_KEYS[by]
+
+
+def _params(
+    namespace: str | None, since: str | datetime | None, until: str | datetime | None
+) -> dict[str, object]:
+    lo, hi = parse_time(since), parse_time(until)
+    if lo is not None and hi is not None and lo > hi:
+        raise UsageError("--since is after --until")
+    return {"namespace": namespace, "since": lo, "until": hi}
+
+
+def _keys(cols: tuple[str, ...], alias: str = "") -> str:
+    prefix = f"{alias}." if alias else ""
+    return ", ".join(f"{prefix}{c}" for c in cols)
+
+
+def _summary_sql(by: str) -> str:
+    keys = _check_by(by)
+    if by == "pod":
+        cols = ", ".join(POD_COLUMNS)
+        return f"WITH {_SELECTION} SELECT {cols} FROM sel ORDER BY namespace, pod"
+    figures = ",\n    ".join(
+        f"quantile_cont({m}, {q}) AS {m[:-2]}_{label}_s" if q else f"max({m}) AS {m[:-2]}_max_s"
+        for m in METRICS
+        for label, q in (*QUANTILES, ("max", None))
+    )
+    return f"""
+WITH {_SELECTION}
+SELECT
+    {_keys(keys)},
+    count(*) AS pods,
+    count(*) FILTER (WHERE final_phase = 'Pending') AS pending,
+    count(*) FILTER (WHERE final_phase = 'Running') AS running,
+    count(*) FILTER (WHERE final_phase = 'Succeeded') AS succeeded,
+    count(*) FILTER (WHERE final_phase = 'Failed') AS failed,
+    count(*) FILTER (WHERE final_phase = 'Unknown') AS unknown,
+    sum(restarts) AS restarts,
+    count(*) FILTER (WHERE crashlooped) AS crashlooping,
+    count(*) FILTER (WHERE never_ready) AS never_ready,
+    sum(oom_kills) AS oom_kills,
+    sum(probe_failures) AS probe_failures,
+    {figures}
+FROM sel
+GROUP BY ALL
+ORDER BY {_keys(keys)}"""
+
+
+def _latencies_sql(by: str) -> str:
+    keys = () if by == "pod" else _check_by(by)
+    key_cols = f"{_keys(keys)}, " if keys else ""
+    metrics = ", ".join(METRICS)
+    q = ",\n    ".join(f"quantile_cont(value, {v}) AS {label}_s" for label, v in QUANTILES)
+    order = f"{_keys(keys)}, " if keys else ""
+    return f"""
+WITH {_SELECTION},
+long AS (UNPIVOT (SELECT {key_cols}{metrics} FROM sel) ON {metrics} INTO NAME metric VALUE value)
+SELECT
+    {key_cols}metric,
+    count(*) AS pods,
+    {q},
+    max(value) AS max_s
+FROM long
+GROUP BY {key_cols}metric
+ORDER BY {order}array_position({_metric_list()}, metric)"""
+
+
+def _metric_list() -> str:
+    return "[" + ", ".join(f"'{m}'" for m in METRICS) + "]"
+
+
+def _restart_causes_sql(by: str) -> str:
+    keys = _check_by(by)
+    return f"""
+WITH {_SELECTION}
+SELECT {_keys(keys, "sel")}, r.cause, count(*) AS restarts, count(DISTINCT r.pod_uid) AS pods
+FROM restarts r
+JOIN sel USING (pod_uid)
+WHERE ($since::TIMESTAMPTZ IS NULL OR r."at" IS NULL OR r."at" >= $since::TIMESTAMPTZ)
+  AND ($until::TIMESTAMPTZ IS NULL OR r."at" IS NULL OR r."at" <= $until::TIMESTAMPTZ)
+GROUP BY ALL
+ORDER BY {_keys(keys, "sel")}, restarts DESC, r.cause"""
+
+
+def _failure_reasons_sql(by: str) -> str:
+    keys = _check_by(by)
+    return f"""
+WITH {_SELECTION},
+reasons AS (
+    SELECT {_keys(keys, "sel")}, 'event' AS source, e.reason,
+        sum(e.count) AS occurrences, count(DISTINCT e.pod_uid) AS pods
+    FROM pod_events e
+    JOIN sel USING (pod_uid)
+    WHERE e.type = 'Warning'
+      AND ($since::TIMESTAMPTZ IS NULL OR e.last_ts >= $since::TIMESTAMPTZ)
+      AND ($until::TIMESTAMPTZ IS NULL OR e.first_ts <= $until::TIMESTAMPTZ)
+    GROUP BY ALL
+    UNION ALL
+    SELECT {_keys(keys, "sel")}, 'pod_status', coalesce(p.final_reason, 'Failed'),
+        count(*), count(*)
+    FROM sel
+    JOIN pods p USING (pod_uid)
+    WHERE sel.final_phase = 'Failed' OR p.final_reason IS NOT NULL
+    GROUP BY ALL
+)
+SELECT *
+FROM reasons
+QUALIFY row_number() OVER (
+    PARTITION BY {_keys(keys)} ORDER BY occurrences DESC, reason
+) <= {TOP_REASONS}
+ORDER BY {_keys(keys)}, occurrences DESC, reason"""
+
+
+def _pods_where_sql(flag: str) -> str:
+    return f"""
+WITH {_SELECTION}
+SELECT namespace, pod, workload, node, final_phase, restarts, crashloop_s, running_s,
+    not_ready_running_s
+FROM sel
+WHERE {flag}
+ORDER BY namespace, pod"""
+
+
+def stats(
+    store: Store,
+    by: Grouping | str = "pod",
+    namespace: str | None = None,
+    since: str | datetime | None = None,
+    until: str | datetime | None = None,
+) -> pl.DataFrame:
+    """One row per group: pod counts by final phase, restarts, crash-looping and never-ready
+    pods, and p50/p90/p99/max of each duration in METRICS (for by="pod": the pods' figures).
+
+    `since`/`until` select the pods whose life overlaps that window; figures are whole-pod.
+    """
+    return store.frame(_summary_sql(by), _params(namespace, since, until))
+
+
+def stats_sections(
+    store: Store,
+    by: Grouping | str = "pod",
+    namespace: str | None = None,
+    since: str | datetime | None = None,
+    until: str | datetime | None = None,
+) -> dict[str, pl.DataFrame]:
+    """The named frames of SECTIONS: summary (as `stats`), latencies (long form: one row per
+    group and metric; over all selected pods for by="pod"), restart_causes, failure_reasons
+    (top Warning event reasons and pod failure reasons), crashlooping and never_ready pods."""
+    params = _params(namespace, since, until)
+    queries = {
+        "summary": _summary_sql(by),
+        "latencies": _latencies_sql(by),
+        "restart_causes": _restart_causes_sql(by),
+        "failure_reasons": _failure_reasons_sql(by),
+        "crashlooping": _pods_where_sql("crashlooped"),
+        "never_ready": _pods_where_sql("never_ready"),
+    }
+    return {name: store.frame(sql, params) for name, sql in queries.items()}
