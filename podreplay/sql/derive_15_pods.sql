@@ -1,0 +1,208 @@
+-- pods: one row per pod (pod_uid), fused from snapshots and pod events.
+-- deletion_requested_at = deletionTimestamp - deletionGracePeriodSeconds (first delete seen);
+-- deleted_at = when the pod object was gone: a DELETED watch record, else inferred when a later
+-- List snapshot of the pod's namespace no longer shows it (the latest evidence of the pod before
+-- that List). workload: ReplicaSet -> Deployment (pod-template-hash dropped), Job -> CronJob
+-- (owners table or the `name-<scheduled minutes>` pattern), other owners by name, no owner by the
+-- generated-name pattern, else the pod name.
+CREATE OR REPLACE TABLE pods AS
+WITH snap_order AS (
+    SELECT
+        *,
+        row_number() OVER (
+            PARTITION BY pod_uid
+            ORDER BY observed_at DESC, try_cast(resource_version AS BIGINT) DESC NULLS LAST,
+                (watch_type = 'DELETED') DESC NULLS LAST, source_id DESC
+        ) AS rn_desc
+    FROM pod_snapshots
+),
+last_snap AS (SELECT * FROM snap_order WHERE rn_desc = 1),
+snap_agg AS (
+    SELECT
+        pod_uid,
+        min(created_at) AS created_at,
+        min(observed_at) AS first_obs,
+        max(observed_at) AS last_obs,
+        arg_max(node, observed_at) FILTER (WHERE node IS NOT NULL AND node <> '') AS node,
+        arg_max(qos_class, observed_at) FILTER (WHERE qos_class IS NOT NULL) AS qos_class,
+        min(deleted_at - to_seconds(coalesce(deletion_grace_s, termination_grace_s, 30)))
+            AS deletion_requested_at,
+        min(observed_at) FILTER (WHERE watch_type = 'DELETED') AS deleted_seen,
+        arg_max(termination_grace_s, observed_at) AS grace_period_s
+    FROM pod_snapshots
+    GROUP BY pod_uid
+),
+cont_agg AS (
+    SELECT pod_uid, max(greatest(finished_at, last_finished_at)) AS last_finish
+    FROM container_snapshots
+    GROUP BY pod_uid
+),
+ev_agg AS (
+    SELECT
+        pod_uid,
+        arg_min(namespace, first_ts) AS namespace,
+        arg_min(pod, first_ts) AS pod,
+        min(first_ts) AS first_ts,
+        max(last_ts) AS last_ts,
+        max(nullif(regexp_extract(message, ' to (\S+)$', 1), '')) FILTER (WHERE reason = 'Scheduled')
+            AS sched_node,
+        arg_max(host, last_ts) FILTER (WHERE host IS NOT NULL AND host <> '') AS host,
+        min(first_ts) FILTER (WHERE kill_cause = 'stop' OR reason IN ('Preempted', 'TaintManagerEviction'))
+            AS stop_ts,
+        arg_min(reason, CASE reason
+            WHEN 'Evicted' THEN 1 WHEN 'Preempting' THEN 2 WHEN 'DeadlineExceeded' THEN 3
+            WHEN 'Preempted' THEN 4 WHEN 'NodeLost' THEN 5 END)
+            FILTER (WHERE reason IN ('Evicted', 'Preempting', 'DeadlineExceeded', 'Preempted',
+                'NodeLost')) AS end_reason,
+        arg_max(message, last_ts) FILTER (WHERE reason IN ('Evicted', 'Preempting',
+            'DeadlineExceeded', 'Preempted', 'NodeLost')) AS end_message,
+        bool_or(reason IN ('Evicted', 'Preempting', 'DeadlineExceeded')) AS failed,
+        bool_or(reason = 'Started' AND NOT is_init) AS started
+    FROM pod_events
+    GROUP BY pod_uid
+),
+creates AS (
+    -- SuccessfulCreate on the owner gives an events-only pod its creation time.
+    SELECT coalesce(object_namespace, namespace) AS namespace, pod, unnest([first_ts, last_ts]) AS ts
+    FROM (
+        SELECT
+            *,
+            coalesce(
+                nullif(regexp_extract(message, 'Created pod: (\S+)', 1), ''),
+                nullif(regexp_extract(message, '[Cc]reate Pod (\S+) in StatefulSet', 1), '')
+            ) AS pod
+        FROM events
+        WHERE reason = 'SuccessfulCreate'
+    )
+    WHERE pod IS NOT NULL
+),
+list_obs AS (
+    SELECT DISTINCT namespace, observed_at FROM pod_snapshots WHERE watch_type IS NULL
+),
+vanished AS (
+    SELECT s.pod_uid, l.observed_at AS gone_by
+    FROM (SELECT pod_uid, namespace, observed_at FROM last_snap) AS s
+    ASOF JOIN list_obs AS l ON s.namespace = l.namespace AND l.observed_at > s.observed_at
+),
+base AS (
+    SELECT
+        coalesce(ls.pod_uid, e.pod_uid) AS pod_uid,
+        coalesce(ls.namespace, e.namespace) AS namespace,
+        coalesce(ls.pod, e.pod) AS pod,
+        coalesce(sa.node, e.sched_node, e.host) AS node,
+        sa.qos_class,
+        sa.created_at AS snap_created,
+        least(sa.first_obs, e.first_ts) AS first_seen,
+        greatest(sa.last_obs, e.last_ts) AS last_seen,
+        coalesce(
+            sa.deletion_requested_at,
+            CASE WHEN ls.pod_uid IS NULL AND e.end_reason IS DISTINCT FROM 'Evicted'
+                AND e.end_reason IS DISTINCT FROM 'Preempting' THEN e.stop_ts END
+        ) AS deletion_requested_at,
+        coalesce(
+            sa.deleted_seen,
+            CASE WHEN v.gone_by IS NOT NULL THEN least(
+                v.gone_by, greatest(sa.last_obs, e.last_ts, c.last_finish)
+            ) END
+        ) AS deleted_at,
+        CASE
+            WHEN sa.deleted_seen IS NOT NULL THEN 'observed'
+            WHEN v.gone_by IS NOT NULL THEN 'inferred'
+        END AS deleted_basis,
+        CASE
+            WHEN ls.pod_uid IS NOT NULL THEN ls.phase
+            WHEN e.failed THEN 'Failed'
+            WHEN e.started THEN 'Running'
+            ELSE 'Pending'
+        END AS final_phase,
+        CASE WHEN ls.pod_uid IS NOT NULL THEN coalesce(ls.reason, CASE WHEN ls.phase = 'Failed'
+            THEN e.end_reason END) ELSE e.end_reason END AS final_reason,
+        CASE WHEN ls.pod_uid IS NOT NULL THEN coalesce(ls.message, CASE WHEN ls.phase = 'Failed'
+            THEN e.end_message END) ELSE e.end_message END AS final_message,
+        ls.restart_policy,
+        sa.grace_period_s,
+        ls.owner_kind,
+        ls.owner_name,
+        e.first_ts AS ev_first_ts
+    FROM last_snap AS ls
+    FULL JOIN ev_agg AS e ON ls.pod_uid = e.pod_uid
+    LEFT JOIN snap_agg AS sa ON sa.pod_uid = ls.pod_uid
+    LEFT JOIN cont_agg AS c ON c.pod_uid = ls.pod_uid
+    LEFT JOIN vanished AS v ON v.pod_uid = ls.pod_uid
+),
+created AS (
+    SELECT b.pod_uid, cr.ts AS create_ts
+    FROM (SELECT * FROM base WHERE snap_created IS NULL AND ev_first_ts IS NOT NULL) AS b
+    ASOF JOIN creates AS cr
+        ON cr.namespace = b.namespace AND cr.pod = b.pod AND cr.ts <= b.ev_first_ts
+),
+with_owner AS (
+    SELECT
+        b.*,
+        o.owner_kind AS owner_owner_kind,
+        o.owner_name AS owner_owner_name
+    FROM base AS b
+    LEFT JOIN (
+        SELECT namespace, kind, name, any_value(owner_kind) AS owner_kind,
+            any_value(owner_name) AS owner_name
+        FROM owners
+        GROUP BY ALL
+    ) AS o ON o.namespace = b.namespace AND o.kind = b.owner_kind AND o.name = b.owner_name
+),
+named AS (
+    SELECT
+        *,
+        CASE
+            WHEN owner_kind = 'ReplicaSet' AND owner_owner_kind = 'Deployment'
+                THEN struct_pack(w := owner_owner_name, k := 'Deployment')
+            WHEN owner_kind = 'ReplicaSet' AND owner_owner_kind IS NULL
+                AND regexp_matches(owner_name, '-[0-9bcdfghjklmnpqrstvwxz]{5,10}$')
+                THEN struct_pack(
+                    w := regexp_replace(owner_name, '-[0-9bcdfghjklmnpqrstvwxz]{5,10}$', ''),
+                    k := 'Deployment')
+            WHEN owner_kind = 'Job' AND owner_owner_kind = 'CronJob'
+                THEN struct_pack(w := owner_owner_name, k := 'CronJob')
+            WHEN owner_kind = 'Job' AND regexp_matches(owner_name, '^.+-[0-9]{8,}$')
+                THEN struct_pack(w := regexp_replace(owner_name, '-[0-9]{8,}$', ''), k := 'CronJob')
+            WHEN owner_kind IS NOT NULL AND owner_name IS NOT NULL
+                THEN struct_pack(w := owner_name, k := owner_kind)
+            WHEN regexp_matches(pod, '^.+-[0-9bcdfghjklmnpqrstvwxz]{5,10}-[bcdfghjklmnpqrstvwxz2456789]{5}$')
+                THEN struct_pack(
+                    w := regexp_replace(pod,
+                        '-[0-9bcdfghjklmnpqrstvwxz]{5,10}-[bcdfghjklmnpqrstvwxz2456789]{5}$', ''),
+                    k := NULL::VARCHAR)
+            WHEN regexp_matches(pod, '^.+-[bcdfghjklmnpqrstvwxz2456789]{5}$')
+                THEN struct_pack(w := regexp_replace(pod, '-[bcdfghjklmnpqrstvwxz2456789]{5}$', ''),
+                    k := NULL::VARCHAR)
+            ELSE struct_pack(w := pod, k := NULL::VARCHAR)
+        END AS wl
+    FROM with_owner
+)
+SELECT
+    n.pod_uid,
+    n.namespace,
+    n.pod,
+    n.wl.w AS workload,
+    n.node,
+    n.qos_class,
+    coalesce(n.snap_created, cr.create_ts, n.first_seen) AS created_at,
+    n.first_seen,
+    n.last_seen,
+    n.deletion_requested_at,
+    n.deleted_at,
+    n.final_phase,
+    n.final_reason,
+    n.restart_policy,
+    n.final_message,
+    n.grace_period_s,
+    n.owner_kind,
+    n.owner_name,
+    n.wl.k AS workload_kind,
+    n.deleted_basis,
+    CASE
+        WHEN n.snap_created IS NOT NULL THEN 'observed'
+        WHEN cr.create_ts IS NOT NULL THEN 'event'
+        ELSE 'inferred'
+    END AS created_basis
+FROM named AS n
+LEFT JOIN created AS cr ON cr.pod_uid = n.pod_uid;

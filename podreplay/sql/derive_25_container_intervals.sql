@@ -1,0 +1,144 @@
+-- container_intervals: each container's (and init container's) states over time.
+-- State points: each instance's start (running) and finish (terminated, reason, exit code) from
+-- container_instances (observed); each waiting observation (its reason); the kubelet's admission
+-- of the pod (status.startTime: waiting PodInitializing / ContainerCreating); and, outside the
+-- snapshots' cover or for events-only pods, events: Started (running), BackOff "restarting"
+-- (CrashLoopBackOff), Failed ErrImagePull / BackOff pulling (ImagePullBackOff).
+-- Consecutive points with the same state, reason and instance form one interval, which ends where
+-- the next starts; the last one when the pod is gone, else at the capture end (open).
+CREATE OR REPLACE TABLE container_intervals AS
+WITH cover AS (
+    SELECT pod_uid, min(observed_at) AS lo, max(observed_at) AS hi
+    FROM pod_snapshots
+    GROUP BY pod_uid
+),
+pod_start AS (
+    SELECT
+        cs.pod_uid,
+        cs.container,
+        cs.is_init,
+        min(ps.start_time) AS start_time,
+        bool_or(cs2.has_init) AS has_init
+    FROM (SELECT DISTINCT pod_uid, container, is_init FROM container_snapshots) AS cs
+    JOIN pod_snapshots AS ps ON ps.pod_uid = cs.pod_uid
+    JOIN (
+        SELECT pod_uid, bool_or(is_init) AS has_init FROM container_snapshots GROUP BY pod_uid
+    ) AS cs2 ON cs2.pod_uid = cs.pod_uid
+    WHERE ps.start_time IS NOT NULL
+    GROUP BY ALL
+),
+ev AS (
+    SELECT e.*
+    FROM pod_events AS e
+    LEFT JOIN cover AS c ON c.pod_uid = e.pod_uid
+    WHERE e.container IS NOT NULL
+        AND (c.lo IS NULL OR e.first_ts < c.lo OR e.first_ts > c.hi)
+),
+ev_points AS (
+    SELECT
+        pod_uid, container, is_init, unnest(CASE WHEN count > 1 AND last_ts > first_ts
+            THEN [first_ts, last_ts] ELSE [first_ts] END) AS ts,
+        CASE WHEN reason = 'Started' THEN 'running' ELSE 'waiting' END AS state,
+        CASE
+            WHEN reason = 'Started' THEN NULL
+            WHEN reason = 'BackOff' AND message ILIKE '%restarting failed%' THEN 'CrashLoopBackOff'
+            WHEN reason = 'BackOff' THEN 'ImagePullBackOff'
+            ELSE regexp_extract(message, 'Error: (ErrImagePull|ImagePullBackOff|InvalidImageName|ErrImageNeverPull|CreateContainerConfigError)', 1)
+        END AS reason
+    FROM ev
+    WHERE reason IN ('Started', 'BackOff')
+        OR (reason = 'Failed' AND regexp_matches(message, 'Error: (ErrImagePull|ImagePullBackOff|InvalidImageName|ErrImageNeverPull|CreateContainerConfigError)'))
+),
+points AS (
+    SELECT pod_uid, container, is_init, started_at AS ts, 'running' AS state, NULL AS reason,
+        NULL::INTEGER AS exit_code, NULL AS message, started_at AS inst, 'observed' AS basis,
+        1 AS ord
+    FROM container_instances
+    WHERE started_at IS NOT NULL
+    UNION ALL
+    SELECT pod_uid, container, is_init, finished_at, 'terminated', reason, exit_code, message,
+        finished_at, 'observed', 2
+    FROM container_instances
+    WHERE finished_at IS NOT NULL
+    UNION ALL
+    SELECT cs.pod_uid, cs.container, cs.is_init, cs.observed_at, 'waiting', cs.reason, NULL,
+        cs.message, NULL,
+        CASE WHEN ps.observed_basis = 'record' THEN 'observed' ELSE 'inferred' END, 0
+    FROM container_snapshots AS cs
+    LEFT JOIN (
+        SELECT DISTINCT source_id, pod_uid, observed_at, observed_basis FROM pod_snapshots
+    ) AS ps ON ps.source_id = cs.source_id AND ps.pod_uid = cs.pod_uid
+        AND ps.observed_at = cs.observed_at
+    WHERE cs.state = 'waiting'
+    UNION ALL
+    SELECT pod_uid, container, is_init, start_time, 'waiting',
+        CASE WHEN has_init THEN 'PodInitializing' ELSE 'ContainerCreating' END, NULL, NULL,
+        NULL, 'observed', -1
+    FROM pod_start
+    UNION ALL
+    SELECT pod_uid, container, is_init, ts, state, reason, NULL, NULL,
+        CASE WHEN state = 'running' THEN ts END, 'event', 3
+    FROM ev_points
+    WHERE ts IS NOT NULL
+),
+flagged AS (
+    SELECT
+        *,
+        CASE
+            WHEN state IS DISTINCT FROM lag(state) OVER w
+                OR reason IS DISTINCT FROM lag(reason) OVER w
+                OR inst IS DISTINCT FROM lag(inst) OVER w
+                OR exit_code IS DISTINCT FROM lag(exit_code) OVER w THEN 1
+            ELSE 0
+        END AS new_run
+    FROM points
+    WINDOW w AS (PARTITION BY pod_uid, container, is_init ORDER BY ts, ord)
+),
+numbered AS (
+    SELECT
+        *,
+        sum(new_run) OVER (
+            PARTITION BY pod_uid, container, is_init ORDER BY ts, ord ROWS UNBOUNDED PRECEDING
+        ) AS run_id
+    FROM flagged
+),
+runs AS (
+    SELECT
+        pod_uid,
+        container,
+        is_init,
+        run_id,
+        any_value(state) AS state,
+        any_value(reason) AS reason,
+        any_value(exit_code) AS exit_code,
+        arg_max(message, ts) AS message,
+        min(ts) AS start_ts,
+        arg_min(basis, ts) AS basis
+    FROM numbered
+    GROUP BY ALL
+),
+bounded AS (
+    SELECT
+        *,
+        lead(start_ts) OVER (PARTITION BY pod_uid, container, is_init ORDER BY run_id)
+            AS next_start
+    FROM runs
+)
+SELECT
+    b.pod_uid,
+    b.container,
+    b.is_init,
+    b.state,
+    b.reason,
+    b.start_ts,
+    greatest(b.start_ts, coalesce(b.next_start, p.deleted_at, cs.end_ts)) AS end_ts,
+    epoch(greatest(b.start_ts, coalesce(b.next_start, p.deleted_at, cs.end_ts)))
+        - epoch(b.start_ts) AS seconds,
+    b.exit_code,
+    b.basis,
+    b.next_start IS NULL AND p.deleted_at IS NULL AS open,
+    b.message
+FROM bounded AS b
+JOIN pods AS p ON p.pod_uid = b.pod_uid
+CROSS JOIN capture_span AS cs
+ORDER BY b.pod_uid, b.is_init DESC, b.container, b.start_ts;
