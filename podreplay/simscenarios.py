@@ -1,0 +1,554 @@
+"""Named scenario generators: each creates one or more pods of a workload and drives them.
+
+Every generator has the signature `(cl, wl, t0, n_pods) -> None`; `n_pods` is how many pod
+objects it must create (1 for most; jobs that retry and recreated StatefulSet pods take more).
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from podreplay.simmodel import ContainerSpec, PodModel, Probe, rand_name, rand_uid
+from podreplay.simpod import Cluster, PodSim
+
+WORKLOAD_NAMES = [
+    "checkout", "cart", "payments-api", "search", "catalog", "frontend", "auth", "orders",
+    "inventory", "shipping", "recommender", "notifications", "gateway", "billing", "profile",
+]  # fmt: skip
+SIDECARS = ["envoy", "log-shipper"]
+INIT_NAMES = ["wait-for-db", "migrate", "fetch-config"]
+BAD_IMAGE = "registry.example.com/shop/{name}:v9.9.9-does-not-exist"
+
+
+@dataclass
+class Workload:
+    """The controller a scenario's pods belong to."""
+
+    kind: str  # Deployment | StatefulSet | DaemonSet | Job | CronJob | Pod
+    name: str
+    namespace: str
+    image: str
+    uid: str
+    hash: str = ""
+    ordinal: int = 0
+    job_serial: int = 0
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+ScenarioFn = Callable[[Cluster, Workload, int, int], None]
+
+
+def qos_of(specs: list[ContainerSpec]) -> str:
+    """QoS class from requests/limits, as the API server computes it."""
+    if all(not s.requests and not s.limits for s in specs):
+        return "BestEffort"
+    for s in specs:
+        for r in ("cpu", "memory"):
+            if s.limits.get(r) is None or s.requests.get(r, s.limits.get(r)) != s.limits[r]:
+                return "Burstable"
+    return "Guaranteed"
+
+
+def app_spec(
+    rng: random.Random, wl: Workload, qos: str | None = None, probes: list[Probe] | None = None
+) -> ContainerSpec:
+    """The main container of a workload."""
+    qos = qos or rng.choice(["Burstable", "Burstable", "Guaranteed", "BestEffort"])
+    req: dict[str, str] = {}
+    lim: dict[str, str] = {}
+    if qos == "Burstable":
+        req = {"cpu": rng.choice(["50m", "100m", "250m"]), "memory": "128Mi"}
+        lim = {"memory": rng.choice(["256Mi", "512Mi"])}
+    elif qos == "Guaranteed":
+        req = {"cpu": "500m", "memory": "512Mi"}
+        lim = dict(req)
+    return ContainerSpec(
+        name=wl.name.split("-")[0] if wl.kind != "DaemonSet" else wl.name,
+        image=wl.image,
+        requests=req,
+        limits=lim,
+        probes=probes or [],
+        pre_stop=rng.random() < 0.4,
+        image_size=rng.randrange(8_000_000, 400_000_000),
+    )
+
+
+def new_pod(
+    cl: Cluster,
+    wl: Workload,
+    scenario: str,
+    specs: list[ContainerSpec],
+    t: int,
+    restart_policy: str = "Always",
+) -> PodSim:
+    """A pod object of `wl` created at `t` (name, owner, labels per controller kind)."""
+    rng = cl.rng
+    labels: dict[str, str] = {"app": wl.name}
+    owner_kind: str | None
+    owner_name: str | None
+    workload: str | None = wl.name
+    workload_kind: str | None = wl.kind
+    if wl.kind == "Deployment":
+        owner_kind, owner_name = "ReplicaSet", f"{wl.name}-{wl.hash}"
+        name = f"{owner_name}-{rand_name(rng, 5)}"
+        labels["pod-template-hash"] = wl.hash
+    elif wl.kind == "StatefulSet":
+        owner_kind, owner_name = "StatefulSet", wl.name
+        name = f"{wl.name}-{wl.ordinal}"
+        labels["statefulset.kubernetes.io/pod-name"] = name
+        labels["controller-revision-hash"] = f"{wl.name}-{wl.hash}"
+    elif wl.kind == "DaemonSet":
+        owner_kind, owner_name = "DaemonSet", wl.name
+        name = f"{wl.name}-{rand_name(rng, 5)}"
+        labels["controller-revision-hash"] = wl.hash
+    elif wl.kind in ("Job", "CronJob"):
+        job = wl.name if wl.kind == "Job" else f"{wl.name}-{28_490_000 + wl.job_serial}"
+        owner_kind, owner_name = "Job", job
+        name = f"{job}-{rand_name(rng, 5)}"
+        labels = {"batch.kubernetes.io/job-name": job, "job-name": job}
+        workload, workload_kind = job, "Job"
+    else:
+        owner_kind = owner_name = None
+        workload = workload_kind = None
+        name = wl.name
+    owner_uid: str | None
+    if owner_kind == "Job" and wl.kind == "CronJob":
+        owner_uid = wl.extra.setdefault(f"job{wl.job_serial}", rand_uid(rng))
+    elif owner_kind == "ReplicaSet":
+        owner_uid = wl.extra.setdefault("rs", rand_uid(rng))
+    else:
+        owner_uid = wl.uid if owner_kind else None
+    model = PodModel(
+        uid=rand_uid(rng),
+        namespace=wl.namespace,
+        name=name,
+        scenario=scenario,
+        workload=workload,
+        workload_kind=workload_kind,
+        owner_kind=owner_kind,
+        owner_name=owner_name,
+        owner_uid=owner_uid,
+        labels=labels,
+        restart_policy=restart_policy,
+        grace=rng.choice([30, 30, 30, 10, 60]),
+        qos=qos_of(specs),
+        specs=specs,
+        created=t,
+    )
+    p = PodSim(cl, model)
+    p.create(t)
+    return p
+
+
+def pick_node(cl: Cluster) -> str:
+    """A random node name."""
+    return cl.rng.choice(cl.nodes).name
+
+
+def boot(p: PodSim, t: int, node: str | None = None, present: bool | None = None) -> int:
+    """Scheduled → admitted → init containers one by one → app containers started.
+
+    Returns the time the last app container started. Readiness is left to `settle`.
+    """
+    rng = p.rng
+    t += rng.randrange(0, 2)
+    p.schedule(t, node or pick_node(p.cl))
+    t += 1
+    p.admit(t)
+    if present is None:
+        present = rng.random() < 0.5
+    inits = p.init_names()
+    for c in inits:
+        t = p.pull(t, c, present or rng.random() < 0.5)
+        t += 1
+        p.start(t, c, ready=False)
+        t += rng.randrange(2, 20)
+        p.exit(t, c, 0)
+        t += 1
+    if inits:
+        p.set_cond(t - 1, "Initialized", "True")
+        p.commit(t - 1)
+    for c in p.app_names():
+        t = p.pull(t, c, present)
+        t += 1 if not present else 0
+        p.start(t, c)
+    return t
+
+
+def settle(p: PodSim, t: int) -> int:
+    """Readiness probes pass for containers that have one; returns when the pod is ready."""
+    last = t
+    for c in p.app_names():
+        spec = p.spec(c)
+        rp = spec.probe("readiness")
+        if rp is not None and p.cs(c).state == "running" and not p.cs(c).ready:
+            at = t + rp.initial_delay + rp.period
+            p.set_ready(at, c, True)
+            last = max(last, at)
+    return last
+
+
+def readiness() -> Probe:
+    """A typical readiness probe."""
+    return Probe("readiness", period=10, failure_threshold=3, initial_delay=5, path="/ready")
+
+
+def liveness(threshold: int = 3) -> Probe:
+    """A typical liveness probe."""
+    return Probe("liveness", period=10, failure_threshold=threshold, initial_delay=15)
+
+
+def startup() -> Probe:
+    """A typical startup probe."""
+    return Probe("startup", period=10, failure_threshold=3, initial_delay=0)
+
+
+# -- scenarios --------------------------------------------------------------------------------
+def sc_healthy(cl: Cluster, wl: Workload, t0: int, n: int) -> None:
+    """Scheduled → (Pulling → Pulled | already present) → Created → Started → Ready."""
+    rng = cl.rng
+    specs = [app_spec(rng, wl, probes=[readiness(), liveness()] if rng.random() < 0.6 else [])]
+    if rng.random() < 0.25:
+        side = app_spec(rng, wl, qos="BestEffort")
+        side.name, side.image = rng.choice(SIDECARS), "envoyproxy/envoy:v1.29.1"
+        if specs[0].requests:
+            side.requests, side.limits = {"cpu": "10m", "memory": "32Mi"}, {}
+        specs.append(side)
+    p = new_pod(cl, wl, "healthy", specs, t0)
+    node = None
+    if wl.kind == "DaemonSet":
+        node = cl.nodes[wl.ordinal % len(cl.nodes)].name
+    settle(p, boot(p, t0, node=node))
+
+
+def sc_init_containers(cl: Cluster, wl: Workload, t0: int, n: int) -> None:
+    """One to three init containers run one by one before the app (Initialized flips once)."""
+    rng = cl.rng
+    k = rng.randrange(1, 4)
+    inits = [
+        ContainerSpec(name=INIT_NAMES[i], image="busybox:1.36", is_init=True, image_size=2_200_000)
+        for i in range(k)
+    ]
+    specs = [*inits, app_spec(rng, wl, probes=[readiness()])]
+    p = new_pod(cl, wl, "init_containers", specs, t0)
+    settle(p, boot(p, t0))
+
+
+def restart_after_exit(p: PodSim, te: int, c: str, cause: str) -> int:
+    """After an exit at `te`: first restart at once, later ones after CrashLoopBackOff."""
+    if p.cs(c).restart_count == 0 and c not in p.backoff_n:
+        p.backoff_n[c] = 0
+        at = te + 1
+    else:
+        at = p.backoff(te + 1, c)
+    p.restart(at, c, cause)
+    return at
+
+
+def sc_crashloop(cl: Cluster, wl: Workload, t0: int, n: int) -> None:
+    """The app exits after a few seconds, again and again: CrashLoopBackOff 10s…300s."""
+    rng = cl.rng
+    code = rng.choice([1, 1, 1, 2, 0, 255])
+    p = new_pod(cl, wl, "crashloop", [app_spec(rng, wl)], t0)
+    c = p.app_names()[0]
+    t = boot(p, t0)
+    cause = "completed" if code == 0 else "error"
+    while t < cl.end:
+        te = t + rng.randrange(1, 9)
+        p.exit(te, c, code)
+        t = restart_after_exit(p, te, c, cause)
+
+
+def sc_liveness_kill(cl: Cluster, wl: Workload, t0: int, n: int) -> None:
+    """Unhealthy ×failureThreshold → Killing "failed liveness probe" → restarted."""
+    rng = cl.rng
+    spec = app_spec(rng, wl, probes=[liveness(), readiness()])
+    p = new_pod(cl, wl, "liveness_kill", [spec], t0)
+    c = spec.name
+    t = settle(p, boot(p, t0))
+    lp = spec.probe("liveness")
+    assert lp is not None
+    for _ in range(rng.randrange(1, 4)):
+        f = t + rng.randrange(600, 1200)
+        last = p.probe_failures(f, c, "liveness", lp.failure_threshold, "HTTP probe failed with "
+                                "statuscode: 500")  # fmt: skip
+        te = p.probe_kill(last, c, "liveness", sigkill=rng.random() < 0.5)
+        p.restart(te + 1, c, "liveness_probe")
+        p.backoff_n[c] = 0
+        t = settle(p, te + 1)
+
+
+def sc_startup_probe(cl: Cluster, wl: Workload, t0: int, n: int) -> None:
+    """The startup probe never passes in time: killed and restarted, with back-off."""
+    rng = cl.rng
+    spec = app_spec(rng, wl, probes=[startup(), liveness(), readiness()])
+    p = new_pod(cl, wl, "startup_probe", [spec], t0)
+    c = spec.name
+    sp = spec.probe("startup")
+    assert sp is not None
+    t = boot(p, t0)
+    kills = rng.randrange(1, 5)
+    for i in range(kills + 1):
+        if i == kills:
+            if rng.random() < 0.6:
+                at = t + sp.period * rng.randrange(1, sp.failure_threshold)
+                p.set_ready(at, c, False, started=True)
+                settle(p, at)
+            return
+        first = t + sp.initial_delay + sp.period
+        last = p.probe_failures(first, c, "startup", sp.failure_threshold, "Get "
+                                '"http://10.244.0.9:8080/healthz": dial tcp 10.244.0.9:8080: '
+                                "connect: connection refused")  # fmt: skip
+        te = p.probe_kill(last, c, "startup", sigkill=rng.random() < 0.3)
+        t = restart_after_exit(p, te, c, "startup_probe")
+
+
+def sc_oom_kill(cl: Cluster, wl: Workload, t0: int, n: int) -> None:
+    """Memory limit hit: terminated OOMKilled exit 137 (no event), then BackOff."""
+    rng = cl.rng
+    spec = app_spec(rng, wl, qos="Burstable")
+    spec.limits = {"memory": "128Mi"}
+    p = new_pod(cl, wl, "oom_kill", [spec], t0)
+    c = spec.name
+    t = boot(p, t0)
+    for _ in range(rng.randrange(2, 8)):
+        te = t + rng.randrange(20, 300)
+        p.exit(te, c, 137, "OOMKilled")
+        t = restart_after_exit(p, te, c, "OOMKilled")
+
+
+def sc_image_pull_failure(cl: Cluster, wl: Workload, t0: int, n: int) -> None:
+    """Pulling → Failed/ErrImagePull → BackOff/ImagePullBackOff, pod stays Pending."""
+    rng = cl.rng
+    spec = app_spec(rng, wl)
+    spec.image = BAD_IMAGE.format(name=wl.name)
+    p = new_pod(cl, wl, "image_pull_failure", [spec], t0)
+    c = spec.name
+    t0 += rng.randrange(0, 2)
+    p.schedule(t0, pick_node(cl))
+    p.admit(t0 + 1)
+    t = t0 + 1
+    stop = cl.end if rng.random() < 0.6 else t + rng.randrange(300, 1500)
+    err = (
+        f'rpc error: code = NotFound desc = failed to pull and unpack image "{spec.image}": '
+        f'failed to resolve reference "{spec.image}": {spec.image}: not found'
+    )
+    delay = 10
+    while t < stop:
+        p.event(t, "Pulling", f'Pulling image "{spec.image}"', container=c)
+        tf = t + rng.randrange(1, 4)
+        p.event(tf, "Failed", f'Failed to pull image "{spec.image}": {err}', "Warning", c)
+        p.event(tf, "Failed", "Error: ErrImagePull", "Warning", c)
+        cs = p.cs(c)
+        cs.reason, cs.message, cs.since = "ErrImagePull", f"{err}", tf
+        p.commit(tf)
+        tb = tf + 1
+        cs.reason, cs.since = "ImagePullBackOff", tb
+        cs.message = f'Back-off pulling image "{spec.image}"'
+        if cl.minor >= 32:
+            cs.message += f": ErrImagePull: {err}"
+        p.commit(tb)
+        at = tb
+        while at < tf + delay:
+            p.event(at, "BackOff", f'Back-off pulling image "{spec.image}"', "Normal", c)
+            p.event(at, "Failed", "Error: ImagePullBackOff", "Warning", c)
+            at += rng.randrange(10, 30)
+        t = tf + delay
+        delay = min(delay * 2, 300)
+    if stop < cl.end:
+        cl.owner_event(stop, p.m, "SuccessfulDelete", f"Deleted pod: {p.m.name}")
+        p.delete(stop)
+
+
+def sc_unschedulable(cl: Cluster, wl: Workload, t0: int, n: int) -> None:
+    """FailedScheduling (aggregated series), PodScheduled=False; maybe scheduled later."""
+    rng = cl.rng
+    spec = app_spec(rng, wl, qos="Guaranteed")
+    spec.requests = {"cpu": "8", "memory": "16Gi"}
+    spec.limits = dict(spec.requests)
+    p = new_pod(cl, wl, "unschedulable", [spec], t0)
+    why = rng.choice(["Insufficient cpu", "Insufficient memory"])
+    later = rng.random() < 0.6
+    until = t0 + rng.randrange(120, 1200) if later else cl.end + 1
+    p.unschedulable(t0, until, why)
+    if later:
+        settle(p, boot(p, until))
+
+
+def sc_node_loss(cl: Cluster, wl: Workload, t0: int, n: int) -> None:
+    """NodeNotReady: Ready=False, phase Unknown (NodeLost); back to Running or Failed/deleted."""
+    rng = cl.rng
+    p = new_pod(cl, wl, "node_loss", [app_spec(rng, wl, probes=[readiness()])], t0)
+    t = settle(p, boot(p, t0))
+    tl = t + rng.randrange(200, 900)
+    node = p.node
+    p.event(tl, "NodeNotReady", "Node is not ready", "Warning", component="node-controller")
+    cl.rec.add(
+        tl,
+        namespace="",
+        obj=("Node", node, node, ""),
+        reason="NodeNotReady",
+        message=f"Node {node} status is now: NodeNotReady",
+        component="node-controller",
+        pod_uid=p.m.uid,
+    )
+    p.ready_override = True
+    msg = f"Node {node} which was running pod {p.m.name} is unresponsive"
+    p.set_phase(tl, "Unknown", "NodeLost", msg)
+    if rng.random() < 0.5:
+        tr = tl + rng.randrange(60, 280)
+        p.ready_override = False
+        p.set_phase(tr, "Running")
+        return
+    td = tl + 300
+    comp = "taint-eviction-controller" if cl.minor >= 29 else "taint-controller"
+    text = f"Marking for deletion Pod {p.m.namespace}/{p.m.name}"
+    p.event(td, "TaintManagerEviction", text, component=comp)
+    p.st.deletion_ts, p.st.deletion_grace = td + p.m.grace, p.m.grace
+    p.commit(td)
+    tf = td + p.m.grace + rng.randrange(5, 40)
+    p.set_phase(tf, "Failed", "NodeLost", msg)
+    p.gone_now(tf + rng.randrange(1, 3))
+
+
+def sc_eviction(cl: Cluster, wl: Workload, t0: int, n: int) -> None:
+    """Node memory pressure: the BestEffort pod is Evicted (phase Failed, reason Evicted)."""
+    rng = cl.rng
+    spec = app_spec(rng, wl, qos="BestEffort")
+    p = new_pod(cl, wl, "eviction", [spec], t0)
+    c = spec.name
+    t = settle(p, boot(p, t0))
+    te = t + rng.randrange(300, 1500)
+    used = rng.randrange(300, 900)
+    msg = "The node was low on resource: memory. "
+    if cl.minor >= 26:
+        msg += f"Threshold quantity: 100Mi, available: {rng.randrange(20_000, 99_000)}Ki. "
+        msg += f"Container {c} was using {used}Mi, request is 0, has larger consumption of memory. "
+    else:
+        msg += f"Container {c} was using {used}Mi, which exceeds its request of 0. "
+    p.event(te, "Evicted", msg, "Warning")
+    p.event(te, "Killing", f"Stopping container {c}", container=c)
+    if cl.minor >= 26:
+        p.set_cond(te, "DisruptionTarget", "True", "TerminationByKubelet", msg)
+    p.commit(te)
+    tx = te + rng.randrange(1, 3)
+    p.exit(tx, c, 137)
+    p.set_phase(tx, "Failed", "Evicted", msg)
+
+
+def sc_readiness_flap(cl: Cluster, wl: Workload, t0: int, n: int) -> None:
+    """Readiness probe fails on and off: Ready/ContainersReady flip, Unhealthy aggregated."""
+    rng = cl.rng
+    spec = app_spec(rng, wl, probes=[readiness(), liveness()])
+    p = new_pod(cl, wl, "readiness_flap", [spec], t0)
+    c = spec.name
+    rp = spec.probe("readiness")
+    assert rp is not None
+    t = settle(p, boot(p, t0))
+    while t < cl.end:
+        f = t + rng.randrange(60, 400)
+        k = rp.failure_threshold + rng.randrange(0, 12)
+        p.probe_failures(f, c, "readiness", k, "HTTP probe failed with statuscode: 503")
+        p.set_ready(f + (rp.failure_threshold - 1) * rp.period, c, False)
+        t = f + k * rp.period
+        p.set_ready(t, c, True)
+
+
+def sc_termination(cl: Cluster, wl: Workload, t0: int, n: int) -> None:
+    """Scale-down delete: Killing "Stopping container", preStop, exit 143 or SIGKILL 137."""
+    rng = cl.rng
+    spec = app_spec(rng, wl, probes=[readiness()])
+    p = new_pod(cl, wl, "termination", [spec], t0)
+    t = settle(p, boot(p, t0))
+    td = t + rng.randrange(120, 1500)
+    mode = "sigkill" if rng.random() < 0.4 else "graceful"
+    if p.m.owner_kind == "ReplicaSet":
+        cl.owner_event(td, p.m, "SuccessfulDelete", f"Deleted pod: {p.m.name}")
+    p.delete(td, mode, prestop_fail=rng.random() < 0.5)
+
+
+def sc_recreated(cl: Cluster, wl: Workload, t0: int, n: int) -> None:
+    """A StatefulSet pod is deleted and recreated under the same name with a new uid."""
+    rng = cl.rng
+    t = t0
+    for i in range(n):
+        p = new_pod(cl, wl, "recreated", [app_spec(rng, wl, probes=[readiness()])], t)
+        t = settle(p, boot(p, t))
+        if i < n - 1:
+            gone = p.delete(t + rng.randrange(120, 900))
+            t = gone + 1
+
+
+def sc_job_succeeded(cl: Cluster, wl: Workload, t0: int, n: int) -> None:
+    """A Job pod runs to completion (exit 0): phase Succeeded, Job Completed."""
+    rng = cl.rng
+    policy = rng.choice(["Never", "OnFailure"])
+    spec = app_spec(rng, wl, qos="Burstable")
+    p = new_pod(cl, wl, "job_succeeded", [spec], t0, restart_policy=policy)
+    c = spec.name
+    t = boot(p, t0)
+    if policy == "OnFailure" and rng.random() < 0.6:
+        te = t + rng.randrange(5, 60)
+        p.exit(te, c, 1)
+        t = restart_after_exit(p, te, c, "error")
+    te = t + rng.randrange(30, 600)
+    p.exit(te, c, 0)
+    p.finish_if_done(te)
+    job = p.m.owner_name or wl.name
+    cl.owner_event(te + 1, p.m, "Completed", "Job completed")
+    if wl.kind == "CronJob":
+        word = "condition" if cl.minor >= 31 else "status"
+        text = f"Saw completed job: {job}, {word}: Complete"
+        cl.owner_event(te + 2, p.m, "SawCompletedJob", text, kind="CronJob", name=wl.name)
+
+
+def sc_job_failed(cl: Cluster, wl: Workload, t0: int, n: int) -> None:
+    """Each Job pod exits 1 (restartPolicy Never); after backoffLimit: BackoffLimitExceeded."""
+    rng = cl.rng
+    t = t0
+    for i in range(n):
+        spec = app_spec(rng, wl, qos="Burstable")
+        p = new_pod(cl, wl, "job_failed", [spec], t, restart_policy="Never")
+        c = spec.name
+        ts = boot(p, t)
+        te = ts + rng.randrange(3, 120)
+        p.exit(te, c, rng.choice([1, 1, 2, 127]))
+        p.finish_if_done(te)
+        if i == n - 1:
+            msg = "Job has reached the specified backoff limit"
+            cl.owner_event(te + 1, p.m, "BackoffLimitExceeded", msg, type_="Warning")
+        t = te + (10 << i) + rng.randrange(0, 3)
+
+
+SCENARIOS: dict[str, tuple[ScenarioFn, int]] = {
+    # name: (generator, default weight)
+    "healthy": (sc_healthy, 30),
+    "init_containers": (sc_init_containers, 6),
+    "crashloop": (sc_crashloop, 8),
+    "liveness_kill": (sc_liveness_kill, 6),
+    "startup_probe": (sc_startup_probe, 4),
+    "oom_kill": (sc_oom_kill, 5),
+    "image_pull_failure": (sc_image_pull_failure, 5),
+    "unschedulable": (sc_unschedulable, 4),
+    "node_loss": (sc_node_loss, 3),
+    "eviction": (sc_eviction, 3),
+    "readiness_flap": (sc_readiness_flap, 5),
+    "termination": (sc_termination, 6),
+    "recreated": (sc_recreated, 3),
+    "job_succeeded": (sc_job_succeeded, 6),
+    "job_failed": (sc_job_failed, 3),
+}
+
+# How many pods a scenario creates: (minimum, maximum).
+POD_COUNTS: dict[str, tuple[int, int]] = {"recreated": (2, 3), "job_failed": (1, 3)}
+
+KINDS: dict[str, list[str]] = {
+    "healthy": ["Deployment"] * 5 + ["StatefulSet", "DaemonSet", "DaemonSet", "Pod"],
+    "recreated": ["StatefulSet"],
+    "job_succeeded": ["Job", "CronJob"],
+    "job_failed": ["Job", "Job", "CronJob"],
+    "eviction": ["Deployment", "Deployment", "Pod"],
+}
+DEFAULT_KINDS = ["Deployment"] * 4 + ["StatefulSet"]

@@ -1,0 +1,342 @@
+"""Realistic capture generator with ground truth (tests, demo, benchmarks).
+
+`generate()` builds a simulated cluster in memory (deterministic for a seed), `write_capture()`
+writes it as kubectl would have captured it (events, pod snapshots, a watch stream) plus
+`ground_truth.json`, and `simulate()` does both. See docs/simulator.md for the scenarios, the
+file layout and the exact meaning of the truth.
+
+    >>> from pathlib import Path
+    >>> res = simulate(Path("/tmp/cap"), pods=20, seed=7, scenarios=["crashloop", "healthy"])
+    >>> res.truth["pods"][0]["stats"]["restarts"]  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from podreplay.errors import UsageError
+from podreplay.simmodel import PodModel, Recorder, SimEvent, rand_name, rand_uid
+from podreplay.simpod import Cluster, Node
+from podreplay.simscenarios import (
+    DEFAULT_KINDS,
+    KINDS,
+    POD_COUNTS,
+    SCENARIOS,
+    WORKLOAD_NAMES,
+    Workload,
+)
+from podreplay.simtruth import pod_truth, rfc3339
+from podreplay.simwrite import (
+    RenderContext,
+    assign_rvs,
+    write_events,
+    write_snapshots,
+    write_watch,
+)
+
+DEFAULT_START = datetime(2024, 3, 1, 2, 0, 0, tzinfo=UTC)
+ALL_FORMATS: tuple[str, ...] = ("events", "events_v1", "snapshots", "watch")
+SCENARIO_NAMES: tuple[str, ...] = tuple(SCENARIOS)
+NAMESPACES = ["shop", "shop", "default", "payments", "search"]
+EVENTS_FILE = "events.json"
+EVENTS_V1_FILE = "events-v1.json"
+WATCH_FILE = "pods-watch.ndjson"
+TRUTH_FILE = "ground_truth.json"
+SNAPSHOT_DIR = "pods"
+
+
+@dataclass
+class Capture:
+    """A simulated cluster history, in memory."""
+
+    seed: int
+    start: datetime
+    end: int  # capture length in seconds (the final snapshot is taken then)
+    k8s_version: str
+    nodes: list[str]
+    pods: list[PodModel]
+    events: list[SimEvent]
+    truth: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class SimulationResult:
+    """What `simulate()` wrote and the ground truth it corresponds to."""
+
+    out_dir: Path
+    events_path: Path | None
+    events_v1_path: Path | None
+    watch_path: Path | None
+    snapshot_paths: list[Path]
+    truth_path: Path
+    truth: dict[str, Any]
+    n_pods: int
+    n_events: int
+    n_watch_records: int
+
+
+def _plan(
+    rng: random.Random, pods: int, names: Sequence[str], weighted: bool
+) -> list[tuple[str, int]]:
+    """Which scenarios run and how many pods each creates; the pod counts sum to `pods`."""
+    weights = [SCENARIOS[n][1] if weighted else 1 for n in names]
+    first = list(names)
+    out: list[tuple[str, int]] = []
+    left = pods
+    while left > 0:
+        name = first.pop(0) if first else rng.choices(list(names), weights)[0]
+        lo, hi = POD_COUNTS.get(name, (1, 1))
+        k = min(rng.randint(lo, hi), left)
+        if k < lo:
+            name = "termination"  # a lone StatefulSet pod deleted, not recreated
+        out.append((name, k))
+        left -= k
+    return out
+
+
+def _workload(rng: random.Random, kind: str, used: dict[str, int], ds_count: list[int]) -> Workload:
+    if kind == "DaemonSet":
+        base = ["node-exporter", "fluent-bit", "kube-proxy-extra"][ds_count[0] % 3]
+        ns, image = (
+            "monitoring",
+            {
+                "node-exporter": "quay.io/prometheus/node-exporter:v1.7.0",
+                "fluent-bit": "cr.fluentbit.io/fluent/fluent-bit:2.2.2",
+            }.get(base, "registry.k8s.io/kube-proxy:v1.29.2"),
+        )
+    else:
+        base = rng.choice(WORKLOAD_NAMES)
+        ns = rng.choice(NAMESPACES)
+        if kind in ("Job", "CronJob"):
+            base = rng.choice(["nightly-report", "db-backup", "reindex", "invoice-export"])
+            ns = "batch"
+        if kind == "StatefulSet":
+            base = rng.choice(["redis", "kafka", "postgres", "zookeeper", "etcd"])
+            ns = "data"
+        image = {
+            "redis": "redis:7.2.4",
+            "postgres": "postgres:16.2",
+        }.get(base, f"registry.example.com/{ns}/{base}:1.{rng.randrange(0, 20)}.{rng.randrange(9)}")
+    n = used.get(base, 0)
+    used[base] = n + 1
+    name = base if n == 0 else f"{base}-{n + 1}"
+    return Workload(
+        kind=kind,
+        name=name,
+        namespace=ns,
+        image=image,
+        uid=rand_uid(rng),
+        hash=rand_name(rng, 10 if kind == "Deployment" else 9),
+    )
+
+
+def generate(
+    pods: int = 40,
+    seed: int = 0,
+    start: datetime | None = None,
+    scenarios: Sequence[str] | None = None,
+    *,
+    duration_s: int = 3600,
+    k8s_version: str | None = None,
+    snapshot_every_s: int = 60,
+) -> Capture:
+    """Build a simulated capture in memory (no files); `truth` assumes every format is written."""
+    if pods < 1:
+        raise UsageError("--pods must be at least 1")
+    if duration_s < 60:
+        raise UsageError("the capture must last at least 60 seconds")
+    unknown = [s for s in scenarios or [] if s not in SCENARIOS]
+    if unknown:
+        raise UsageError(
+            f"unknown scenario {unknown[0]!r}; choose from: {', '.join(SCENARIO_NAMES)}"
+        )
+    start = (start or DEFAULT_START).astimezone(UTC).replace(microsecond=0)
+    rng = random.Random(seed)
+    if k8s_version is None:
+        k8s_version = f"1.{rng.choice([28, 29, 30, 31, 32, 33])}"
+    try:
+        minor = int(k8s_version.split(".")[1])
+    except (IndexError, ValueError):
+        raise UsageError(f"k8s_version must look like 1.29, not {k8s_version!r}") from None
+    subnet = rng.randrange(1, 4)
+    nodes = [
+        Node(f"ip-10-0-{subnet}-{o}.ec2.internal", f"10.0.{subnet}.{o}", i)
+        for i, o in enumerate(sorted(rng.sample(range(10, 250), 3)))
+    ]
+    cl = Cluster(rng=rng, minor=minor, nodes=nodes, end=duration_s, rec=Recorder(rng))
+    names = list(scenarios) if scenarios else list(SCENARIOS)
+    used: dict[str, int] = {}
+    ds_count = [0]
+    ds: Workload | None = None
+    deployments: list[Workload] = []
+    for name, k in _plan(rng, pods, names, weighted=not scenarios):
+        kind = rng.choice(KINDS.get(name, DEFAULT_KINDS))
+        if name == "healthy" and kind == "DaemonSet" and ds and ds.ordinal + 1 < len(nodes):
+            wl = ds
+            wl.ordinal += 1
+        elif name == "healthy" and kind == "Deployment" and deployments and rng.random() < 0.5:
+            wl = rng.choice(deployments)
+        else:
+            wl = _workload(rng, kind, used, ds_count)
+            if kind == "DaemonSet":
+                ds, ds_count[0] = wl, ds_count[0] + 1
+            if name == "healthy" and kind == "Deployment":
+                deployments.append(wl)
+        if kind == "CronJob":
+            wl.job_serial = rng.randrange(0, 1000)
+        t0 = rng.randrange(0, max(1, duration_s // 2))
+        SCENARIOS[name][0](cl, wl, t0, k)
+    kept, events = _truncate(cl)
+    cap = Capture(seed, start, duration_s, k8s_version, [n.name for n in nodes], kept, events)
+    cap.truth = build_truth(cap, ALL_FORMATS, snapshot_every_s)
+    return cap
+
+
+def _truncate(cl: Cluster) -> tuple[list[PodModel], list[SimEvent]]:
+    """Cut everything that would happen after the capture end."""
+    end = cl.end
+    kept: list[PodModel] = []
+    for m in cl.pods:
+        if m.created > end:
+            continue
+        m.versions = [v for v in m.versions if v.t <= end]
+        m.restarts = [r for r in m.restarts if r.at <= end]
+        m.pulls = [(a, b) for a, b in m.pulls if b <= end]
+        m.probe_fail = [x for x in m.probe_fail if x[2] <= end]
+        if m.deleted_at is not None and m.deleted_at > end:
+            m.deleted_at = None
+        if m.grace_exceeded_at is not None and m.grace_exceeded_at > end:
+            m.grace_exceeded_at = None
+        kept.append(m)
+    alive = {m.uid for m in kept}
+    events = []
+    for ev in cl.rec.events.values():
+        ev.occurrences = sorted(t for t in ev.occurrences if t <= end)
+        if ev.occurrences and (ev.pod_uid is None or ev.pod_uid in alive):
+            events.append(ev)
+    return kept, events
+
+
+def snapshot_times(end: int, every: int) -> list[int]:
+    """Snapshot times: every `every` seconds from 0, plus a final one at the capture end."""
+    times = list(range(0, end + 1, every))
+    if times[-1] != end:
+        times.append(end)
+    return times
+
+
+def build_truth(cap: Capture, formats: Collection[str], snapshot_every_s: int) -> dict[str, Any]:
+    """The ground-truth document for the given set of written formats."""
+    cend = _capture_end(cap, formats)
+    snaps = snapshot_times(cap.end, snapshot_every_s) if "snapshots" in formats else []
+    has_events = bool({"events", "events_v1"} & set(formats))
+    ev_pods = {ev.obj_uid for ev in cap.events if ev.obj_kind == "Pod"} if has_events else set()
+    pods = []
+    for m in sorted(cap.pods, key=lambda m: (m.created, m.namespace, m.name)):
+        rec = pod_truth(m, cap.start, cend)
+        seen = []
+        if "watch" in formats:
+            seen.append("watch")
+        gone = m.deleted_at
+        if any(m.created <= t and (gone is None or t < gone) for t in snaps):
+            seen.append("snapshots")
+        if m.uid in ev_pods:
+            seen.append("events")
+        rec["seen_in"] = seen
+        pods.append(rec)
+    return {
+        "capture_start": rfc3339(cap.start, 0),
+        "capture_end": rfc3339(cap.start, cend),
+        "seed": cap.seed,
+        "k8s_version": cap.k8s_version,
+        "nodes": cap.nodes,
+        "formats": sorted(formats),
+        "pods": pods,
+    }
+
+
+def _capture_end(cap: Capture, formats: Collection[str]) -> int:
+    if "snapshots" in formats:
+        return cap.end
+    last = 0
+    if "watch" in formats:
+        for m in cap.pods:
+            last = max(last, m.versions[-1].t, m.deleted_at or 0)
+    if {"events", "events_v1"} & set(formats):
+        last = max([last, *(ev.occurrences[-1] for ev in cap.events)])
+    return last
+
+
+def write_capture(
+    cap: Capture,
+    out_dir: Path,
+    *,
+    snapshot_every_s: int = 60,
+    formats: Collection[str] = ALL_FORMATS,
+) -> SimulationResult:
+    """Write the capture's files into `out_dir` and return their paths and the truth."""
+    bad = [f for f in formats if f not in ALL_FORMATS]
+    if bad:
+        raise UsageError(f"unknown format {bad[0]!r}; choose from: {', '.join(ALL_FORMATS)}")
+    if snapshot_every_s < 1:
+        raise UsageError("--snapshot-every must be at least 1 second")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    ctx = RenderContext(cap.start, int(cap.k8s_version.split(".")[1]), "control-plane-1")
+    tl = assign_rvs(cap.pods, cap.events, base=cap.seed % 1000 * 1000 + 1000)
+    rng = random.Random(f"events-v1/{cap.seed}")
+    ev_core = out_dir / EVENTS_FILE if "events" in formats else None
+    ev_v1 = out_dir / EVENTS_V1_FILE if "events_v1" in formats else None
+    if ev_core or ev_v1:
+        write_events(ev_core, ev_v1, cap.events, tl, ctx, rng)
+    snaps: list[Path] = []
+    if "snapshots" in formats:
+        times = snapshot_times(cap.end, snapshot_every_s)
+        snaps = write_snapshots(out_dir / SNAPSHOT_DIR, cap.pods, times, tl, ctx)
+    watch = out_dir / WATCH_FILE if "watch" in formats else None
+    n_watch = write_watch(watch, cap.pods, tl, ctx) if watch else 0
+    truth = build_truth(cap, formats, snapshot_every_s)
+    truth_path = out_dir / TRUTH_FILE
+    truth_path.write_text(json.dumps(truth, indent=2) + "\n")
+    return SimulationResult(
+        out_dir=out_dir,
+        events_path=ev_core,
+        events_v1_path=ev_v1,
+        watch_path=watch,
+        snapshot_paths=snaps,
+        truth_path=truth_path,
+        truth=truth,
+        n_pods=len(cap.pods),
+        n_events=len(cap.events),
+        n_watch_records=n_watch,
+    )
+
+
+def simulate(
+    out_dir: Path,
+    *,
+    pods: int = 40,
+    seed: int = 0,
+    start: datetime | None = None,
+    scenarios: Sequence[str] | None = None,
+    snapshot_every_s: int = 60,
+    formats: Collection[str] = ALL_FORMATS,
+    duration_s: int = 3600,
+    k8s_version: str | None = None,
+) -> SimulationResult:
+    """Generate a cluster history and write it to `out_dir` as kubectl captures + truth."""
+    cap = generate(
+        pods,
+        seed,
+        start,
+        scenarios,
+        duration_s=duration_s,
+        k8s_version=k8s_version,
+        snapshot_every_s=snapshot_every_s,
+    )
+    return write_capture(cap, out_dir, snapshot_every_s=snapshot_every_s, formats=formats)
