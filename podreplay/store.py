@@ -96,8 +96,9 @@ class Store:
 
     def scalar(self, sql: str, params: Params = None) -> Any:
         """The first column of the first row, or None."""
-        row = self.execute(sql, params).fetchone()
-        return None if row is None else row[0]
+        # fetchall: duckdb 2.0 refuses new work while a result is only partly fetched
+        rows = self.execute(sql, params).fetchall()
+        return rows[0][0] if rows else None
 
     def frame(self, sql: str, params: Params = None) -> pl.DataFrame:
         """The result as a polars DataFrame."""
