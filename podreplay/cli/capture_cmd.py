@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import signal
 import threading
 from pathlib import Path
@@ -13,23 +12,7 @@ import typer
 
 from podreplay.capture import CaptureOptions, capture
 from podreplay.cli.app import ExitCode, NamespaceOption, app, note, reporting_errors
-from podreplay.errors import UsageError
-
-_DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)")
-_UNIT_S = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
-
-
-def parse_duration(text: str) -> float:
-    """Seconds in a duration like `30m`, `90s`, `1h30m` or a bare number of seconds."""
-    text = text.strip()
-    try:
-        return float(text)
-    except ValueError:
-        pass
-    parts = _DURATION.findall(text)
-    if not parts or "".join(n + u for n, u in parts) != text:
-        raise UsageError(f"{text!r} is not a duration (examples: 90s, 30m, 1h30m)")
-    return sum(float(n) * _UNIT_S[u] for n, u in parts)
+from podreplay.replay import parse_duration
 
 
 @app.command("capture")

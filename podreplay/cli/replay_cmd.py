@@ -1,1 +1,228 @@
 """The `podreplay replay` command."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sys
+import time
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from typing import Annotated, Any
+
+import polars as pl
+import typer
+from rich.console import Console
+from rich.live import Live
+from rich.text import Text
+
+from podreplay.cli.app import (
+    DEFAULT_DB_PATH,
+    DbOption,
+    FormatOption,
+    NamespaceOption,
+    OutputFormat,
+    app,
+    note,
+    reporting_errors,
+)
+from podreplay.cli.output import emit
+from podreplay.errors import UsageError
+from podreplay.render.terminal import iso, plain
+from podreplay.replay import CaptureSpan, capture_span, changes, paced, parse_time, state_at
+from podreplay.store import Store
+
+STREAM_COLUMNS = ["ts", "namespace", "pod", "kind", "subject", "value", "reason", "message"]
+
+
+@app.command()
+def replay(
+    at: Annotated[
+        str | None,
+        typer.Option(help="Show every pod's state at this moment (RFC 3339, +5m, -30s, 20:45)."),
+    ] = None,
+    start: Annotated[
+        str | None,
+        typer.Option("--from", help="Stream changes from this moment (default: capture start)."),
+    ] = None,
+    end: Annotated[
+        str | None,
+        typer.Option("--to", help="Stream changes up to this moment (default: capture end)."),
+    ] = None,
+    speed: Annotated[
+        float,
+        typer.Option(help="Replay speed: 60 plays one captured minute per second; 0 = instant."),
+    ] = 60.0,
+    pod: Annotated[str | None, typer.Option(help="Only this pod (name or uid).")] = None,
+    namespace: NamespaceOption = None,
+    db: DbOption = DEFAULT_DB_PATH,
+    fmt: FormatOption = OutputFormat.table,
+) -> None:
+    """Show the cluster as it was at a moment (--at), or replay what happened in order.
+
+    Without --at, the events and state changes between --from and --to stream in time order
+    at the capture's pace times --speed. Times: RFC 3339, +DURATION from the capture start,
+    -DURATION from its end, or a time of day on the capture's first day.
+
+    Example: podreplay replay --at +5m --namespace default --db demo.duckdb
+    """
+    with reporting_errors(), Store(db, read_only=True) as store:
+        span = capture_span(store)
+        if at is not None:
+            if start is not None or end is not None or pod is not None:
+                raise UsageError("--at shows one moment; --from/--to/--pod replay a range")
+            moment = parse_time(at, span.start, span.end)
+            _warn_outside(moment, span)
+            state = state_at(store, moment, namespace)
+            if fmt is OutputFormat.table:
+                emit(_state_table(state), fmt, title=f"pods at {iso(moment)}")
+            else:
+                emit(state, fmt)
+            return
+        lo = parse_time(start, span.start, span.end) if start else span.start
+        hi = parse_time(end, span.start, span.end) if end else span.end
+        stream = changes(store, lo, hi, pod=pod, namespace=namespace)
+        if fmt is OutputFormat.table and sys.stdout.isatty():
+            _live(stream, speed, lo)
+            return
+        rows = paced(stream.iter_rows(named=True), speed, start=lo)
+        if fmt is OutputFormat.json:
+            _write_lines(json.dumps(_json_row(r), ensure_ascii=False) for r in rows)
+        elif fmt is OutputFormat.csv:
+            _write_csv(rows)
+        else:
+            _write_lines(_line(r) for r in rows)
+
+
+def _warn_outside(moment: datetime, span: CaptureSpan) -> None:
+    if moment < span.start:
+        note(f"note: {iso(moment)} is before the capture starts ({iso(span.start)})")
+    elif moment > span.end:
+        note(f"note: {iso(moment)} is after the capture ends ({iso(span.end)})")
+
+
+def _state_table(state: pl.DataFrame) -> pl.DataFrame:
+    """The readable columns of a state frame: containers and the latest event as text."""
+    container = pl.element().struct
+    return state.select(
+        "namespace",
+        "pod",
+        "phase",
+        "ready",
+        "restarts",
+        pl.col("containers")
+        .list.eval(
+            pl.concat_str(
+                [
+                    pl.when(container.field("is_init")).then(pl.lit("init:")).otherwise(pl.lit("")),
+                    container.field("container"),
+                    pl.lit("="),
+                    container.field("state"),
+                    pl.lit("(") + container.field("reason") + pl.lit(")"),
+                ],
+                ignore_nulls=True,
+            )
+        )
+        .list.join(", ")
+        .alias("containers"),
+        pl.col("events").list.first().struct.field("reason").alias("latest event"),
+    )
+
+
+def _describe(row: dict[str, Any]) -> str:
+    """One change as a short phrase."""
+    kind, value, reason = row["kind"], row["value"], row["reason"]
+    why = f" ({reason})" if reason else ""
+    if kind == "phase":
+        return f"phase {value}"
+    if kind == "condition":
+        return f"{row['subject']}={value}{why}"
+    if kind == "container":
+        exit_code = f", exit {row['exit_code']}" if row["exit_code"] is not None else ""
+        detail = (
+            f" ({reason}{exit_code})" if reason else (f" ({exit_code[2:]})" if exit_code else "")
+        )
+        return f"container {row['subject']} {value}{detail}"
+    if kind == "restart":
+        exit_code = f", exit {row['exit_code']}" if row["exit_code"] is not None else ""
+        return f"restart #{value} of {row['subject']} ({reason or 'unknown'}{exit_code})"
+    if kind == "event":
+        count = row["count"]
+        repeat = f" (×{count} until {iso(row['last_at'])})" if count and count > 1 else ""
+        return f"{row['type'] or 'event'} {value}: {row['message'] or ''}{repeat}"
+    return f"pod {value}"
+
+
+def _who(row: dict[str, Any]) -> str:
+    if row["pod"] is not None:
+        return f"{row['namespace']}/{row['pod']}"
+    return f"{row['namespace'] or '-'}/{row['object'] or '?'}"
+
+
+def _line(row: dict[str, Any]) -> str:
+    return f"{iso(row['ts'])}  {_who(row)}  {_describe(row)}"
+
+
+def _json_row(row: dict[str, Any]) -> dict[str, Any]:
+    return {k: plain(v) for k, v in row.items()}
+
+
+def _write_lines(lines: Iterator[str]) -> None:
+    for line in lines:
+        sys.stdout.write(line + "\n")
+        sys.stdout.flush()
+
+
+def _write_csv(rows: Iterator[dict[str, Any]]) -> None:
+    buffer = io.StringIO()
+    writer: csv.DictWriter[str] | None = None
+    for row in rows:
+        record = _json_row(row)
+        if writer is None:
+            writer = csv.DictWriter(buffer, fieldnames=list(record))
+            writer.writeheader()
+        writer.writerow(record)
+        sys.stdout.write(buffer.getvalue())
+        sys.stdout.flush()
+        buffer.seek(0)
+        buffer.truncate()
+
+
+_STYLE = {"pod": "bold", "phase": "cyan", "condition": "blue", "container": "magenta",
+          "restart": "bold yellow", "event": ""}  # fmt: skip
+
+
+def _live(stream: pl.DataFrame, speed: float, start: datetime) -> None:
+    """Lines printed as they come, above a footer where the replay clock ticks."""
+    console = Console()
+    began = time.monotonic()
+    shown = 0
+
+    def footer() -> Text:
+        now = start + timedelta(seconds=(time.monotonic() - began) * speed)
+        return Text(
+            f"replay {iso(now.replace(microsecond=0))}  ×{speed:g}  {shown}/{stream.height}"
+            " changes  (Ctrl-C stops)",
+            style="dim",
+        )
+
+    with Live(footer(), console=console, refresh_per_second=8, transient=True) as live:
+
+        def sleep(seconds: float) -> None:
+            deadline = time.monotonic() + seconds
+            while (left := deadline - time.monotonic()) > 0:
+                time.sleep(min(left, 0.125))
+                live.update(footer())
+
+        for row in paced(stream.iter_rows(named=True), speed, start=start, sleep=sleep):
+            shown += 1
+            style = _STYLE.get(row["kind"], "")
+            if row["kind"] == "event" and row["type"] == "Warning":
+                style = "red"
+            line = Text(f"{iso(row['ts'])}  ")
+            line.append(_who(row), style="bold")
+            line.append("  ")
+            line.append(_describe(row), style=style)
+            live.console.print(line, soft_wrap=True)
+            live.update(footer())
