@@ -12,7 +12,7 @@ import codecs
 import gzip
 import json
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, Protocol
@@ -270,9 +270,11 @@ def _json_stream(text: _Text, stats: ReadStats) -> Iterator[Item]:
 
 
 def _top_object(text: _Text, line: int) -> Iterator[Item]:
-    """One top-level object: a List streams its items, anything else is yielded whole."""
-    start = text.pos
-    text.keep = start
+    """One top-level object: a List streams its items, anything else is yielded whole.
+
+    `text.keep` holds the object's start while it is scanned: refills shift buffer indices.
+    """
+    text.keep = text.pos
     text.pos += 1
     streamed = False
     try:
@@ -298,45 +300,44 @@ def _top_object(text: _Text, line: int) -> Iterator[Item]:
                 text.pos += 1
                 text.keep = None
                 streamed = True
-                yield from _array_items(text, f"line {line}")
+                if (yield from _array_items(text, f"line {line}")):
+                    return  # cut off inside the list: already reported
             else:
                 _value, text.pos = text.decode_value(_DECODER)
     except (_Broken, json.JSONDecodeError) as exc:
-        at = start if not streamed else text.pos
-        yield _broken(text, at, f"line {text.line_at(text.pos)}", exc)
+        at = text.keep if text.keep is not None else text.pos
+        yield _broken(text, at, f"line {line}", exc)
         return
-    finally:
-        text.keep = None
-    if not streamed:
+    if not streamed and text.keep is not None:
+        start, text.keep = text.keep, None
         yield Item(f"line {line}", text.buf[start : text.pos])
 
 
-def _array_items(text: _Text, where: str) -> Iterator[Item]:
-    """Stream the elements of an array whose '[' was just consumed."""
+def _array_items(text: _Text, where: str) -> Generator[Item, None, bool]:
+    """Stream the elements of an array whose '[' was just consumed; True if it was cut off."""
     index = 0
     while True:
         if not text.skip_ws():
             yield Item(f"{where} item {index}", "", "unexpected end of input inside a list")
-            return
+            return True
         ch = text.buf[text.pos]
         if ch == "]":
             text.pos += 1
-            return
+            return False
         if ch == ",":
             text.pos += 1
             continue
-        start = text.pos
-        line = text.line_at(start)
-        text.keep = start
+        line = text.line_at(text.pos)
+        text.keep = text.pos
         try:
             _value, text.pos = text.decode_value(_DECODER)
         except json.JSONDecodeError as exc:
-            yield _broken(text, start, f"line {line} (item {index})", exc)
+            yield _broken(text, text.keep, f"line {line} (item {index})", exc)
             if text.eof and text.pos >= len(text.buf):
-                return
+                return True
             index += 1
             continue
-        text.keep = None
+        start, text.keep = text.keep, None
         yield Item(f"line {line} (item {index})", text.buf[start : text.pos])
         index += 1
 
@@ -348,8 +349,6 @@ class _Broken(Exception):
 def _broken(text: _Text, start: int, where: str, exc: Exception) -> Item:
     """A reject for a damaged value; skip to the next line that opens a value at its indent."""
     msg = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
-    if isinstance(exc, json.JSONDecodeError):
-        where = f"line {text.line_at(max(text.count_pos, min(exc.pos, len(text.buf))))}"
     indent = _indent_of(text.buf, start)
     pattern = re.compile(r"\n" + re.escape(indent) + r"[{\[]")
     text.keep = start
