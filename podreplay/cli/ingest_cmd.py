@@ -162,6 +162,7 @@ def _report_problems(result: IngestResult) -> None:
         elif source.status == "not-a-capture":
             note(f"podreplay: {source.path}: no Kubernetes objects, skipped")
         if source.skipped_kinds:
-            note(f"podreplay: {source.path}: other kinds counted, not loaded: {source.skipped_kinds}")
+            kinds = source.skipped_kinds
+            note(f"podreplay: {source.path}: other kinds counted, not loaded: {kinds}")
     if bad:
         raise typer.Exit(int(ExitCode.ERROR))
