@@ -13,9 +13,10 @@ CREATE OR REPLACE MACRO go_duration_s(d) AS (
 );
 
 -- Image pulls that really happened (a Pulled event that is not "already present on machine").
--- seconds: the duration the kubelet printed ("... (3.1s including waiting)" preferred, as it
--- spans Pulling to Pulled like the event times do; else "in 1.2s"); else Pulled − Pulling
--- from the event times (1 s resolution), pairing each Pulled with the latest Pulling before it.
+-- seconds: Pulled − Pulling from the event times (DESIGN.md; 1 s resolution), pairing each Pulled
+-- with the latest Pulling of the same container before it; where no Pulling event survives, the
+-- duration the kubelet printed. reported_s: what the kubelet printed ("in 1.2s (3.1s including
+-- waiting)": the including-waiting figure, which spans Pulling to Pulled like the events do).
 CREATE OR REPLACE TABLE image_pulls AS
 WITH pulled AS (
     SELECT
@@ -70,12 +71,12 @@ SELECT
     ) AS pulling_at,
     paired.pulled_at,
     coalesce(
+        epoch(paired.pulled_at) - epoch(paired.pulling_at),
         paired.waiting_s,
-        paired.pull_s,
-        epoch(paired.pulled_at) - epoch(paired.pulling_at)
+        paired.pull_s
     ) AS seconds,
-    CASE WHEN coalesce(paired.waiting_s, paired.pull_s) IS NOT NULL THEN 'message' ELSE 'event' END
-        AS basis,
+    coalesce(paired.waiting_s, paired.pull_s) AS reported_s,
+    CASE WHEN paired.pulling_at IS NOT NULL THEN 'event' ELSE 'message' END AS basis,
     paired.message
 FROM paired
 JOIN pods p USING (pod_uid)

@@ -17,6 +17,7 @@ phase_s AS (
         sum(seconds) FILTER (WHERE phase = 'Succeeded') AS succeeded_s,
         sum(seconds) FILTER (WHERE phase = 'Failed') AS failed_s,
         sum(seconds) FILTER (WHERE phase = 'Unknown') AS unknown_s,
+        sum(seconds) FILTER (WHERE phase = 'Pending') AS pending_s,
         min(start_ts) FILTER (WHERE phase <> 'Pending') AS left_pending_at,
         max(end_ts) FILTER (WHERE phase = 'Pending') AS pending_until
     FROM phase_intervals
@@ -43,17 +44,18 @@ pulls AS (
     FROM image_pulls
     GROUP BY pod_uid
 ),
--- Running time that overlaps Ready=True; the rest of Running is "running but not ready"
-ready_overlap AS (
+-- Running time that overlaps Ready=False (neither kind of interval overlaps its own kind, so
+-- the pairwise overlaps add up to the union)
+not_ready AS (
     SELECT
         r.pod_uid,
         sum(greatest(0, epoch(least(r.end_ts, t.end_ts)) - epoch(greatest(r.start_ts, t.start_ts))))
-            AS ready_running_s
+            AS not_ready_running_s
     FROM phase_intervals r
     JOIN condition_intervals t
         ON t.pod_uid = r.pod_uid
         AND t.condition = 'Ready'
-        AND t.status = 'True'
+        AND t.status = 'False'
         AND t.start_ts < r.end_ts
         AND t.end_ts > r.start_ts
     WHERE r.phase = 'Running'
@@ -132,7 +134,6 @@ deletion AS (
     SELECT
         pod_uid,
         max(deleted_at) AS deletion_deadline,
-        min(observed_at) FILTER (WHERE watch_type = 'DELETED') AS gone_at,
         arg_max(owner_kind, observed_at) AS owner_kind,
         arg_max(owner_name, observed_at) AS owner_name
     FROM pod_snapshots
@@ -166,6 +167,7 @@ SELECT
     b.pod,
     b.workload,
     CASE
+        WHEN ps.pending_s IS NOT NULL THEN ps.pending_s
         WHEN ps.left_pending_at IS NOT NULL THEN epoch(ps.left_pending_at) - epoch(b.born)
         WHEN b.final_phase IS NULL OR b.final_phase = 'Pending'
             THEN epoch(coalesce(b.deleted_at, capture.capture_end)) - epoch(b.born)
@@ -179,23 +181,20 @@ SELECT
     epoch(ft.initialized_at) - epoch(b.born) AS time_to_initialized_s,
     pulls.image_pull_s,
     epoch(ft.ready_at) - epoch(b.born) AS time_to_ready_s,
-    greatest(0.0, coalesce(ps.running_s, 0.0) - coalesce(ro.ready_running_s, 0.0))
-        AS not_ready_running_s,
+    coalesce(nr.not_ready_running_s, 0.0) AS not_ready_running_s,
     CAST(coalesce(rc.restarts, rr.restarts, 0) AS BIGINT) AS restarts,
     coalesce(crashloop.crashloop_s, 0.0) AS crashloop_s,
     CASE
         WHEN b.deletion_requested_at IS NOT NULL THEN
-            epoch(coalesce(d.gone_at, capture.capture_end)) - epoch(b.deletion_requested_at)
+            epoch(coalesce(b.deleted_at, capture.capture_end)) - epoch(b.deletion_requested_at)
     END AS terminating_s,
-    CASE
-        WHEN b.deletion_requested_at IS NULL THEN NULL
-        ELSE (b.pod_uid IN (SELECT pod_uid FROM grace_events)
-            OR b.pod_uid IN (SELECT pod_uid FROM late_kills))
-    END AS grace_exceeded,
+    (b.pod_uid IN (SELECT pod_uid FROM grace_events)
+        OR b.pod_uid IN (SELECT pod_uid FROM late_kills)) AS grace_exceeded,
     b.final_phase,
     -- additions
     b.node,
     CASE
+        WHEN b.workload_kind IS NOT NULL THEN b.workload_kind
         WHEN d.owner_kind = 'ReplicaSet'
             AND (ou.owner_kind = 'Deployment' OR b.workload IS DISTINCT FROM d.owner_name)
             THEN 'Deployment'
@@ -225,7 +224,7 @@ LEFT JOIN phase_s ps USING (pod_uid)
 LEFT JOIN first_true ft USING (pod_uid)
 LEFT JOIN scheduled_event se USING (pod_uid)
 LEFT JOIN pulls USING (pod_uid)
-LEFT JOIN ready_overlap ro USING (pod_uid)
+LEFT JOIN not_ready nr USING (pod_uid)
 LEFT JOIN crashloop USING (pod_uid)
 LEFT JOIN restart_counts rc USING (pod_uid)
 LEFT JOIN restart_rows rr USING (pod_uid)
