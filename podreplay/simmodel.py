@@ -31,6 +31,16 @@ def rand_name(rng: random.Random, n: int) -> str:
     return "".join(rng.choice(NAME_ALPHABET) for _ in range(n))
 
 
+def full_image(image: str) -> str:
+    """The image reference as the runtime reports it (docker.io/library/ prefix)."""
+    first = image.split("/")[0]
+    if "/" not in image:
+        return f"docker.io/library/{image}"
+    if "." not in first and ":" not in first:
+        return f"docker.io/{image}"
+    return image
+
+
 def go_duration(seconds: int) -> str:
     """Go's `time.Duration.String()` for whole seconds: 10s, 1m20s, 5m0s."""
     if seconds < 60:

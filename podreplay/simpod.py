@@ -21,6 +21,7 @@ from podreplay.simmodel import (
     Restart,
     Version,
     clone,
+    full_image,
     go_duration,
     rand_hex,
 )
@@ -50,6 +51,7 @@ class Cluster:
     rec: Recorder
     control_plane: str = "control-plane-1"
     pods: list[PodModel] = field(default_factory=list)
+    digests: dict[str, str] = field(default_factory=dict)
 
     def owner_event(
         self,
@@ -61,6 +63,7 @@ class Cluster:
         kind: str | None = None,
         name: str | None = None,
         type_: str = "Normal",
+        uid: str | None = None,
     ) -> None:
         """An event on the pod's owner object (ReplicaSet, Job, StatefulSet…)."""
         kind = kind or pod.owner_kind
@@ -75,7 +78,8 @@ class Cluster:
             "CronJob": "cronjob-controller",
         }[kind]
         api = "batch/v1" if kind in ("Job", "CronJob") else "apps/v1"
-        uid = pod.owner_uid if kind == pod.owner_kind and pod.owner_uid else f"{kind}/{name}"
+        if uid is None:
+            uid = pod.owner_uid if kind == pod.owner_kind and pod.owner_uid else f"{kind}/{name}"
         self.rec.add(
             t,
             namespace=pod.namespace,
@@ -314,10 +318,11 @@ class PodSim:
         return t + d
 
     def _image_id(self, c: str) -> str:
-        repo = self.spec(c).image.split(":")[0]
-        if "/" not in repo:
-            repo = f"docker.io/library/{repo}"
-        return f"{repo}@sha256:{rand_hex(self.rng, 64)}"
+        repo = full_image(self.spec(c).image).rsplit(":", 1)[0]
+        image = self.spec(c).image
+        if image not in self.cl.digests:
+            self.cl.digests[image] = f"{repo}@sha256:{rand_hex(self.rng, 64)}"
+        return self.cl.digests[image]
 
     def start(self, t: int, c: str, *, ready: bool | None = None, started: bool = True) -> None:
         """Created + Started: container `c` runs from `t`."""

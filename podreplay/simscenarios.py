@@ -138,6 +138,10 @@ def new_pod(
         created=t,
     )
     p = PodSim(cl, model)
+    if wl.kind == "CronJob" and f"created{wl.job_serial}" not in wl.extra:
+        wl.extra[f"created{wl.job_serial}"] = "yes"
+        text = f"Created job {owner_name}"
+        cl.owner_event(t, model, "SuccessfulCreate", text, kind="CronJob", name=wl.name, uid=wl.uid)
     p.create(t)
     return p
 
@@ -501,7 +505,9 @@ def sc_job_succeeded(cl: Cluster, wl: Workload, t0: int, n: int) -> None:
     if wl.kind == "CronJob":
         word = "condition" if cl.minor >= 31 else "status"
         text = f"Saw completed job: {job}, {word}: Complete"
-        cl.owner_event(te + 2, p.m, "SawCompletedJob", text, kind="CronJob", name=wl.name)
+        cl.owner_event(
+            te + 2, p.m, "SawCompletedJob", text, kind="CronJob", name=wl.name, uid=wl.uid
+        )
 
 
 def sc_job_failed(cl: Cluster, wl: Workload, t0: int, n: int) -> None:
@@ -522,6 +528,25 @@ def sc_job_failed(cl: Cluster, wl: Workload, t0: int, n: int) -> None:
         t = te + (10 << i) + rng.randrange(0, 3)
 
 
+def sc_preemption(cl: Cluster, wl: Workload, t0: int, n: int) -> None:
+    """Kubelet preemption for a critical pod: Preempting, phase Failed reason Preempting."""
+    rng = cl.rng
+    spec = app_spec(rng, wl, qos="BestEffort")
+    p = new_pod(cl, wl, "preemption", [spec], t0)
+    c = spec.name
+    t = settle(p, boot(p, t0))
+    tp = t + rng.randrange(300, 1500)
+    msg = "Preempted in order to admit critical pod"
+    p.event(tp, "Preempting", msg, "Warning")
+    p.event(tp, "Killing", f"Stopping container {c}", container=c)
+    if cl.minor >= 26:
+        p.set_cond(tp, "DisruptionTarget", "True", "TerminationByKubelet", msg)
+    p.commit(tp)
+    tx = tp + rng.randrange(1, 5)
+    p.exit(tx, c, 143)
+    p.set_phase(tx, "Failed", "Preempting", msg)
+
+
 SCENARIOS: dict[str, tuple[ScenarioFn, int]] = {
     # name: (generator, default weight)
     "healthy": (sc_healthy, 30),
@@ -539,6 +564,7 @@ SCENARIOS: dict[str, tuple[ScenarioFn, int]] = {
     "recreated": (sc_recreated, 3),
     "job_succeeded": (sc_job_succeeded, 6),
     "job_failed": (sc_job_failed, 3),
+    "preemption": (sc_preemption, 2),
 }
 
 # How many pods a scenario creates: (minimum, maximum).
@@ -550,5 +576,6 @@ KINDS: dict[str, list[str]] = {
     "job_succeeded": ["Job", "CronJob"],
     "job_failed": ["Job", "Job", "CronJob"],
     "eviction": ["Deployment", "Deployment", "Pod"],
+    "preemption": ["Deployment", "Pod"],
 }
 DEFAULT_KINDS = ["Deployment"] * 4 + ["StatefulSet"]

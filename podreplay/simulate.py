@@ -48,6 +48,9 @@ EVENTS_FILE = "events.json"
 EVENTS_V1_FILE = "events-v1.json"
 WATCH_FILE = "pods-watch.ndjson"
 TRUTH_FILE = "ground_truth.json"
+# The truth document names its own kind, so an ingester skips it as "another kind".
+TRUTH_API_VERSION = "podreplay.simulate/v1"
+TRUTH_KIND = "GroundTruth"
 SNAPSHOT_DIR = "pods"
 
 
@@ -251,6 +254,8 @@ def build_truth(cap: Capture, formats: Collection[str], snapshot_every_s: int) -
         rec["seen_in"] = seen
         pods.append(rec)
     return {
+        "apiVersion": TRUTH_API_VERSION,
+        "kind": TRUTH_KIND,
         "capture_start": rfc3339(cap.start, 0),
         "capture_end": rfc3339(cap.start, cend),
         "seed": cap.seed,

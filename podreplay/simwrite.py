@@ -14,7 +14,15 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from podreplay.simmodel import ContainerSpec, CStatus, PodModel, PodStatus, Probe, SimEvent
+from podreplay.simmodel import (
+    ContainerSpec,
+    CStatus,
+    PodModel,
+    PodStatus,
+    Probe,
+    SimEvent,
+    full_image,
+)
 from podreplay.simtruth import rfc3339
 
 COND_ORDER = [
@@ -41,16 +49,6 @@ def micro(start: datetime, s: int, nanos: int) -> str:
     """`start + s` seconds plus a sub-second part, as metav1.MicroTime (µs)."""
     t = start + timedelta(seconds=s, microseconds=nanos // 1000)
     return t.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def full_image(image: str) -> str:
-    """The image reference as the runtime reports it (docker.io/library/ prefix)."""
-    first = image.split("/")[0]
-    if "/" not in image:
-        return f"docker.io/library/{image}"
-    if "." not in first and ":" not in first:
-        return f"docker.io/{image}"
-    return image
 
 
 def _probe(p: Probe) -> dict[str, Any]:
