@@ -196,6 +196,142 @@ def test_truth_matches_snapshots(capture: SimulationResult) -> None:
             assert last_restart_count[p["pod_uid"]] == p["stats"]["restarts"]
 
 
+def _watch_by_uid(path: Path) -> dict[str, list[dict[str, Any]]]:
+    recs: dict[str, list[dict[str, Any]]] = {}
+    for line in path.read_text().splitlines():
+        rec = json.loads(line)
+        recs.setdefault(rec["object"]["metadata"]["uid"], []).append(rec)
+    return recs
+
+
+def test_truth_replays_from_watch(capture: SimulationResult) -> None:
+    """Phases and container states rebuilt from the watch stream equal the truth exactly."""
+    assert capture.watch_path is not None
+    recs = _watch_by_uid(capture.watch_path)
+    for p in capture.truth["pods"]:
+        rs = recs[p["pod_uid"]]
+        assert rs[0]["type"] == "ADDED" and rs[0]["observedAt"] == p["created_at"]
+        gone = rs[-1]["observedAt"] if rs[-1]["type"] == "DELETED" else None
+        assert gone == p["deleted_at"]
+        live = [r for r in rs if r["type"] != "DELETED"]
+        phases: list[list[Any]] = []
+        for r in live:
+            phase = r["object"]["status"]["phase"]
+            if not phases or phases[-1][0] != phase:
+                if phases:
+                    phases[-1][2] = r["observedAt"]
+                phases.append([phase, r["observedAt"], None])
+        if phases:
+            phases[-1][2] = gone
+        assert phases == [[x["phase"], x["start"], x["end"]] for x in p["phases"]]
+        for c in p["containers"]:
+            key = "initContainerStatuses" if c["is_init"] else "containerStatuses"
+            got: list[list[Any]] = []
+            for r in live:
+                cs = [x for x in r["object"]["status"].get(key, []) if x["name"] == c["container"]]
+                if not cs:
+                    continue
+                ((state, body),) = cs[0]["state"].items()
+                k = (state, body.get("reason"), body.get("exitCode"), body.get("startedAt"))
+                if got and got[-1][0] == k:
+                    continue
+                start = {"running": body.get("startedAt"), "terminated": body.get("finishedAt")}
+                t = start.get(state) or r["observedAt"]
+                if got:
+                    got[-1][3] = t
+                got.append([k, t, state, None])
+            if got:
+                got[-1][3] = gone
+            want = [
+                [s["state"], s["reason"], s["exit_code"], s["start"], s["end"]] for s in c["states"]
+            ]
+            assert [[k[0], k[1], k[2], t, e] for k, t, _, e in got] == want
+        last = live[-1]["object"]["status"]
+        statuses = last.get("containerStatuses", []) + last.get("initContainerStatuses", [])
+        assert sum(x["restartCount"] for x in statuses) == p["stats"]["restarts"]
+
+
+def _all_events(res: SimulationResult) -> dict[str, dict[str, Any]]:
+    """Events of both files merged on metadata.uid, in a common form."""
+    out: dict[str, dict[str, Any]] = {}
+    assert res.events_path is not None and res.events_v1_path is not None
+    for e in json.loads(res.events_path.read_text())["items"]:
+        series = e.get("series") or {}
+        out[e["metadata"]["uid"]] = {
+            "uid": e["involvedObject"]["uid"],
+            "fp": e["involvedObject"].get("fieldPath"),
+            "reason": e["reason"],
+            "msg": e["message"],
+            "count": e.get("count") or series.get("count", 1),
+            "first": e.get("firstTimestamp") or e["eventTime"],
+            "last": e.get("lastTimestamp") or series.get("lastObservedTime") or e["eventTime"],
+        }
+    for e in json.loads(res.events_v1_path.read_text())["items"]:
+        series = e.get("series") or {}
+        out.setdefault(
+            e["metadata"]["uid"],
+            {
+                "uid": e["regarding"]["uid"],
+                "fp": e["regarding"].get("fieldPath"),
+                "reason": e["reason"],
+                "msg": e["note"],
+                "count": e.get("deprecatedCount") or series.get("count", 1),
+                "first": e.get("deprecatedFirstTimestamp") or e["eventTime"],
+                "last": e.get("deprecatedLastTimestamp")
+                or series.get("lastObservedTime")
+                or e["eventTime"],
+            },
+        )
+    return out
+
+
+def _sec(s: str) -> datetime:
+    return _t(s).replace(microsecond=0)
+
+
+def test_truth_matches_events(capture: SimulationResult) -> None:
+    """Started counts, probe kills, Unhealthy counts, pulls and Scheduled agree with truth."""
+    events = list(_all_events(capture).values())
+    for p in capture.truth["pods"]:
+        mine = [e for e in events if e["uid"] == p["pod_uid"]]
+        for c in p["containers"]:
+            kind = "initContainers" if c["is_init"] else "containers"
+            fp = f"spec.{kind}{{{c['container']}}}"
+            started = sum(e["count"] for e in mine if e["fp"] == fp and e["reason"] == "Started")
+            assert started in (0, c["restart_count"] + 1)
+            for probe in ("liveness", "startup"):
+                kills = sum(
+                    e["count"]
+                    for e in mine
+                    if e["fp"] == fp
+                    and e["reason"] == "Killing"
+                    and f"failed {probe} probe" in e["msg"]
+                )
+                causes = [r for r in p["restarts"] if r["cause"] == f"{probe}_probe"]
+                assert kills >= len([r for r in causes if r["container"] == c["container"]])
+        for f in p["probe_failures"]:
+            fp = f"spec.containers{{{f['container']}}}"
+            label = f["probe"].capitalize()
+            un = [
+                e
+                for e in mine
+                if e["fp"] == fp and e["reason"] == "Unhealthy" and e["msg"].startswith(label)
+            ]
+            assert sum(e["count"] for e in un) == f["count"]
+            assert min(_sec(e["first"]) for e in un) == _t(f["first_ts"])
+            assert max(_sec(e["last"]) for e in un) == _t(f["last_ts"])
+        pulled = 0.0
+        for e in mine:
+            if e["reason"] == "Pulled" and e["msg"].startswith("Successfully"):
+                pulling = [x for x in mine if x["fp"] == e["fp"] and x["reason"] == "Pulling"]
+                pulled += (_t(e["first"]) - _t(pulling[0]["first"])).total_seconds()
+        assert p["stats"]["image_pull_s"] == (pulled or None)
+        sched = [e for e in mine if e["reason"] == "Scheduled"]
+        if sched:
+            ttl = (_sec(sched[0]["first"]) - _t(p["created_at"])).total_seconds()
+            assert p["stats"]["time_to_scheduled_s"] == ttl
+
+
 def test_formats_can_be_left_out(tmp_path: Path) -> None:
     cap = generate(5, 2, None, None, duration_s=600)
     res = write_capture(cap, tmp_path, formats=["events"])
@@ -218,3 +354,19 @@ def test_truth_invariants_property(
     cap = generate(pods, seed, None, None, duration_s=duration, k8s_version=version)
     assert 1 <= len(cap.truth["pods"]) <= pods
     _check_truth(cap.truth)
+
+
+def test_cli_simulate(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from podreplay.cli import app
+
+    out = tmp_path / "cli"
+    args = ["simulate", "--pods", "4", "--seed", "2", "--out", str(out), "--duration", "600"]
+    res = CliRunner().invoke(app, [*args, "--scenario", "crashloop", "--without", "events_v1"])
+    assert res.exit_code == 0, res.output
+    assert (out / "events.json").exists() and not (out / "events-v1.json").exists()
+    truth = json.loads((out / "ground_truth.json").read_text())
+    assert {p["scenario"] for p in truth["pods"]} == {"crashloop"}
+    bad = CliRunner().invoke(app, [*args, "--scenario", "nope"])
+    assert bad.exit_code == 2
