@@ -137,11 +137,11 @@ SELECT
     count(*) FILTER (WHERE final_phase = 'Succeeded') AS succeeded,
     count(*) FILTER (WHERE final_phase = 'Failed') AS failed,
     count(*) FILTER (WHERE final_phase = 'Unknown') AS unknown,
-    sum(restarts) AS restarts,
+    sum(restarts)::BIGINT AS restarts,
     count(*) FILTER (WHERE crashlooped) AS crashlooping,
     count(*) FILTER (WHERE never_ready) AS never_ready,
-    sum(oom_kills) AS oom_kills,
-    sum(probe_failures) AS probe_failures,
+    sum(oom_kills)::BIGINT AS oom_kills,
+    sum(probe_failures)::BIGINT AS probe_failures,
     {figures}
 FROM sel
 GROUP BY ALL
@@ -190,7 +190,7 @@ def _failure_reasons_sql(by: str) -> str:
 WITH {_SELECTION},
 reasons AS (
     SELECT {_keys(keys, "sel")}, 'event' AS source, e.reason,
-        sum(e.count) AS occurrences, count(DISTINCT e.pod_uid) AS pods
+        sum(e.count)::BIGINT AS occurrences, count(DISTINCT e.pod_uid) AS pods
     FROM pod_events e
     JOIN sel USING (pod_uid)
     WHERE e.type = 'Warning'

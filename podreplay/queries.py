@@ -155,7 +155,17 @@ def run_query(
 ) -> pl.DataFrame:
     """Run a query with its parameters bound; the result as a polars DataFrame."""
     values = bind(query, params or {})
-    return store.frame(query.sql, values if values else None)
+    return plain_numbers(store.frame(query.sql, values if values else None))
+
+
+def plain_numbers(df: pl.DataFrame) -> pl.DataFrame:
+    """DECIMAL columns (DuckDB's type for `1.5` literals and HUGEINT sums) as Int64/Float64,
+    so every output format can write them."""
+    return df.with_columns(
+        pl.col(name).cast(pl.Int64 if dtype.scale == 0 else pl.Float64, strict=False)
+        for name, dtype in df.schema.items()
+        if isinstance(dtype, pl.Decimal)
+    )
 
 
 def run_named(store: Store, spec: str, params: dict[str, str] | None = None) -> pl.DataFrame:

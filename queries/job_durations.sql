@@ -22,7 +22,7 @@ SELECT
     count(*) AS pods,
     count(*) FILTER (WHERE s.final_phase = 'Succeeded') AS succeeded,
     count(*) FILTER (WHERE s.final_phase = 'Failed') AS failed,
-    sum(s.restarts) AS restarts,
+    sum(s.restarts)::BIGINT AS restarts,
     min(s.created_at) AS started_at,
     CASE WHEN count(f.finished_at) = count(*) THEN max(f.finished_at) END AS finished_at,
     round(CASE WHEN count(f.finished_at) = count(*)

@@ -4,8 +4,9 @@
 WITH node_events AS (
     SELECT
         coalesce(object_name, host) AS node,
-        sum(coalesce(count, 1)) FILTER (WHERE reason = 'NodeNotReady') AS not_ready_events,
-        sum(coalesce(count, 1)) FILTER (WHERE type = 'Warning') AS node_warnings
+        sum(coalesce(count, 1)) FILTER (WHERE reason = 'NodeNotReady')::BIGINT
+            AS not_ready_events,
+        sum(coalesce(count, 1)) FILTER (WHERE type = 'Warning')::BIGINT AS node_warnings
     FROM events
     WHERE object_kind = 'Node'
     GROUP BY 1
@@ -14,8 +15,8 @@ pod_side AS (
     SELECT
         node,
         count(*) AS pods,
-        sum(restarts) AS restarts,
-        sum(oom_kills) AS oom_kills,
+        sum(restarts)::BIGINT AS restarts,
+        sum(oom_kills)::BIGINT AS oom_kills,
         count(*) FILTER (WHERE final_reason IN ('Evicted', 'Preempting', 'NodeLost', 'Terminated'))
             AS evicted_or_lost,
         round(sum(unknown_s), 3) AS unknown_s,
@@ -25,7 +26,7 @@ pod_side AS (
     GROUP BY node
 ),
 pod_not_ready AS (
-    SELECT p.node, sum(coalesce(e.count, 1)) AS pod_node_not_ready_events
+    SELECT p.node, sum(coalesce(e.count, 1))::BIGINT AS pod_node_not_ready_events
     FROM pod_events e
     JOIN pods p USING (pod_uid)
     WHERE e.reason = 'NodeNotReady' AND ($namespace IS NULL OR p.namespace = $namespace)

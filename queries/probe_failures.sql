@@ -7,7 +7,7 @@ SELECT
     p.pod,
     f.container,
     f.probe,
-    sum(f.count) AS failures,
+    sum(f.count)::BIGINT AS failures,
     min(f.first_ts) AS first_ts,
     max(f.last_ts) AS last_ts,
     arg_max(f.message, f.last_ts) AS last_message

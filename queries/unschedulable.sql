@@ -4,7 +4,7 @@
 WITH failed AS (
     SELECT
         pod_uid,
-        sum(coalesce(count, 1)) AS attempts,
+        sum(coalesce(count, 1))::BIGINT AS attempts,
         min(first_ts) AS first_failed_at,
         max(last_ts) AS last_failed_at,
         arg_max(message, last_ts) AS last_message

@@ -3,7 +3,7 @@
 -- param: namespace (default: all) only events about objects in this namespace
 SELECT
     reason,
-    sum(coalesce(count, 1)) AS occurrences,
+    sum(coalesce(count, 1))::BIGINT AS occurrences,
     count(DISTINCT coalesce(object_kind, '') || '/' || coalesce(object_namespace, '') || '/'
         || coalesce(object_name, '')) AS objects,
     min(coalesce(first_ts, event_ts, last_ts)) AS first_ts,

@@ -11,7 +11,7 @@ SELECT
     count(*) FILTER (WHERE final_phase = 'Pending') AS pending,
     count(*) FILTER (WHERE final_phase = 'Succeeded') AS succeeded,
     count(*) FILTER (WHERE final_phase = 'Failed') AS failed,
-    sum(restarts) AS restarts,
+    sum(restarts)::BIGINT AS restarts,
     count(*) FILTER (WHERE crashlooped) AS crashlooping_pods,
     count(*) FILTER (WHERE never_ready) AS never_ready_pods,
     quantile_cont(time_to_ready_s, 0.5) AS time_to_ready_p50_s,
