@@ -5,9 +5,10 @@ writes it as kubectl would have captured it (events, pod snapshots, a watch stre
 `ground_truth.json`, and `simulate()` does both. See docs/simulator.md for the scenarios, the
 file layout and the exact meaning of the truth.
 
-    >>> from pathlib import Path
-    >>> res = simulate(Path("/tmp/cap"), pods=20, seed=7, scenarios=["crashloop", "healthy"])
-    >>> res.truth["pods"][0]["stats"]["restarts"]  # doctest: +SKIP
+Example::
+
+    res = simulate(Path("sim-capture"), pods=20, seed=7, scenarios=["crashloop", "healthy"])
+    res.truth["pods"][0]["stats"]["restarts"]
 """
 
 from __future__ import annotations
@@ -262,6 +263,8 @@ def build_truth(cap: Capture, formats: Collection[str], snapshot_every_s: int) -
         "k8s_version": cap.k8s_version,
         "nodes": cap.nodes,
         "formats": sorted(formats),
+        # true when the watch stream is written: every figure is then recoverable exactly
+        "exact": "watch" in formats,
         "pods": pods,
     }
 

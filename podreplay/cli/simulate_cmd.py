@@ -57,7 +57,7 @@ def simulate_cmd(
 
     Files: events.json, events-v1.json, pods/pods-<time>.json snapshots, pods-watch.ndjson.
 
-    Example: podreplay simulate --pods 40 --seed 7 --out /tmp/sim --scenario crashloop
+    Example: podreplay simulate --pods 40 --seed 7 --out sim-capture --scenario crashloop
     """
     with reporting_errors():
         when = _parse_start(start) if start else None
