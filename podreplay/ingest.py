@@ -187,17 +187,21 @@ def ingest_stream(store: Store, raw: ByteSource, name: str, options: IngestOptio
             result.format = stats.format
             _drain(stream)
             digest = hashing.sha.hexdigest()
-            if store.scalar("SELECT count(*) FROM sources WHERE sha256 = ?", [digest]):
+            observed = options.observed_at or file_ts
+            # identical bytes observed at another time (an unchanged snapshot) are new evidence
+            if store.scalar(
+                "SELECT count(*) FROM sources "
+                "WHERE sha256 = ? AND observed_at IS NOT DISTINCT FROM ?",
+                [digest, observed],
+            ):
                 raise _Duplicate
             if n_items == 0 or _only_text(store):
-                result.status = "not-a-capture"
+                result.status, result.format = "not-a-capture", "text"
                 raise _Duplicate
-            store.run_script("ingest_normalize.sql")
-            summary = store.frame("SELECT * FROM stage_summary").row(0, named=True)
+            summary = _normalize(store, source_id)
             basis = (
                 "option" if options.observed_at else "file_name" if file_ts is not None else None
             )
-            observed = options.observed_at or file_ts
             store.execute(
                 "INSERT INTO sources VALUES (?, ?, ?, ?, now(), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
@@ -223,6 +227,57 @@ def ingest_stream(store: Store, raw: ByteSource, name: str, options: IngestOptio
         if result.status != "not-a-capture":
             result.status = "duplicate"
     return result
+
+
+_OWNER_KINDS = {
+    "ReplicaSet",
+    "Job",
+    "StatefulSet",
+    "DaemonSet",
+    "Deployment",
+    "CronJob",
+    "ReplicationController",
+}
+
+
+def _normalize(store: Store, source_id: int) -> dict[str, Any]:
+    """Run the normalisation steps this source needs; returns its summary counts."""
+    store.run_script("ingest_00_macros.sql")
+    store.run_script("ingest_10_classify.sql")
+    kinds: dict[str, int] = dict(
+        store.rows("SELECT kind, count(*) FROM stage_kind WHERE kind IS NOT NULL GROUP BY kind")
+    )
+    summary: dict[str, Any] = {"n_events": 0, "n_pods": 0, "first_ts": None, "last_ts": None}
+    spans: list[tuple[Any, Any]] = []
+    if "Event" in kinds:
+        store.run_script("ingest_20_events.sql")
+        n, first, last = store.rows(
+            "SELECT count(*), min(first_ts), max(last_ts) FROM stage_events WHERE error = ''"
+        )[0]
+        summary["n_events"] = n
+        spans.append((first, last))
+    if "Pod" in kinds:
+        store.run_script("ingest_30_pods.sql")
+        n, first, last = store.rows(
+            "SELECT count(*), min(observed_at), max(observed_at) FROM timed_pods"
+        )[0]
+        summary["n_pods"] = n
+        spans.append((first, last))
+    if _OWNER_KINDS & kinds.keys():
+        store.run_script("ingest_40_owners.sql")
+    others = {k: n for k, n in kinds.items() if k not in ("Event", "Pod")}
+    summary["n_objects"] = sum(kinds.values())
+    summary["n_skipped"] = sum(others.values())
+    ranked = sorted(others.items(), key=lambda kv: (-kv[1], kv[0]))
+    summary["skipped_kinds"] = ", ".join(f"{k}:{n}" for k, n in ranked) or None
+    firsts = [f for f, _ in spans if f is not None]
+    lasts = [t for _, t in spans if t is not None]
+    summary["first_ts"] = min(firsts) if firsts else None
+    summary["last_ts"] = max(lasts) if lasts else None
+    summary["n_rejects"] = store.scalar(
+        "SELECT count(*) FROM rejects WHERE source_id = ?", [source_id]
+    )
+    return summary
 
 
 def _stage(store: Store, items: Iterator[Item]) -> int:

@@ -422,3 +422,13 @@ def test_a_gzip_expanding_past_the_limit_fails_and_leaves_nothing(
     assert result.sources[0].status == "failed"
     assert "decompresses to more than 1000 bytes" in (result.sources[0].error or "")
     assert count(store, "events") == 0 and count(store, "sources") == 0
+
+
+def test_an_unchanged_snapshot_taken_later_is_not_a_duplicate(
+    store: Store, tmp_path: Path
+) -> None:
+    for name in ("pods-20250911T205400Z.json", "pods-20250911T205500Z.json"):
+        (tmp_path / name).write_bytes(real(K3S_PODS).read_bytes())
+    result = ingest_paths(store, [tmp_path])
+    assert [s.status for s in result.sources] == ["ingested", "ingested"]
+    assert store.scalar("SELECT count(DISTINCT observed_at) FROM pod_snapshots") == 2

@@ -46,7 +46,7 @@ ev_agg AS (
         max(last_ts) AS last_ts,
         max(nullif(regexp_extract(message, ' to (\S+)$', 1), '')) FILTER (WHERE reason = 'Scheduled')
             AS sched_node,
-        arg_max(host, last_ts) FILTER (WHERE host IS NOT NULL AND host <> '') AS host,
+        arg_max(host, last_ts) FILTER (WHERE component = 'kubelet' AND host <> '') AS host,
         min(first_ts) FILTER (WHERE kill_cause = 'stop' OR reason IN ('Preempted', 'TaintManagerEviction'))
             AS stop_ts,
         arg_min(reason, CASE reason

@@ -5,8 +5,9 @@
 --    Evicted/Preempting/DeadlineExceeded = Failed.
 -- 2. Consecutive points of the same phase form a run.
 -- 3. A run starts at the best evidence of the transition between the previous run's last point
---    and its own first point: container startedAt (Running), the last container finishedAt of the
---    terminal snapshot (Succeeded/Failed), then the event showing it; else its first point.
+--    and its own first point: the earliest container startedAt or Started event (Running), the
+--    last container finishedAt of the terminal snapshot, else the event showing it
+--    (Succeeded/Failed), NodeNotReady (Unknown); else its first point.
 -- 4. A run ends where the next starts; the last ends when the pod is gone, else at the capture
 --    end (open).
 CREATE OR REPLACE TABLE phase_intervals AS
@@ -118,8 +119,12 @@ best AS (
         AND (r.prev_last IS NULL OR c.ts > r.prev_last)
     QUALIFY row_number() OVER (
         PARTITION BY r.pod_uid, r.run_id
-        ORDER BY c.prio,
-            CASE WHEN r.phase IN ('Succeeded', 'Failed') THEN -epoch(c.ts) ELSE epoch(c.ts) END
+        -- a phase is entered at its earliest evidence; a terminal one when the last
+        -- container finished (a status time beats an event's)
+        ORDER BY
+            CASE WHEN r.phase IN ('Succeeded', 'Failed') THEN c.prio ELSE 0 END,
+            CASE WHEN r.phase IN ('Succeeded', 'Failed') THEN -epoch(c.ts) ELSE epoch(c.ts) END,
+            c.prio
     ) = 1
 ),
 starts AS (
@@ -152,4 +157,6 @@ SELECT
 FROM bounded AS b
 JOIN pods AS p ON p.pod_uid = b.pod_uid
 CROSS JOIN capture_span AS cs
+-- a state left at the moment it was entered (a later record the same second) is no interval
+WHERE b.next_start IS NULL OR b.next_start > b.start_ts
 ORDER BY b.pod_uid, b.start_ts;

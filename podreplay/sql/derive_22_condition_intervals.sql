@@ -110,4 +110,6 @@ SELECT
 FROM bounded AS b
 JOIN pods AS p ON p.pod_uid = b.pod_uid
 CROSS JOIN capture_span AS cs
+-- a state left at the moment it was entered (a later record the same second) is no interval
+WHERE b.next_start IS NULL OR b.next_start > b.start_ts
 ORDER BY b.pod_uid, b.condition, b.start_ts;

@@ -71,6 +71,17 @@ points AS (
         AND ps.observed_at = cs.observed_at
     WHERE cs.state = 'waiting'
     UNION ALL
+    -- after the first restart the kubelet backs off: an instance that ended more than a second
+    -- before the next one started left the container waiting in CrashLoopBackOff from the next
+    -- second (kubelet sync) even where no snapshot caught it
+    SELECT o.pod_uid, o.container, o.is_init, o.finished_at + INTERVAL 1 SECOND, 'waiting',
+        'CrashLoopBackOff', NULL, NULL, NULL, 'inferred', 0
+    FROM container_instances AS o
+    JOIN container_instances AS nx
+        ON nx.pod_uid = o.pod_uid AND nx.container = o.container AND nx.is_init = o.is_init
+        AND nx.idx = o.idx + 1
+    WHERE o.idx >= 1 AND nx.started_at > o.finished_at + INTERVAL 1 SECOND
+    UNION ALL
     SELECT pod_uid, container, is_init, start_time, 'waiting',
         CASE WHEN has_init THEN 'PodInitializing' ELSE 'ContainerCreating' END, NULL, NULL,
         NULL, 'observed', -1
@@ -141,4 +152,6 @@ SELECT
 FROM bounded AS b
 JOIN pods AS p ON p.pod_uid = b.pod_uid
 CROSS JOIN capture_span AS cs
+-- a state left at the moment it was entered (a later record the same second) is no interval
+WHERE b.next_start IS NULL OR b.next_start > b.start_ts
 ORDER BY b.pod_uid, b.is_init DESC, b.container, b.start_ts;

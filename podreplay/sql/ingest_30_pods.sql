@@ -1,0 +1,159 @@
+-- Normalising one source, step 3: pod objects into pod/container/condition snapshots.
+-- When a snapshot was taken: a watch record's own "observedAt" stamp, else --observed-at,
+-- else a time in the file name, else (inferred) the latest timestamp the snapshot shows:
+-- for a List, the latest over all its pods and the source's events; for a lone record, its own.
+
+CREATE OR REPLACE TEMP TABLE stage_pods AS
+SELECT seq, location, listed, doc, obj, watch_type, nn(record_observed) AS record_observed,
+    f[1] AS uid, f[2] AS namespace, f[3] AS pod, f[4] AS t_created, f[5] AS t_start,
+    f[6] AS t_deleted, f[7] AS deletion_grace, f[8] AS node, f[9] AS phase, f[10] AS reason,
+    f[11] AS message, f[12] AS qos_class, f[13] AS termination_grace, f[14] AS owner_kind,
+    f[15] AS owner_name, f[16] AS restart_policy, f[17] AS resource_version,
+    greatest(
+        max_ts(json_extract_string(obj, '$.status.conditions[*].lastTransitionTime')),
+        max_ts(json_extract_string(obj, '$.status.conditions[*].lastProbeTime')),
+        max_ts(json_extract_string(obj, '$.status.containerStatuses[*].state.*.startedAt')),
+        max_ts(json_extract_string(obj, '$.status.containerStatuses[*].state.*.finishedAt')),
+        max_ts(json_extract_string(obj, '$.status.containerStatuses[*].lastState.*.finishedAt')),
+        max_ts(json_extract_string(obj, '$.status.initContainerStatuses[*].state.*.startedAt')),
+        max_ts(json_extract_string(obj, '$.status.initContainerStatuses[*].state.*.finishedAt'))
+    ) AS status_latest
+FROM (
+    SELECT *, list_transform(json_extract_string(obj, [
+            '$.metadata.uid', '$.metadata.namespace', '$.metadata.name',
+            '$.metadata.creationTimestamp', '$.status.startTime', '$.metadata.deletionTimestamp',
+            '$.metadata.deletionGracePeriodSeconds', '$.spec.nodeName', '$.status.phase',
+            '$.status.reason', '$.status.message', '$.status.qosClass',
+            '$.spec.terminationGracePeriodSeconds', '$.metadata.ownerReferences[0].kind',
+            '$.metadata.ownerReferences[0].name', '$.spec.restartPolicy',
+            '$.metadata.resourceVersion'
+        ]), lambda v: nn(v)) AS f
+    FROM stage_kind
+    WHERE kind = 'Pod'
+);
+
+CREATE OR REPLACE TEMP TABLE checked_pods AS
+SELECT *,
+    ts(t_created) AS created_at, ts(t_start) AS start_time, ts(t_deleted) AS deleted_at,
+    try_cast(deletion_grace AS DOUBLE) AS deletion_grace_s,
+    greatest(ts(t_created), ts(t_start), status_latest,
+             ts(t_deleted) - to_seconds(coalesce(try_cast(deletion_grace AS DOUBLE), 0)))
+        AS own_latest,
+    concat_ws('; ',
+        CASE WHEN pod IS NULL AND uid IS NULL THEN 'pod without metadata.name or metadata.uid' END,
+        bad_ts(t_created, 'metadata.creationTimestamp'), bad_ts(t_start, 'status.startTime'),
+        bad_ts(t_deleted, 'metadata.deletionTimestamp'), bad_ts(record_observed, 'observedAt')
+    ) AS error
+FROM stage_pods;
+
+CREATE OR REPLACE TEMP TABLE timed_pods AS
+SELECT p.*,
+    CASE
+        WHEN p.record_observed IS NOT NULL THEN ts(p.record_observed)
+        WHEN m.observed_at IS NOT NULL THEN m.observed_at
+        WHEN m.file_ts IS NOT NULL THEN m.file_ts
+        WHEN p.listed THEN greatest(l.pods_latest, l.events_latest)
+        ELSE p.own_latest
+    END AS observed_at,
+    CASE
+        WHEN p.record_observed IS NOT NULL THEN 'record'
+        WHEN m.observed_at IS NOT NULL THEN 'option'
+        WHEN m.file_ts IS NOT NULL THEN 'file_name'
+        ELSE 'inferred'
+    END AS observed_basis,
+    m.source_id
+FROM checked_pods AS p
+CROSS JOIN stage_meta AS m
+CROSS JOIN (
+    SELECT max(own_latest) FILTER (WHERE listed AND error = '') AS pods_latest,
+           (SELECT max(last_ts) FROM events WHERE source_id = (SELECT source_id FROM stage_meta))
+               AS events_latest
+    FROM checked_pods
+) AS l
+WHERE p.error = '';
+
+CREATE OR REPLACE TEMP TABLE new_pods AS
+SELECT
+    source_id, observed_at, observed_basis, watch_type,
+    coalesce(uid, concat_ws('/', namespace, pod, coalesce(created_at::VARCHAR, '?'))) AS pod_uid,
+    namespace, pod, node, phase, reason, message, qos_class, created_at, start_time, deleted_at,
+    deletion_grace_s, try_cast(termination_grace AS DOUBLE) AS termination_grace_s,
+    owner_kind, owner_name, restart_policy, resource_version, obj AS raw, seq
+FROM timed_pods
+WHERE observed_at IS NOT NULL
+-- the same pod state seen twice in one source (or a watch echo) is one snapshot
+QUALIFY row_number() OVER (
+    PARTITION BY pod_uid, observed_at, coalesce(resource_version, ''), coalesce(watch_type, '')
+    ORDER BY seq DESC) = 1;
+
+-- already stored (overlapping captures, or the same snapshot in two files): keep one copy
+DELETE FROM new_pods AS n
+USING pod_snapshots AS old
+WHERE old.pod_uid = n.pod_uid AND old.observed_at = n.observed_at
+  AND coalesce(old.resource_version, '') = coalesce(n.resource_version, '')
+  AND coalesce(old.watch_type, '') = coalesce(n.watch_type, '');
+
+INSERT INTO pod_snapshots
+SELECT source_id, observed_at, observed_basis, watch_type, pod_uid, namespace, pod, node, phase,
+       reason, message, qos_class, created_at, start_time, deleted_at, deletion_grace_s,
+       termination_grace_s, owner_kind, owner_name, restart_policy, resource_version, raw
+FROM new_pods;
+
+CREATE OR REPLACE TEMP TABLE stage_containers AS
+WITH c AS (
+    SELECT source_id, observed_at, pod_uid, false AS is_init,
+           unnest(json_extract(raw, '$.status.containerStatuses[*]')) AS cs
+    FROM new_pods
+    UNION ALL
+    SELECT source_id, observed_at, pod_uid, true AS is_init,
+           unnest(json_extract(raw, '$.status.initContainerStatuses[*]')) AS cs
+    FROM new_pods
+)
+SELECT source_id, observed_at, pod_uid, is_init,
+    list_transform(json_extract_string(cs, [
+        '$.name', '$.image', '$.ready', '$.started', '$.restartCount',
+        '$.state.terminated', '$.state.running', '$.state.waiting',
+        '$.lastState.terminated', '$.lastState.running', '$.lastState.waiting'
+    ]), lambda v: nn(v)) AS f,
+    CASE WHEN f[6] IS NOT NULL THEN 'terminated' WHEN f[7] IS NOT NULL THEN 'running'
+         WHEN f[8] IS NOT NULL THEN 'waiting' END AS state,
+    CASE WHEN f[9] IS NOT NULL THEN 'terminated' WHEN f[10] IS NOT NULL THEN 'running'
+         WHEN f[11] IS NOT NULL THEN 'waiting' END AS last_state,
+    cs->('$.state.' || state) AS s,
+    cs->('$.lastState.' || last_state) AS l
+FROM c;
+
+INSERT INTO container_snapshots
+SELECT source_id, observed_at, pod_uid, coalesce(f[1], '?') AS container, is_init,
+    f[2] AS image, state,
+    nn(s->>'reason') AS reason, nn(s->>'message') AS message,
+    try_cast(s->>'exitCode' AS INTEGER) AS exit_code,
+    ts(nn(s->>'startedAt')) AS started_at, ts(nn(s->>'finishedAt')) AS finished_at,
+    try_cast(f[3] AS BOOLEAN) AS ready, try_cast(f[4] AS BOOLEAN) AS started,
+    try_cast(f[5] AS INTEGER) AS restart_count,
+    last_state, nn(l->>'reason') AS last_reason, try_cast(l->>'exitCode' AS INTEGER) AS last_exit_code,
+    ts(nn(l->>'startedAt')) AS last_started_at, ts(nn(l->>'finishedAt')) AS last_finished_at
+FROM stage_containers;
+
+INSERT INTO condition_snapshots
+WITH c AS (
+    SELECT source_id, observed_at, pod_uid,
+           unnest(json_extract(raw, '$.status.conditions[*]')) AS cond
+    FROM new_pods
+), f AS (
+    SELECT source_id, observed_at, pod_uid,
+           list_transform(json_extract_string(cond, ['$.type', '$.status', '$.reason',
+                                                     '$.lastTransitionTime']),
+                          lambda v: nn(v)) AS f
+    FROM c
+)
+SELECT source_id, observed_at, pod_uid, coalesce(f[1], '?'), f[2], f[3], ts(f[4]) FROM f;
+
+INSERT INTO rejects
+SELECT (SELECT source_id FROM stage_meta), location, error, left(doc, 65536)
+FROM (
+    SELECT seq, location, error, doc FROM checked_pods WHERE error <> ''
+    UNION ALL
+    SELECT seq, location, 'pod snapshot without any timestamp to date it (use --observed-at)', doc
+    FROM timed_pods WHERE observed_at IS NULL
+) ORDER BY seq;
