@@ -22,17 +22,11 @@ from pathlib import Path
 from typing import Any
 
 from podreplay.errors import UsageError
-from podreplay.simmodel import PodModel, Recorder, SimEvent, rand_name, rand_uid
+from podreplay.simmodel import PodModel, Recorder, SimEvent
 from podreplay.simpod import Cluster, Node
-from podreplay.simscenarios import (
-    DEFAULT_KINDS,
-    KINDS,
-    POD_COUNTS,
-    SCENARIOS,
-    WORKLOAD_NAMES,
-    Workload,
-)
+from podreplay.simscenarios import DEFAULT_KINDS, KINDS, POD_COUNTS, SCENARIOS
 from podreplay.simtruth import pod_truth, rfc3339
+from podreplay.simworkload import Workload, make_workload
 from podreplay.simwrite import (
     RenderContext,
     assign_rvs,
@@ -44,7 +38,6 @@ from podreplay.simwrite import (
 DEFAULT_START = datetime(2024, 3, 1, 2, 0, 0, tzinfo=UTC)
 ALL_FORMATS: tuple[str, ...] = ("events", "events_v1", "snapshots", "watch")
 SCENARIO_NAMES: tuple[str, ...] = tuple(SCENARIOS)
-NAMESPACES = ["shop", "shop", "default", "payments", "search"]
 EVENTS_FILE = "events.json"
 EVENTS_V1_FILE = "events-v1.json"
 WATCH_FILE = "pods-watch.ndjson"
@@ -104,42 +97,6 @@ def _plan(
     return out
 
 
-def _workload(rng: random.Random, kind: str, used: dict[str, int], ds_count: list[int]) -> Workload:
-    if kind == "DaemonSet":
-        base = ["node-exporter", "fluent-bit", "kube-proxy-extra"][ds_count[0] % 3]
-        ns, image = (
-            "monitoring",
-            {
-                "node-exporter": "quay.io/prometheus/node-exporter:v1.7.0",
-                "fluent-bit": "cr.fluentbit.io/fluent/fluent-bit:2.2.2",
-            }.get(base, "registry.k8s.io/kube-proxy:v1.29.2"),
-        )
-    else:
-        base = rng.choice(WORKLOAD_NAMES)
-        ns = rng.choice(NAMESPACES)
-        if kind in ("Job", "CronJob"):
-            base = rng.choice(["nightly-report", "db-backup", "reindex", "invoice-export"])
-            ns = "batch"
-        if kind == "StatefulSet":
-            base = rng.choice(["redis", "kafka", "postgres", "zookeeper", "etcd"])
-            ns = "data"
-        image = {
-            "redis": "redis:7.2.4",
-            "postgres": "postgres:16.2",
-        }.get(base, f"registry.example.com/{ns}/{base}:1.{rng.randrange(0, 20)}.{rng.randrange(9)}")
-    n = used.get(base, 0)
-    used[base] = n + 1
-    name = base if n == 0 else f"{base}-{n + 1}"
-    return Workload(
-        kind=kind,
-        name=name,
-        namespace=ns,
-        image=image,
-        uid=rand_uid(rng),
-        hash=rand_name(rng, 10 if kind == "Deployment" else 9),
-    )
-
-
 def generate(
     pods: int = 40,
     seed: int = 0,
@@ -187,7 +144,7 @@ def generate(
         elif name == "healthy" and kind == "Deployment" and deployments and rng.random() < 0.5:
             wl = rng.choice(deployments)
         else:
-            wl = _workload(rng, kind, used, ds_count)
+            wl = make_workload(rng, kind, used, ds_count)
             if kind == "DaemonSet":
                 ds, ds_count[0] = wl, ds_count[0] + 1
             if name == "healthy" and kind == "Deployment":
