@@ -24,6 +24,6 @@ SELECT
 FROM ready
 JOIN pods p USING (pod_uid)
 WHERE ($namespace IS NULL OR p.namespace = $namespace)
-GROUP BY p.namespace, p.pod, p.workload
+GROUP BY p.pod_uid, p.namespace, p.pod, p.workload
 HAVING count(*) FILTER (WHERE status = 'False' AND previous = 'True') >= $min_flaps::INTEGER
 ORDER BY flaps DESC, p.namespace, p.pod;

@@ -15,5 +15,5 @@ FROM probe_failures f
 JOIN pods p USING (pod_uid)
 WHERE ($namespace IS NULL OR p.namespace = $namespace)
   AND ($probe IS NULL OR f.probe = $probe)
-GROUP BY p.namespace, p.pod, f.container, f.probe
+GROUP BY p.pod_uid, p.namespace, p.pod, f.container, f.probe
 ORDER BY failures DESC, p.namespace, p.pod, f.container, f.probe;
