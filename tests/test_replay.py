@@ -123,6 +123,7 @@ def _check_pod(pod: dict[str, Any], got: dict[str, Any], at: datetime) -> None:
         ), (where, container["container"])
 
 
+@pytest.mark.slow
 @settings(
     max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )

@@ -1,0 +1,260 @@
+"""Capture with a stand-in kubectl that replays recorded real output (there is no cluster here)."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from podreplay.capture import CaptureOptions, capture, iter_json_values
+from podreplay.cli.app import app
+from podreplay.derive import rebuild
+from podreplay.ingest import IngestOptions, file_timestamp, ingest_paths
+from podreplay.store import Store
+
+TESTS = Path(__file__).resolve().parent
+ROOT = TESTS.parent
+KUBECTL = TESTS / "fake_kubectl" / "kubectl"
+RECORDINGS = TESTS / "data" / "capture"
+runner = CliRunner()
+
+
+def _items(kind: str, namespace: str | None = None) -> list[dict[str, Any]]:
+    """The recorded objects of a kind, as the stand-in serves them."""
+    items: list[dict[str, Any]] = []
+    for path in sorted(RECORDINGS.glob(f"*__{kind}.json")):
+        items.extend(json.loads(path.read_text())["items"])
+    return [i for i in items if namespace is None or i["metadata"]["namespace"] == namespace]
+
+
+def _uids(objects: list[dict[str, Any]]) -> list[str]:
+    return sorted(o["metadata"]["uid"] for o in objects)
+
+
+def _lines(path: Path) -> list[dict[str, Any]]:
+    text = path.read_text()
+    assert text == "" or text.endswith("\n"), "the last line is incomplete"
+    return [json.loads(line) for line in text.splitlines()]
+
+
+@pytest.fixture
+def fake_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """The stand-in's settings: fast records and a state directory for its call log."""
+    state = tmp_path / "kubectl-state"
+    state.mkdir()
+    monkeypatch.setenv("FAKE_KUBECTL_STATE", str(state))
+    monkeypatch.setenv("FAKE_KUBECTL_DELAY", "0.001")
+    monkeypatch.delenv("FAKE_KUBECTL_DROP_AFTER", raising=False)
+    monkeypatch.delenv("FAKE_KUBECTL_FAIL", raising=False)
+    yield state
+
+
+def _calls(state: Path) -> list[list[str]]:
+    return [json.loads(line) for line in (state / "calls.log").read_text().splitlines()]
+
+
+def _options(out: Path, **kw: Any) -> CaptureOptions:
+    defaults: dict[str, Any] = {
+        "namespace": "default",
+        "duration_s": 2.5,
+        "snapshot_every_s": 0.5,
+        "kubectl": str(KUBECTL),
+        "backoff_s": 0.05,
+    }
+    return CaptureOptions(out=out, **{**defaults, **kw})
+
+
+def test_capture_stamps_every_watch_record_and_names_snapshots_by_time(
+    tmp_path: Path, fake_env: Path
+) -> None:
+    out = tmp_path / "cap"
+    before = datetime.now(UTC).replace(microsecond=0)
+    result = capture(_options(out))
+    after = datetime.now(UTC)
+    pods, events = _lines(out / "pods-watch.ndjson"), _lines(out / "events-watch.ndjson")
+    assert _uids([r["object"] for r in pods]) == _uids(_items("pods", "default"))
+    assert _uids([r["object"] for r in events]) == _uids(_items("events", "default"))
+    for record in pods + events:
+        assert record["type"] == "ADDED"
+        stamped = datetime.fromisoformat(record["observedAt"].replace("Z", "+00:00"))
+        assert before <= stamped <= after
+    assert result.records == {"pods": len(pods), "events": len(events)}
+    assert len(result.snapshots) >= 2
+    for path in result.snapshots:
+        taken = file_timestamp(path.name)
+        assert taken is not None and before <= taken <= after
+        assert _uids(json.loads(path.read_text())["items"]) == _uids(_items("pods", "default"))
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        ["pods-watch.ndjson", "events-watch.ndjson", *(p.name for p in result.snapshots)]
+    )
+
+
+def test_a_dropped_watch_is_resumed_after_a_relist(
+    tmp_path: Path, fake_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FAKE_KUBECTL_DROP_AFTER", "2")  # each kind's first watch ends early
+    out = tmp_path / "cap"
+    result = capture(_options(out, snapshot_every_s=60))
+    calls = _calls(fake_env)
+    watches = [c for c in calls if "--watch" in c]
+    assert sorted(c[1] for c in watches) == ["events", "events", "pods", "pods"]
+    lists = [c for c in calls if "--watch" not in c]
+    assert len(lists) == 2  # the first snapshot, and the re-list before the pods watch resumed
+    assert result.resumes == 2
+    pods = _lines(out / "pods-watch.ndjson")
+    expected = _uids(_items("pods", "default"))
+    assert len(pods) == 2 + len(expected)  # two records before the drop, then a full re-list
+    assert sorted({r["object"]["metadata"]["uid"] for r in pods}) == expected
+    events = _lines(out / "events-watch.ndjson")
+    assert sorted({r["object"]["metadata"]["uid"] for r in events}) == _uids(
+        _items("events", "default")
+    )
+
+
+def _wait_for(path: Path, timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    while not (path.exists() and path.stat().st_size > 0):
+        assert time.monotonic() < deadline, f"{path} never appeared"
+        time.sleep(0.05)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_a_signal_stops_capture_leaving_complete_files(
+    tmp_path: Path, fake_env: Path, sig: signal.Signals
+) -> None:
+    out = tmp_path / "cap"
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "FAKE_KUBECTL_DELAY": "0.02"}
+    args = [sys.executable, "-m", "podreplay", "capture", "--out", str(out), "-A"]
+    args += ["--snapshot-every", "0.3s", "--kubectl", str(KUBECTL)]
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    _wait_for(out / "events-watch.ndjson")
+    time.sleep(0.3)
+    proc.send_signal(sig)
+    stdout, stderr = proc.communicate(timeout=20)
+    assert proc.returncode == 130, stderr.decode()
+    assert stdout == b""
+    assert "Traceback" not in stderr.decode()
+    events = _lines(out / "events-watch.ndjson")  # every line complete
+    assert 0 < len(events) < len(_items("events"))  # stopped in the middle of the stream
+    for path in out.glob("pods-*.json"):
+        assert json.loads(path.read_text())["items"]
+    assert not list(out.glob(".*"))  # no half-written snapshot left behind
+    running = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
+    assert str(out) not in running
+
+
+def _table(store: Store, table: str, exclude: list[str]) -> list[tuple[Any, ...]]:
+    cols = [
+        r[0]
+        for r in store.rows(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = ?"
+            " ORDER BY ordinal_position",
+            [table],
+        )
+        if r[0] not in exclude
+    ]
+    select = ", ".join(f'CAST("{c}" AS VARCHAR)' for c in cols)
+    return sorted(store.rows(f"SELECT DISTINCT {select} FROM {table}"), key=repr)
+
+
+@pytest.mark.slow
+def test_capture_then_ingest_gives_the_same_database_as_ingesting_the_recordings(
+    tmp_path: Path, fake_env: Path
+) -> None:
+    # one fixed clock: every watch stamp and snapshot name is T, so both databases see the same
+    # observation times and only the capture mechanics can differ
+    observed = datetime(2025, 9, 11, 20, 55, 0, tzinfo=UTC)
+    out = tmp_path / "cap"
+    result = capture(_options(out, namespace=None, all_namespaces=True), clock=lambda: observed)
+    assert result.records == {"pods": len(_items("pods")), "events": len(_items("events"))}
+
+    with Store(tmp_path / "captured.duckdb") as captured:
+        ingest_paths(captured, [out])
+        rebuild(captured)
+        with Store(tmp_path / "recorded.duckdb") as recorded:
+            recordings = sorted(RECORDINGS.glob("*.json"))
+            ingest_paths(recorded, recordings, IngestOptions(observed_at=observed))
+            rebuild(recorded)
+            # how each row was timed and which file it came from differ by design
+            ignore = ["source_id", "observed_basis", "watch_type", "raw"]
+            for table in [
+                "events",
+                "pod_snapshots",
+                "container_snapshots",
+                "condition_snapshots",
+                "pods",
+                "phase_intervals",
+                "condition_intervals",
+                "container_intervals",
+                "restarts",
+            ]:
+                got, want = _table(captured, table, ignore), _table(recorded, table, ignore)
+                assert got == want, table
+                assert want, f"{table} is empty: the comparison proves nothing"
+            assert captured.scalar("SELECT count(*) FROM rejects") == 0
+
+
+def test_missing_kubectl_is_a_clear_error(tmp_path: Path) -> None:
+    res = runner.invoke(
+        app, ["capture", "--out", str(tmp_path / "cap"), "--kubectl", str(tmp_path / "nope")]
+    )
+    assert res.exit_code == 3
+    assert res.stderr.endswith("kubectl not found (install it or pass --kubectl PATH)\n")
+
+
+def test_an_unreachable_cluster_fails_fast_with_kubectl_message(
+    tmp_path: Path, fake_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FAKE_KUBECTL_FAIL", "1")
+    res = runner.invoke(app, ["capture", "--out", str(tmp_path / "cap"), "--kubectl", str(KUBECTL)])
+    assert res.exit_code == 1
+    assert res.stderr.splitlines()[-1] == (
+        "podreplay: error: kubectl get pods failed (exit 1): The connection to the server"
+        " localhost:8080 was refused - did you specify the right host or port?"
+    )
+
+
+def test_namespace_and_all_namespaces_together_are_a_usage_error(tmp_path: Path) -> None:
+    res = runner.invoke(
+        app, ["capture", "--out", str(tmp_path), "-n", "default", "-A", "--kubectl", str(KUBECTL)]
+    )
+    assert res.exit_code == 2
+
+
+def test_a_bad_duration_is_a_usage_error(tmp_path: Path) -> None:
+    res = runner.invoke(app, ["capture", "--out", str(tmp_path), "--duration", "soon"])
+    assert res.exit_code == 2
+    assert "'soon' is not a duration" in res.stderr
+
+
+@given(
+    values=st.lists(
+        st.dictionaries(st.text(max_size=5), st.one_of(st.integers(), st.text(max_size=8))),
+        max_size=5,
+    ),
+    indent=st.sampled_from([None, 4]),
+    cuts=st.lists(st.integers(min_value=0, max_value=10_000), max_size=6),
+)
+def test_watch_output_decodes_whatever_the_chunk_boundaries(
+    values: list[dict[str, Any]], indent: int | None, cuts: list[int]
+) -> None:
+    # non-ASCII text kept raw, so a chunk boundary can split a multi-byte character
+    text = "".join(json.dumps(v, indent=indent, ensure_ascii=False) + "\n" for v in values)
+    data = text.encode()
+    points = sorted({0, len(data), *(c % (len(data) + 1) for c in cuts)})
+    chunks = [data[a:b] for a, b in itertools.pairwise(points)]
+    assert list(iter_json_values(iter(chunks))) == values
