@@ -427,8 +427,10 @@ def test_a_gzip_expanding_past_the_limit_fails_and_leaves_nothing(
 def test_an_unchanged_snapshot_taken_later_is_not_a_duplicate(
     store: Store, tmp_path: Path
 ) -> None:
+    folder = tmp_path / "capture"
+    folder.mkdir()
     for name in ("pods-20250911T205400Z.json", "pods-20250911T205500Z.json"):
-        (tmp_path / name).write_bytes(real(K3S_PODS).read_bytes())
-    result = ingest_paths(store, [tmp_path])
+        (folder / name).write_bytes(real(K3S_PODS).read_bytes())
+    result = ingest_paths(store, [folder])
     assert [s.status for s in result.sources] == ["ingested", "ingested"]
     assert store.scalar("SELECT count(DISTINCT observed_at) FROM pod_snapshots") == 2
