@@ -74,9 +74,9 @@ def ingest(
             options = IngestOptions(observed_at=when, max_decompressed=max_gz_size)
             show_bar = not quiet and stderr_is_tty() and size is not None
             if show_bar and size is not None and size >= PROGRESS_MIN_BYTES:
-                result = _with_progress(store, files, options, size)
+                result = _with_progress(store, paths, options, size)
             else:
-                result = ingest_paths(store, files, options)
+                result = ingest_paths(store, paths, options)
             rebuild(store)
         if not quiet:
             emit(summary_frame(result), fmt, title="ingested sources")
@@ -94,7 +94,7 @@ def _parse_time(text: str) -> datetime:
 
 
 def _with_progress(
-    store: Store, files: list[str], options: IngestOptions, size: int
+    store: Store, paths: list[str], options: IngestOptions, size: int
 ) -> IngestResult:
     columns = (
         TextColumn("{task.description}"),
@@ -117,7 +117,7 @@ def _with_progress(
             on_bytes=advance,
             on_source=describe,
         )
-        return ingest_paths(store, files, opts)
+        return ingest_paths(store, paths, opts)
 
 
 def summary_frame(result: IngestResult) -> pl.DataFrame:

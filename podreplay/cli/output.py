@@ -18,5 +18,7 @@ def emit(df: pl.DataFrame, fmt: OutputFormat, title: str | None = None) -> None:
     elif fmt is OutputFormat.csv:
         sys.stdout.write(to_csv(df))
     else:
-        Console(soft_wrap=False).print(frame_table(df, title))
+        # a pipe gets the table at a readable width instead of rich's 80-column default
+        width = None if sys.stdout.isatty() else 220
+        Console(soft_wrap=False, width=width).print(frame_table(df, title))
     sys.stdout.flush()
