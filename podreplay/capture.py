@@ -198,7 +198,7 @@ class _Capture:
     def watch_loop(self, kind: str) -> None:
         path = self.options.out / WATCH_FILES[kind]
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
-        backoff = self.options.backoff_s
+        failures = 0  # consecutive watches that ended without a record
         try:
             while not self.stop.is_set():
                 with tempfile.TemporaryFile() as err:
@@ -215,8 +215,9 @@ class _Capture:
                     detail = _read_err(err) or "stream ended"
                 with self.lock:
                     self.result.resumes += 1
-                backoff = (
-                    self.options.backoff_s if n else min(backoff * 2, self.options.max_backoff_s)
+                failures = 0 if n else failures + 1
+                backoff = min(
+                    self.options.backoff_s * 2 ** max(failures - 1, 0), self.options.max_backoff_s
                 )
                 self.note(
                     f"{kind} watch dropped after {n} records (exit {proc.returncode}: {detail});"
