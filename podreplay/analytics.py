@@ -198,10 +198,17 @@ reasons AS (
       AND ($until::TIMESTAMPTZ IS NULL OR e.first_ts <= $until::TIMESTAMPTZ)
     GROUP BY ALL
     UNION ALL
-    SELECT {_keys(keys, "sel")}, 'pod_status', coalesce(p.final_reason, 'Failed'),
+    -- a failed pod's own reason (Evicted, DeadlineExceeded...), else its containers' last one
+    SELECT {_keys(keys, "sel")}, 'pod_status', coalesce(p.final_reason, t.reason, 'Failed'),
         count(*), count(*)
     FROM sel
     JOIN pods p USING (pod_uid)
+    LEFT JOIN (
+        SELECT pod_uid, arg_max(reason, finished_at) AS reason
+        FROM container_snapshots
+        WHERE state = 'terminated' AND reason IS NOT NULL
+        GROUP BY pod_uid
+    ) t USING (pod_uid)
     WHERE sel.final_phase = 'Failed' OR p.final_reason IS NOT NULL
     GROUP BY ALL
 )
