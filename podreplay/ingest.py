@@ -195,7 +195,7 @@ def ingest_stream(store: Store, raw: ByteSource, name: str, options: IngestOptio
                 [digest, observed],
             ):
                 raise _Duplicate
-            if n_items == 0 or _only_text(store):
+            if stats.values == 0 and (n_items == 0 or _only_text(store)):
                 result.status, result.format = "not-a-capture", "text"
                 raise _Duplicate
             summary = _normalize(store, source_id)

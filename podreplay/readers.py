@@ -58,6 +58,7 @@ class ReadStats:
 
     format: str = "unknown"
     text_lines_skipped: int = 0
+    values: int = 0  # top-level JSON values or YAML documents seen (an empty List counts)
 
 
 class _Bounded:
@@ -130,7 +131,7 @@ def read_items(
         yield from _json_stream(text, stats)
     elif _YAML_START.match(first):
         stats.format = "yaml"
-        yield from _yaml_stream(text, name)
+        yield from _yaml_stream(text, stats)
     else:
         yield from _json_stream(text, stats)
 
@@ -263,6 +264,7 @@ def _json_stream(text: _Text, stats: ReadStats) -> Iterator[Item]:
                 stats.text_lines_skipped += 1
                 continue
             yield Item(f"line {line}", content[:MAX_REJECT_TEXT], "not JSON: text line")
+    stats.values += values
     if stats.format == "unknown":
         stats.format = "json" if values <= 1 else "json-stream"
     if dump_mode:
@@ -376,7 +378,7 @@ def _indent_of(buf: str, i: int) -> str:
     return prefix if not prefix.strip() else ""
 
 
-def _yaml_stream(text: _Text, name: str) -> Iterator[Item]:
+def _yaml_stream(text: _Text, stats: ReadStats) -> Iterator[Item]:
     """Multi-document YAML, split on document markers so one bad document loses only itself."""
     doc_no = 0
     lines: list[str] = []
@@ -398,6 +400,8 @@ def _yaml_stream(text: _Text, name: str) -> Iterator[Item]:
         lines.append(line)
     if any(s.strip() and not s.lstrip().startswith("#") for s in lines):
         yield from _yaml_doc("".join(lines), doc_no, doc_line)
+        doc_no += 1
+    stats.values += doc_no
 
 
 def _lines(text: _Text) -> Iterator[str]:

@@ -434,3 +434,11 @@ def test_an_unchanged_snapshot_taken_later_is_not_a_duplicate(
     result = ingest_paths(store, [folder])
     assert [s.status for s in result.sources] == ["ingested", "ingested"]
     assert store.scalar("SELECT count(DISTINCT observed_at) FROM pod_snapshots") == 2
+
+
+def test_an_empty_list_is_a_capture_that_shows_no_pods(store: Store, tmp_path: Path) -> None:
+    path = tmp_path / "pods-20250911T205400Z.json"
+    path.write_text('{"apiVersion": "v1", "items": [], "kind": "List"}\n')
+    result = ingest_paths(store, [path])
+    assert result.sources[0].status == "ingested"
+    assert store.scalar("SELECT n_objects FROM sources") == 0
