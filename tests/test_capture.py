@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -19,7 +20,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from podreplay.capture import CaptureOptions, capture, iter_json_values
+from podreplay.capture import CaptureOptions, CaptureResult, capture, iter_json_values
 from podreplay.cli.app import app
 from podreplay.derive import rebuild
 from podreplay.ingest import IngestOptions, file_timestamp, ingest_paths
@@ -77,12 +78,39 @@ def _options(out: Path, **kw: Any) -> CaptureOptions:
     return CaptureOptions(out=out, **{**defaults, **kw})
 
 
+def _capture_until(
+    options: CaptureOptions, lines: dict[str, int], snapshots: int = 1, **kw: Any
+) -> CaptureResult:
+    """Capture until each watch file holds at least `lines[kind]` lines and `snapshots` snapshot
+    files exist (at most 60 s): a loaded machine then makes the test slower, not wrong."""
+    stop = threading.Event()
+    done: list[CaptureResult] = []
+    worker = threading.Thread(target=lambda: done.append(capture(options, stop=stop, **kw)))
+    worker.start()
+    deadline = time.monotonic() + 60
+    while worker.is_alive() and time.monotonic() < deadline:
+        counts = {k: _count_lines(options.out / f"{k}-watch.ndjson") for k in lines}
+        taken = len(list(options.out.glob("pods-2*.json")))
+        if all(counts[k] >= n for k, n in lines.items()) and taken >= snapshots:
+            break
+        time.sleep(0.05)
+    stop.set()
+    worker.join()
+    assert done, "capture failed"
+    return done[0]
+
+
+def _count_lines(path: Path) -> int:
+    return path.read_bytes().count(b"\n") if path.exists() else 0
+
+
 def test_capture_stamps_every_watch_record_and_names_snapshots_by_time(
     tmp_path: Path, fake_env: Path
 ) -> None:
     out = tmp_path / "cap"
     before = datetime.now(UTC).replace(microsecond=0)
-    result = capture(_options(out))
+    wanted = {"pods": len(_items("pods", "default")), "events": len(_items("events", "default"))}
+    result = _capture_until(_options(out, duration_s=None, snapshot_every_s=0.2), wanted, 2)
     after = datetime.now(UTC)
     pods, events = _lines(out / "pods-watch.ndjson"), _lines(out / "events-watch.ndjson")
     assert _uids([r["object"] for r in pods]) == _uids(_items("pods", "default"))
@@ -107,7 +135,11 @@ def test_a_dropped_watch_is_resumed_after_a_relist(
 ) -> None:
     monkeypatch.setenv("FAKE_KUBECTL_DROP_AFTER", "2")  # each kind's first watch ends early
     out = tmp_path / "cap"
-    result = capture(_options(out, snapshot_every_s=60))
+    wanted = {
+        "pods": 2 + len(_items("pods", "default")),
+        "events": 2 + len(_items("events", "default")),
+    }
+    result = _capture_until(_options(out, duration_s=None, snapshot_every_s=60), wanted)
     calls = _calls(fake_env)
     watches = [c for c in calls if "--watch" in c]
     assert sorted(c[1] for c in watches) == ["events", "events", "pods", "pods"]
@@ -179,7 +211,9 @@ def test_capture_then_ingest_gives_the_same_database_as_ingesting_the_recordings
     # observation times and only the capture mechanics can differ
     observed = datetime(2025, 9, 11, 20, 55, 0, tzinfo=UTC)
     out = tmp_path / "cap"
-    result = capture(_options(out, namespace=None, all_namespaces=True), clock=lambda: observed)
+    options = _options(out, namespace=None, all_namespaces=True, duration_s=None)
+    wanted = {"pods": len(_items("pods")), "events": len(_items("events"))}
+    result = _capture_until(options, wanted, clock=lambda: observed)
     assert result.records == {"pods": len(_items("pods")), "events": len(_items("events"))}
 
     with Store(tmp_path / "captured.duckdb") as captured:
