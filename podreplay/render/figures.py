@@ -133,6 +133,17 @@ def _container_color(state: str | None, reason: str | None) -> str:
     return "#bdbdbd"
 
 
+def _trace(kind: str, **props: Any) -> dict[str, Any]:
+    """A trace as a plain dict (unset properties left out)."""
+    return {"type": kind, **{k: v for k, v in props.items() if v is not None}}
+
+
+def _figure(traces: list[Any], layout: dict[str, Any]) -> Any:
+    # One validated construction: building trace objects one by one and then calling
+    # update_layout costs ~40x more (0.6 s vs 13 ms for a busy pod).
+    return go.Figure({"data": traces, "layout": layout})
+
+
 def _base_layout(title_html: str, height: int) -> dict[str, Any]:
     """Shared look; `title_html` is already escaped."""
     return {
@@ -163,7 +174,8 @@ def _time_axis(rangeslider: bool) -> dict[str, Any]:
 
 def _bar_trace(rows: pl.DataFrame, name: str, color: str, legendgroup: str) -> Any:
     """Horizontal bars on a date axis: base = start, length = duration in ms (as px.timeline)."""
-    return go.Bar(
+    return _trace(
+        "bar",
         orientation="h",
         name=esc(name),
         legendgroup=legendgroup,
@@ -330,8 +342,8 @@ def pod_timeline_figure(frames: PodFrames, *, show_title: bool = True) -> Any:
     traces.extend(_event_traces(frames.events))
 
     title = f"{pod.get('namespace') or ''}/{pod.get('pod') or pod.get('pod_uid')}"
-    fig = go.Figure(data=traces)
-    layout = _base_layout(esc(title) if show_title else "", height=150 + 34 * len(lanes))
+    height = max(330, 150 + 34 * len(lanes))
+    layout = _base_layout(esc(title) if show_title else "", height=height)
     if not show_title:
         layout["margin"] = {"l": 10, "r": 10, "t": 16, "b": 40}
     layout.update(
@@ -349,8 +361,7 @@ def pod_timeline_figure(frames: PodFrames, *, show_title: bool = True) -> Any:
         },
         legend={"font": {"size": 11}, "tracegroupgap": 4},
     )
-    fig.update_layout(**layout)
-    return fig
+    return _figure(traces, layout)
 
 
 def _in_order(values: Iterable[object], preferred: list[str]) -> list[object]:
@@ -379,7 +390,8 @@ def _probe_traces(probes: pl.DataFrame) -> list[Any]:
         ),
     )
     return [
-        go.Scatter(
+        _trace(
+            "scatter",
             mode="markers",
             name="probe failure",
             legendgroup="marks",
@@ -411,7 +423,8 @@ def _restart_traces(restarts: pl.DataFrame) -> list[Any]:
         ),
     )
     return [
-        go.Scatter(
+        _trace(
+            "scatter",
             mode="markers",
             name="restart",
             legendgroup="marks",
@@ -453,7 +466,8 @@ def _event_traces(events: pl.DataFrame) -> list[Any]:
         # Per event, but only within one pod's timeline (a few hundred at most).
         hovers = [event_hover(r) for r in part.iter_rows(named=True)]
         traces.append(
-            go.Scatter(
+            _trace(
+                "scatter",
                 mode="markers",
                 name=f"{kind} event",
                 legendgroup="events",
@@ -470,7 +484,8 @@ def _event_traces(events: pl.DataFrame) -> list[Any]:
             for a, b in repeated.select(_time_text("at"), _time_text("last_ts")).iter_rows():
                 xs.extend([a, b, None])
             traces.append(
-                go.Scatter(
+                _trace(
+                    "scatter",
                     mode="lines",
                     name=f"{kind} event repeats",
                     legendgroup="events",
@@ -527,7 +542,8 @@ def cluster_timeline_figure(
     )
     if marks.height:
         traces.append(
-            go.Scatter(
+            _trace(
+                "scatter",
                 mode="markers",
                 name="restart",
                 x=marks["x"].to_list(),
@@ -544,7 +560,6 @@ def cluster_timeline_figure(
         "label"
     ].to_list()
     visible = min(len(order_default), 40)
-    fig = go.Figure(data=traces)
     layout = _base_layout(esc(title), height=170 + 20 * max(visible, 4))
     layout.update(
         barmode="overlay",
@@ -586,8 +601,7 @@ def cluster_timeline_figure(
         ],
     )
     layout["margin"] = {"l": 10, "r": 10, "t": 48, "b": 90}
-    fig.update_layout(**layout)
-    return fig
+    return _figure(traces, layout)
 
 
 def _order_button(label: str, order: list[str]) -> dict[str, Any]:
@@ -605,7 +619,8 @@ def phase_counts_figure(counts: pl.DataFrame, *, title: str) -> Any:
         rows = counts.filter(pl.col("phase") == phase).sort("ts")
         color = PHASE_COLORS.get(str(phase), "#9e9e9e")
         traces.append(
-            go.Scatter(
+            _trace(
+                "scatter",
                 mode="lines",
                 name=esc(phase),
                 stackgroup="phases",
@@ -616,7 +631,6 @@ def phase_counts_figure(counts: pl.DataFrame, *, title: str) -> Any:
                 hovertemplate=f"{esc(phase)}: %{{y}} pods<extra></extra>",
             )
         )
-    fig = go.Figure(data=traces)
     layout = _base_layout(esc(title), height=300)
     layout.update(
         xaxis=_time_axis(rangeslider=False),
@@ -629,8 +643,7 @@ def phase_counts_figure(counts: pl.DataFrame, *, title: str) -> Any:
         hovermode="x unified",
         legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 1, "xanchor": "right"},
     )
-    fig.update_layout(**layout)
-    return fig
+    return _figure(traces, layout)
 
 
 def distribution_summary(values: pl.Series) -> dict[str, float | int | None]:
@@ -722,20 +735,17 @@ def distribution_figure(values: pl.Series, *, title: str) -> Any:
     else:
         subtitle = "no pods"
     binned = distribution_bins(v)
-    fig = go.Figure(
-        data=[
-            go.Bar(
-                x=binned["label"].to_list(),
-                y=binned["n"].to_list(),
-                marker={"color": "#3f88c5"},
-                hovertext=[
-                    f"{lab}: {k} pods" for lab, k in binned.select("label", "n").iter_rows()
-                ],
-                hoverinfo="text",
-                name=esc(title),
-            )
-        ]
-    )
+    traces = [
+        _trace(
+            "bar",
+            x=binned["label"].to_list(),
+            y=binned["n"].to_list(),
+            marker={"color": "#3f88c5"},
+            hovertext=[f"{lab}: {k} pods" for lab, k in binned.select("label", "n").iter_rows()],
+            hoverinfo="text",
+            name=esc(title),
+        )
+    ]
     layout = _base_layout(f"{esc(title)}<br><sup>{esc(subtitle)}</sup>", height=280)
     layout.update(
         showlegend=False,
@@ -744,5 +754,4 @@ def distribution_figure(values: pl.Series, *, title: str) -> Any:
         bargap=0.08,
     )
     layout["margin"] = {"l": 50, "r": 10, "t": 60, "b": 70}
-    fig.update_layout(**layout)
-    return fig
+    return _figure(traces, layout)

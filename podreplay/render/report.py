@@ -551,7 +551,7 @@ def _pod_blocks(
             + "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in facts if v)
             + "</dl>"
         )
-        fig = fg.pod_timeline_figure(frames, show_title=standalone)
+        fig = fg.pod_timeline_figure(frames, show_title=False)
         page.figure(fig, f"fig-{row['anchor']}", eager=standalone)
         page.add(_events_table(frames.events))
         if not standalone:

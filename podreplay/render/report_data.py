@@ -78,8 +78,8 @@ def capture_span(store: Store) -> tuple[datetime | None, datetime | None]:
 def select_scope(store: Store, scope: Scope) -> ReportData:
     """Materialise the pods in scope as the temp table `report_pods` and read them.
 
-    A pod is in scope when it is in the namespace and its lifetime (first evidence to last
-    observation) overlaps [since, until].
+    A pod is in scope when it is in the namespace and its lifetime (creation or first evidence
+    to the end of its last phase interval or its last observation) overlaps [since, until].
     """
     start, end = capture_span(store)
     lo = scope.since or start
@@ -101,6 +101,16 @@ def select_scope(store: Store, scope: Scope) -> ReportData:
         if "restarts" not in missing
         else "0"
     )
+    # A pod whose last phase is still open at the capture end is alive until then.
+    alive_join, alive_until = (
+        (
+            "LEFT JOIN (SELECT pod_uid, max(end_ts) AS phase_end FROM phase_intervals"
+            " GROUP BY pod_uid) ph USING (pod_uid)",
+            "ph.phase_end",
+        )
+        if "phase_intervals" not in missing
+        else ("", "NULL")
+    )
     store.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE report_pods AS
@@ -110,10 +120,11 @@ def select_scope(store: Store, scope: Scope) -> ReportData:
             p.final_phase, p.final_reason,
             {stats_cols},
             {restarts_sub} AS restart_rows
-        FROM pods p {stats_join}
+        FROM pods p {stats_join} {alive_join}
         WHERE (?::VARCHAR IS NULL OR p.namespace = ?::VARCHAR)
           AND (?::TIMESTAMPTZ IS NULL
-               OR coalesce(p.last_seen, p.deleted_at, p.first_seen) >= ?::TIMESTAMPTZ)
+               OR greatest(p.last_seen, p.deleted_at, p.first_seen, {alive_until})
+                  >= ?::TIMESTAMPTZ)
           AND (?::TIMESTAMPTZ IS NULL
                OR least(p.created_at, p.first_seen) <= ?::TIMESTAMPTZ)
         """,

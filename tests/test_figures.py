@@ -1,0 +1,306 @@
+"""Figures and report HTML checked without a browser, over databases built by the real pipeline
+(simulator → ingest → derive); expectations come from the simulator's ground truth or the input
+files."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pytest
+from typer.testing import CliRunner
+
+import podreplay.cli  # noqa: F401  (registers the commands on `app`)
+from podreplay.cli.app import app
+from podreplay.errors import NotFoundError
+from podreplay.render import figures as fg
+from podreplay.render import report_data as rd
+from podreplay.render.report import render_report, write_pod_timeline, write_report
+from podreplay.store import Store
+from tests.report_pipeline import (
+    HOSTILE_MESSAGE,
+    HOSTILE_NS,
+    HOSTILE_UID,
+    build_database,
+)
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
+    return build_database(tmp_path_factory.mktemp("figures"), pods=36, seed=21)
+
+
+@pytest.fixture
+def store(built: tuple[Path, dict[str, Any]]) -> Iterator[Store]:
+    with Store(built[0], read_only=True) as s:
+        yield s
+
+
+@pytest.fixture(scope="module")
+def report_text(built: tuple[Path, dict[str, Any]]) -> tuple[str, Any]:
+    with Store(built[0], read_only=True) as s:
+        return render_report(s)
+
+
+@pytest.fixture
+def truth(built: tuple[Path, dict[str, Any]]) -> dict[str, Any]:
+    return built[1]
+
+
+def _pod_frames(store: Store, pod_uid: str) -> fg.PodFrames:
+    data = rd.select_scope(store, rd.Scope())
+    row = data.pods.filter(pl.col("pod_uid") == pod_uid).row(0, named=True)
+    detail = rd.pod_detail_frames(store, data, [pod_uid])
+    return fg.PodFrames(
+        pod=row,
+        phases=detail["phases"],
+        conditions=detail["conditions"],
+        containers=detail["containers"],
+        restarts=detail["restarts"],
+        probes=detail["probes"],
+        events=detail["events"],
+        span_end=data.end,
+    )
+
+
+def _truth_pod(truth: dict[str, Any], predicate: Any) -> dict[str, Any]:
+    return next(p for p in truth["pods"] if predicate(p))
+
+
+def _points(fig: Any, name: str) -> list[Any]:
+    return [t for t in fig.data if t.name == name]
+
+
+def test_pod_timeline_has_a_lane_for_phase_each_condition_each_container_and_events(
+    store: Store, truth: dict[str, Any]
+) -> None:
+    pod = _truth_pod(truth, lambda p: len(p["containers"]) >= 1 and p["conditions"])
+    fig = fg.pod_timeline_figure(_pod_frames(store, pod["pod_uid"]))
+    lanes = list(fig.layout.yaxis.categoryarray)
+    expected = {"phase", "events"}
+    expected |= {f"condition: {c['condition']}" for c in pod["conditions"]}
+    expected |= {
+        f"{'init' if c['is_init'] else 'container'}: {c['container']}" for c in pod["containers"]
+    }
+    assert set(lanes) == expected
+    assert lanes[0] == "phase" and lanes[-1] == "events"
+    init = [i for i, lane in enumerate(lanes) if lane.startswith("init: ")]
+    app_lanes = [i for i, lane in enumerate(lanes) if lane.startswith("container: ")]
+    assert not init or max(init) < min(app_lanes)
+
+
+def test_pod_timeline_phase_bars_match_the_true_phases(store: Store, truth: dict[str, Any]) -> None:
+    pod = _truth_pod(truth, lambda p: len(p["phases"]) >= 2)
+    fig = fg.pod_timeline_figure(_pod_frames(store, pod["pod_uid"]))
+    drawn = sorted(
+        (base, trace.name)
+        for trace in fig.data
+        if trace.type == "bar" and set(trace.y) == {"phase"}
+        for base in trace.base
+    )
+    want = sorted(
+        (datetime.fromisoformat(ph["start"]).strftime("%Y-%m-%d %H:%M:%S.000"), ph["phase"])
+        for ph in pod["phases"]
+    )
+    assert drawn == want
+
+
+def test_restart_markers_sit_at_each_true_restart_with_its_cause(
+    store: Store, truth: dict[str, Any]
+) -> None:
+    pod = _truth_pod(truth, lambda p: len(p["restarts"]) >= 2)
+    fig = fg.pod_timeline_figure(_pod_frames(store, pod["pod_uid"]))
+    (marks,) = _points(fig, "restart")
+    want = [
+        datetime.fromisoformat(r["at"]).strftime("%Y-%m-%d %H:%M:%S.000") for r in pod["restarts"]
+    ]
+    assert sorted(marks.x) == sorted(want)
+    causes = {r["cause"] for r in pod["restarts"]}
+    assert all(any(f"cause: {c}" in h for h in marks.hovertext) for c in causes)
+    assert set(marks.y) == {f"container: {r['container']}" for r in pod["restarts"]}
+
+
+def test_event_hover_shows_reason_message_count_and_times_from_the_capture_file(
+    store: Store, built: tuple[Path, dict[str, Any]]
+) -> None:
+    capture = json.loads((built[0].parent / "capture" / "events.json").read_text())
+    by_pod: dict[str, list[dict[str, Any]]] = {}
+    for item in capture["items"]:
+        if item["involvedObject"].get("kind") == "Pod":
+            by_pod.setdefault(item["involvedObject"]["uid"], []).append(item)
+    uid, items = max(by_pod.items(), key=lambda kv: (len(kv[1]), kv[0]))
+    fig = fg.pod_timeline_figure(_pod_frames(store, uid))
+    hovers = [
+        h for t in fig.data if t.name in ("Normal event", "Warning event") for h in t.hovertext
+    ]
+    flat = [h.replace("<br>", " ") for h in hovers]
+    for item in items:
+        # messages are wrapped at spaces for the hover label; compare word sequences
+        words = html.escape(item["message"], quote=False).split()
+        assert any(
+            f"<b>{item['reason']}</b>" in h and " ".join(words) in " ".join(h.split()) for h in flat
+        ), item["message"]
+        if item.get("count", 1) > 1:
+            assert any(f"count: {item['count']}" in h for h in flat)
+
+
+def test_probe_failures_are_marked_on_their_container(store: Store, truth: dict[str, Any]) -> None:
+    pod = _truth_pod(truth, lambda p: len(p["probe_failures"]) >= 1)
+    fig = fg.pod_timeline_figure(_pod_frames(store, pod["pod_uid"]))
+    (marks,) = _points(fig, "probe failure")
+    assert {f"container: {pf['container']}" for pf in pod["probe_failures"]} == set(marks.y)
+    assert {pf["probe"] for pf in pod["probe_failures"]} <= {
+        m.group(1) for h in marks.hovertext if (m := re.search(r"<b>(\w+) probe failed", h))
+    }
+
+
+def test_hover_text_escapes_markup_from_the_cluster(store: Store) -> None:
+    fig = fg.pod_timeline_figure(_pod_frames(store, HOSTILE_UID))
+    hovers = [h for t in fig.data if t.name == "Warning event" for h in t.hovertext]
+    assert len(hovers) == 1
+    assert "<script" not in hovers[0] and "<img" not in hovers[0]
+    assert "&lt;script&gt;window.__pwned=1&lt;/script&gt;" in hovers[0]
+    assert "&amp;" in hovers[0] and "& " not in hovers[0]
+
+
+def test_cluster_timeline_has_one_row_per_pod_and_marks_every_timed_restart(
+    store: Store,
+) -> None:
+    data = rd.select_scope(store, rd.Scope())
+    rows = data.pods.with_columns(link=pl.lit(""))
+    restarts = rd.restarts_in_scope(store, data)
+    fig = fg.cluster_timeline_figure(rows, rd.phase_intervals(store, data), restarts, title="t")
+    assert list(fig.layout.yaxis.categoryarray) == rows["label"].to_list()
+    assert len(set(rows["label"].to_list())) == rows.height
+    bar_rows = {y for t in fig.data if t.type == "bar" for y in t.y}
+    with_phases = store.scalar("SELECT count(DISTINCT pod_uid) FROM phase_intervals")
+    assert len(bar_rows) == with_phases
+    (marks,) = _points(fig, "restart")
+    assert len(marks.x) == restarts.filter(pl.col("at").is_not_null()).height > 0
+    orders = [b.args[0]["yaxis.categoryarray"] for b in fig.layout.updatemenus[0].buttons]
+    assert all(sorted(o) == sorted(rows["label"].to_list()) for o in orders)
+
+
+def test_distribution_bins_count_every_pod_once(store: Store) -> None:
+    data = rd.select_scope(store, rd.Scope())
+    for col in ("time_to_ready_s", "pending_s", "image_pull_s"):
+        values = data.pods[col]
+        bins = fg.distribution_bins(values)
+        assert bins["n"].sum() == values.drop_nulls().len()
+        assert (bins["lo"] < bins["hi"]).all()
+        assert bins["lo"].min() <= values.min() and bins["hi"].max() >= values.max()  # type: ignore[operator]
+
+
+def test_distribution_bins_switch_to_a_ladder_for_long_tails() -> None:
+    # nine pods ready in 1-9 s and one after 30 min: even bins would hide the nine in one bar
+    values = pl.Series([float(i) for i in range(1, 10)] + [1800.0])
+    bins = fg.distribution_bins(values)
+    assert bins["n"].sum() == 10
+    assert bins.filter(pl.col("hi") <= 10)["n"].sum() == 9
+    assert bins["label"][0] == "1–2 s"  # the rung holding the smallest value, 1 s
+
+
+def test_report_is_deterministic(store: Store, report_text: tuple[str, Any]) -> None:
+    again, _ = render_report(store)
+    assert again == report_text[0]
+
+
+def test_report_embeds_plotly_once_and_loads_nothing_from_the_network(
+    report_text: tuple[str, Any],
+) -> None:
+    text, summary = report_text
+    assert text.count("* plotly.js v") == 1
+    # outside the library's own code (map attributions, logo link), nothing points anywhere
+    ours = re.sub(r"<script type=\"text/javascript\">.*?</script>", "", text, flags=re.S)
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", ours)
+    assert "<script src" not in ours and "cdn.plot.ly" not in ours
+    assert summary.timelines == len(re.findall(r'<article class="pod" id="pod-', text))
+    assert summary.timelines <= rd.TIMELINE_CAP
+
+
+def test_report_html_never_contains_hostile_markup_unescaped(store: Store) -> None:
+    text, _ = render_report(store, namespace=HOSTILE_NS)
+    assert HOSTILE_MESSAGE not in text
+    assert "<img src=x" not in text
+    assert "<script>window.__pwned" not in text
+    assert html.escape(HOSTILE_MESSAGE) in text  # the events table shows it as text
+
+
+def test_report_links_only_to_pod_timelines_it_contains(report_text: tuple[str, Any]) -> None:
+    text, _ = report_text
+    anchors = set(re.findall(r'<article class="pod" id="(pod-[0-9a-f]+)"', text))
+    links = set(re.findall(r'href="#(pod-[0-9a-f]+)"', text))
+    assert links and links <= anchors
+
+
+def test_report_for_one_namespace_lists_only_its_pods(store: Store, truth: dict[str, Any]) -> None:
+    ns = sorted({p["namespace"] for p in truth["pods"]})[0]
+    want = {p["pod_uid"] for p in truth["pods"] if p["namespace"] == ns}
+    _, summary = render_report(store, namespace=ns)
+    assert summary.pods == len(want)
+
+
+def test_report_window_keeps_pods_alive_in_it(store: Store, truth: dict[str, Any]) -> None:
+    end = datetime.fromisoformat(truth["capture_end"])
+    since = end - timedelta(minutes=5)
+    # a pod is alive in the window unless it was deleted before it starts
+    want = [
+        p
+        for p in truth["pods"]
+        if p["deleted_at"] is None or datetime.fromisoformat(p["deleted_at"]) >= since
+    ]
+    _, summary = render_report(store, since=since)
+    # plus the hostile pod: known from events only, its Running phase stays open to the end
+    assert summary.pods == len(want) + 1
+
+
+def test_pod_timeline_page_for_an_unknown_pod_is_not_found(store: Store, tmp_path: Path) -> None:
+    with pytest.raises(NotFoundError):
+        write_pod_timeline(store, "no-such-uid", tmp_path / "x.html")
+    assert not (tmp_path / "x.html").exists()
+
+
+def test_pod_timeline_page_draws_its_figure_eagerly(store: Store, tmp_path: Path) -> None:
+    out = tmp_path / "pod.html"
+    write_pod_timeline(store, HOSTILE_UID, out)
+    text = out.read_text(encoding="utf-8")
+    assert text.count('class="plot"') == 1 and "data-eager" in text
+    assert html.escape(HOSTILE_MESSAGE) in text
+
+
+def test_report_command_writes_the_file_and_one_line_on_stderr(
+    built: tuple[Path, dict[str, Any]], tmp_path: Path
+) -> None:
+    out = tmp_path / "r.html"
+    res = CliRunner().invoke(app, ["report", "--db", str(built[0]), "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    assert res.stdout == ""
+    assert len(res.stderr.strip().splitlines()) == 1
+    pods = len(built[1]["pods"]) + 1  # the simulated pods and the hostile one
+    assert f"{pods} pods" in res.stderr and str(out) in res.stderr
+    assert out.stat().st_size > 1_000_000  # plotly.js is inside
+
+
+def test_report_command_rejects_since_after_until(
+    built: tuple[Path, dict[str, Any]], tmp_path: Path
+) -> None:
+    out = tmp_path / "r.html"
+    args = ["report", "--db", str(built[0]), "--out", str(out), "--since", "+30m", "--until", "+5m"]
+    res = CliRunner().invoke(app, args)
+    assert res.exit_code == 2
+    assert res.stderr.startswith("podreplay: error: ") and "--since" in res.stderr
+    assert not out.exists()
+
+
+def test_report_without_lifecycle_tables_says_they_are_not_available(tmp_path: Path) -> None:
+    with Store(tmp_path / "bare.duckdb") as bare:  # schema only: nothing was ever derived
+        summary = write_report(bare, tmp_path / "r.html")
+    text = (tmp_path / "r.html").read_text(encoding="utf-8")
+    assert summary.pods == 0 and "pods" in summary.missing
+    assert "not available" in text
