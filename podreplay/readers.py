@@ -12,6 +12,7 @@ import codecs
 import gzip
 import json
 import re
+import sys
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -152,6 +153,13 @@ class _Text:
         self.count_pos = 0
         self.count_line = 1
         self.started = False
+        self.dupes = False  # a duplicate key was decoded since the last reset
+        self.json_decoder = json.JSONDecoder(object_pairs_hook=self._pairs)
+
+    def _pairs(self, pairs: list[tuple[str, Any]]) -> None:
+        # the values are thrown away (the item's text is kept); only duplicate keys matter
+        if len(pairs) != len(dict(pairs)):
+            self.dupes = True
 
     def fill(self) -> bool:
         """Read another chunk; False at end of input."""
@@ -228,6 +236,11 @@ class _Text:
         while True:
             try:
                 return decoder.raw_decode(self.buf, self.pos)
+            except RecursionError:
+                # json recurses per nesting level; hostile depth is a bad value, not a crash
+                raise json.JSONDecodeError(
+                    f"nested deeper than {sys.getrecursionlimit()} levels", self.buf, self.pos
+                ) from None
             except json.JSONDecodeError as exc:
                 incomplete = exc.pos >= len(self.buf) - 1 or exc.msg.startswith("Unterminated")
                 stuck = last_error is not None and last_error.pos == exc.pos and not incomplete
@@ -279,6 +292,8 @@ def _top_object(text: _Text, line: int) -> Iterator[Item]:
     text.keep = text.pos
     text.pos += 1
     streamed = False
+    text.dupes = False
+    keys: set[str] = set()
     try:
         while True:
             if not text.skip_ws():
@@ -293,6 +308,9 @@ def _top_object(text: _Text, line: int) -> Iterator[Item]:
             if ch != '"':
                 raise _Broken(f"expected a key, got {ch!r}")
             key, text.pos = text.decode_value(_DECODER)
+            if key in keys:
+                text.dupes = True
+            keys.add(key)
             if not text.skip_ws() or text.buf[text.pos] != ":":
                 raise _Broken("expected ':' after a key")
             text.pos += 1
@@ -305,14 +323,14 @@ def _top_object(text: _Text, line: int) -> Iterator[Item]:
                 if (yield from _array_items(text, f"line {line}")):
                     return  # cut off inside the list: already reported
             else:
-                _value, text.pos = text.decode_value(_DECODER)
+                _value, text.pos = text.decode_value(text.json_decoder)
     except (_Broken, json.JSONDecodeError) as exc:
         at = text.keep if text.keep is not None else text.pos
         yield _broken(text, at, f"line {line}", exc)
         return
     if not streamed and text.keep is not None:
         start, text.keep = text.keep, None
-        yield Item(f"line {line}", text.buf[start : text.pos])
+        yield Item(f"line {line}", _last_key_wins(text, text.buf[start : text.pos]))
 
 
 def _array_items(text: _Text, where: str) -> Generator[Item, None, bool]:
@@ -331,8 +349,9 @@ def _array_items(text: _Text, where: str) -> Generator[Item, None, bool]:
             continue
         line = text.line_at(text.pos)
         text.keep = text.pos
+        text.dupes = False
         try:
-            _value, text.pos = text.decode_value(_DECODER)
+            _value, text.pos = text.decode_value(text.json_decoder)
         except json.JSONDecodeError as exc:
             yield _broken(text, text.keep, f"line {line} (item {index})", exc)
             if text.eof and text.pos >= len(text.buf):
@@ -340,8 +359,20 @@ def _array_items(text: _Text, where: str) -> Generator[Item, None, bool]:
             index += 1
             continue
         start, text.keep = text.keep, None
-        yield Item(f"line {line} (item {index})", text.buf[start : text.pos])
+        yield Item(f"line {line} (item {index})", _last_key_wins(text, text.buf[start : text.pos]))
         index += 1
+
+
+def _last_key_wins(text: _Text, raw: str) -> str:
+    """The value's text, re-encoded so a repeated key keeps its last value (as Go and kubectl
+    do; DuckDB's JSON functions would read the first)."""
+    if not text.dupes:
+        return raw
+    text.dupes = False
+    try:
+        return json.dumps(json.loads(raw), ensure_ascii=False)
+    except (ValueError, RecursionError):
+        return raw
 
 
 class _Broken(Exception):
