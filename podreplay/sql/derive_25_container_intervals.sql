@@ -3,7 +3,10 @@
 -- container_instances (observed); each waiting observation (its reason); the kubelet's admission
 -- of the pod (status.startTime: waiting PodInitializing / ContainerCreating); and, outside the
 -- snapshots' cover or for events-only pods, events: Started (running), BackOff "restarting"
--- (CrashLoopBackOff), Failed ErrImagePull / BackOff pulling (ImagePullBackOff).
+-- (CrashLoopBackOff), Failed ErrImagePull / BackOff pulling (ImagePullBackOff); an event within
+-- a second of an instance's start or finish adds nothing.
+-- At the same second: admission, instance start, instance finish, then waiting observations
+-- (an observation dated by the status times it carries shows the state after them).
 -- Consecutive points with the same state, reason and instance form one interval, which ends where
 -- the next starts; the last one when the pod is gone, else at the capture end (open).
 CREATE OR REPLACE TABLE container_intervals AS
@@ -11,6 +14,11 @@ WITH cover AS (
     SELECT pod_uid, min(observed_at) AS lo, max(observed_at) AS hi
     FROM pod_snapshots
     GROUP BY pod_uid
+),
+status_times AS (
+    SELECT pod_uid, container, is_init, started_at AS ts FROM container_instances
+    UNION
+    SELECT pod_uid, container, is_init, finished_at FROM container_instances
 ),
 pod_start AS (
     SELECT
@@ -49,6 +57,16 @@ ev_points AS (
     WHERE reason IN ('Started', 'BackOff')
         OR (reason = 'Failed' AND regexp_matches(message, 'Error: (ErrImagePull|ImagePullBackOff|InvalidImageName|ErrImageNeverPull|CreateContainerConfigError)'))
 ),
+ev_kept AS (
+    -- an event within a second of a status time of the same container tells nothing new
+    SELECT * FROM ev_points AS ep
+    WHERE ep.ts IS NOT NULL AND NOT EXISTS (
+        SELECT 1 FROM status_times AS st
+        WHERE st.pod_uid = ep.pod_uid AND st.container = ep.container
+            AND st.is_init = ep.is_init
+            AND st.ts BETWEEN ep.ts - INTERVAL 1 SECOND AND ep.ts + INTERVAL 1 SECOND
+    )
+),
 points AS (
     SELECT pod_uid, container, is_init, started_at AS ts, 'running' AS state, NULL AS reason,
         NULL::INTEGER AS exit_code, NULL AS message, started_at AS inst, 'observed' AS basis,
@@ -63,7 +81,7 @@ points AS (
     UNION ALL
     SELECT cs.pod_uid, cs.container, cs.is_init, cs.observed_at, 'waiting', cs.reason, NULL,
         cs.message, NULL,
-        CASE WHEN ps.observed_basis = 'record' THEN 'observed' ELSE 'inferred' END, 0
+        CASE WHEN ps.observed_basis = 'record' THEN 'observed' ELSE 'inferred' END, 3
     FROM container_snapshots AS cs
     LEFT JOIN (
         SELECT DISTINCT source_id, pod_uid, observed_at, observed_basis FROM pod_snapshots
@@ -75,7 +93,7 @@ points AS (
     -- before the next one started left the container waiting in CrashLoopBackOff from the next
     -- second (kubelet sync) even where no snapshot caught it
     SELECT o.pod_uid, o.container, o.is_init, o.finished_at + INTERVAL 1 SECOND, 'waiting',
-        'CrashLoopBackOff', NULL, NULL, NULL, 'inferred', 0
+        'CrashLoopBackOff', NULL, NULL, NULL, 'inferred', 3
     FROM container_instances AS o
     JOIN container_instances AS nx
         ON nx.pod_uid = o.pod_uid AND nx.container = o.container AND nx.is_init = o.is_init
@@ -88,9 +106,8 @@ points AS (
     FROM pod_start
     UNION ALL
     SELECT pod_uid, container, is_init, ts, state, reason, NULL, NULL,
-        CASE WHEN state = 'running' THEN ts END, 'event', 3
-    FROM ev_points
-    WHERE ts IS NOT NULL
+        CASE WHEN state = 'running' THEN ts END, 'event', 4
+    FROM ev_kept
 ),
 flagged AS (
     SELECT

@@ -1,0 +1,98 @@
+"""One pod's lifecycle, read from the derived tables: finding a pod by name and telling its story.
+
+The intervals themselves are rebuilt set-based by `podreplay/sql/derive_10..39_*.sql` (see
+docs/lifecycle.md); this module only selects from them. It never prints.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import polars as pl
+
+from podreplay.errors import AmbiguousError, NotFoundError
+from podreplay.store import Store, sql_text
+
+STORY_COLUMNS = ("ts", "end_ts", "kind", "subject", "what", "detail", "count", "basis")
+
+_CANDIDATES = """
+SELECT pod_uid, namespace, pod, created_at, final_phase, node, workload
+FROM pods
+WHERE (pod = $name OR pod_uid = $name)
+    AND ($namespace IS NULL OR namespace = $namespace)
+ORDER BY namespace, pod, created_at, pod_uid
+"""
+
+_PREFIX = """
+SELECT pod_uid, namespace, pod, created_at, final_phase, node, workload
+FROM pods
+WHERE starts_with(pod, $name) AND ($namespace IS NULL OR namespace = $namespace)
+ORDER BY namespace, pod, created_at, pod_uid
+"""
+
+
+def _require_lifecycle(store: Store) -> None:
+    if not store.has_table("pods"):
+        raise NotFoundError(f"{store.path}: no lifecycle tables (run `podreplay ingest` first)")
+
+
+def find_pods(store: Store, name: str, namespace: str | None = None) -> pl.DataFrame:
+    """Pods whose name (or uid) is `name`, else whose name starts with it; oldest first."""
+    _require_lifecycle(store)
+    params: dict[str, object] = {"name": name, "namespace": namespace}
+    found = store.frame(_CANDIDATES, params)
+    if found.height == 0:
+        found = store.frame(_PREFIX, params)
+    return found
+
+
+def candidate_label(row: dict[str, Any]) -> str:
+    """How a candidate pod is listed: `ns/name uid created_at`."""
+    created = row.get("created_at")
+    when = created.strftime("%Y-%m-%dT%H:%M:%SZ") if isinstance(created, datetime) else "?"
+    return f"{row['namespace']}/{row['pod']} {row['pod_uid']} {when}"
+
+
+def resolve_pod(store: Store, name_or_uid: str, namespace: str | None = None) -> str:
+    """The pod_uid of the one pod `name_or_uid` names.
+
+    Raises NotFoundError when none matches and AmbiguousError (listing the candidates) when
+    several do: the same name in two namespaces, or a pod recreated under its old name.
+    """
+    found = find_pods(store, name_or_uid, namespace)
+    where = f" in namespace {namespace}" if namespace else ""
+    if found.height == 0:
+        raise NotFoundError(f"no pod named {name_or_uid!r}{where} in {store.path}")
+    if found.height > 1:
+        candidates = [candidate_label(row) for row in found.iter_rows(named=True)]
+        raise AmbiguousError(
+            f"{name_or_uid!r}{where} matches {found.height} pods; name one by uid"
+            " or add --namespace",
+            candidates,
+        )
+    return str(found["pod_uid"][0])
+
+
+def pod_summary(store: Store, pod_uid: str) -> dict[str, Any]:
+    """The pod's `pods` row (plus its restart total) as a dict; NotFoundError if unknown."""
+    _require_lifecycle(store)
+    row = store.frame(
+        "SELECT p.*, (SELECT count(*) FROM restarts AS r WHERE r.pod_uid = p.pod_uid)"
+        " AS restarts FROM pods AS p WHERE p.pod_uid = ?",
+        [pod_uid],
+    )
+    if row.height == 0:
+        raise NotFoundError(f"no pod with uid {pod_uid!r} in {store.path}")
+    return row.row(0, named=True)
+
+
+def pod_story(store: Store, pod_uid: str) -> pl.DataFrame:
+    """The pod's story as time-ordered rows.
+
+    Columns: ts, end_ts, kind (phase|condition|container|event|restart|probe), subject (pod,
+    a condition or a container), what, detail, count (occurrences of grouped events and probe
+    failures), basis (observed|event|inferred).
+    """
+    _require_lifecycle(store)
+    return store.frame(sql_text("lifecycle_story.sql"), {"uid": pod_uid})

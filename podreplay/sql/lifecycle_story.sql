@@ -1,0 +1,45 @@
+-- One pod's story in time order: phases, condition flips, container states, grouped events,
+-- restarts and probe failures ($uid = the pod_uid). Unhealthy events are shown once, grouped as
+-- probe rows. Restarts no capture dates have a null ts and come last.
+WITH story AS (
+    SELECT start_ts AS ts, end_ts, 'phase' AS kind, 'pod' AS subject, phase AS what,
+        CASE WHEN open THEN 'still ' || phase || ' when the capture ends' END AS detail,
+        NULL::BIGINT AS count, basis, 1 AS ord
+    FROM phase_intervals
+    WHERE pod_uid = $uid
+    UNION ALL
+    SELECT start_ts, end_ts, 'condition', condition, condition || '=' || status, reason, NULL,
+        basis, 2
+    FROM condition_intervals
+    WHERE pod_uid = $uid
+    UNION ALL
+    SELECT start_ts, end_ts, 'container',
+        CASE WHEN is_init THEN 'init:' || container ELSE container END,
+        state || coalesce(' ' || reason, ''),
+        concat_ws('; ',
+            CASE WHEN exit_code IS NOT NULL THEN 'exit ' || exit_code END, message),
+        NULL, basis, 3
+    FROM container_intervals
+    WHERE pod_uid = $uid
+    UNION ALL
+    SELECT first_ts, CASE WHEN last_ts > first_ts THEN last_ts END, 'event',
+        coalesce(CASE WHEN is_init THEN 'init:' || container ELSE container END, 'pod'),
+        reason, message, count, 'event', 4
+    FROM pod_events
+    WHERE pod_uid = $uid AND probe IS NULL
+    UNION ALL
+    SELECT "at", NULL, 'restart', container, 'restart #' || restart_no || ' (' || cause || ')',
+        concat_ws('; ', CASE WHEN exit_code IS NOT NULL THEN 'previous exit ' || exit_code END,
+            evidence),
+        NULL, CASE WHEN "at" IS NULL THEN 'inferred' ELSE 'observed' END, 5
+    FROM restarts
+    WHERE pod_uid = $uid
+    UNION ALL
+    SELECT first_ts, CASE WHEN last_ts > first_ts THEN last_ts END, 'probe', container,
+        probe || ' probe failed', message, count, 'event', 6
+    FROM probe_failures
+    WHERE pod_uid = $uid
+)
+SELECT ts, end_ts, kind, subject, what, detail, count, basis
+FROM story
+ORDER BY ts NULLS LAST, ord, subject, end_ts NULLS LAST;
