@@ -382,3 +382,16 @@ def test_derived_tables_and_views_are_visible_to_a_plain_duckdb_client(sim: SimD
     assert seen["counts"]["pod_stats"] == len(sim.pods)
     assert seen["counts"]["workloads"] >= 1
     assert seen["macro"] == 62.5
+
+
+def test_query_without_a_name_or_list_is_a_usage_error() -> None:
+    res = cli()
+    assert res.exit_code == 2
+    assert res.stdout == ""
+
+
+@pytest.mark.parametrize("command", ["query", "stats", "export"])
+def test_help_shows_a_runnable_example(command: str) -> None:
+    res = CliRunner().invoke(app, [command, "--help"])
+    assert res.exit_code == 0
+    assert f"Example: podreplay {command} " in res.stdout

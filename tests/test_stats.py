@@ -284,3 +284,14 @@ def test_stats_on_a_missing_database_says_so(tmp_path: Path) -> None:
     assert res.exit_code == 3
     assert res.stdout == ""
     assert res.stderr.startswith("podreplay: error: ")
+
+
+def test_workloads_view_adds_up_the_pods(sim: SimDb) -> None:
+    with Store(sim.db, read_only=True) as store:
+        pods, restarts, groups = store.rows(
+            "SELECT sum(pods)::BIGINT, sum(restarts)::BIGINT, count(*) FROM workloads"
+        )[0]
+        distinct = store.scalar("SELECT count(DISTINCT (namespace, workload)) FROM pods")
+    assert pods == len(sim.pods)
+    assert restarts == sum(p["stats"]["restarts"] for p in sim.pods)
+    assert groups == distinct
