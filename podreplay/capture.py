@@ -106,6 +106,13 @@ def iter_json_values(chunks: Iterator[bytes]) -> Iterator[Any]:
             if start == len(buffer):
                 buffer = ""
                 break
+            if buffer[start] not in "{[":  # a stray text line, not a watch record: skip it
+                newline = buffer.find("\n", start)
+                if newline < 0:
+                    buffer = buffer[start:]
+                    break
+                buffer = buffer[newline + 1 :]
+                continue
             try:
                 value, end = decoder.raw_decode(buffer, start)
             except json.JSONDecodeError:

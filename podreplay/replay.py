@@ -98,6 +98,8 @@ def _need_end(capture_end: datetime | None, text: str) -> datetime:
 
 def capture_span(store: Store) -> CaptureSpan:
     """The capture's first and last observation (from the `capture_span` table)."""
+    if not store.has_table("capture_span"):
+        raise NotFoundError("the database holds no capture (run `podreplay ingest` first)")
     df = store.frame("SELECT start_ts, end_ts FROM capture_span")
     if df.is_empty() or df["start_ts"][0] is None or df["end_ts"][0] is None:
         raise NotFoundError("the database holds no capture (run `podreplay ingest` first)")

@@ -292,3 +292,12 @@ def test_watch_output_decodes_whatever_the_chunk_boundaries(
     points = sorted({0, len(data), *(c % (len(data) + 1) for c in cuts)})
     chunks = [data[a:b] for a, b in itertools.pairwise(points)]
     assert list(iter_json_values(iter(chunks))) == values
+
+
+def test_stray_text_lines_between_watch_records_are_skipped() -> None:
+    chunks = [
+        b"W1122 12:00:00 a warning\n{\n    ",
+        b'"type": "ADDED"\n}\nnot json\n',
+        b'{"n": 1}\n',
+    ]
+    assert list(iter_json_values(iter(chunks))) == [{"type": "ADDED"}, {"n": 1}]

@@ -333,3 +333,13 @@ def test_speed_zero_never_waits() -> None:
     started = time.monotonic()
     assert list(paced(rows, 0)) == rows
     assert time.monotonic() - started < 1
+
+
+def test_replay_on_a_database_without_a_capture_says_to_ingest_first(tmp_path: Path) -> None:
+    db = tmp_path / "empty.duckdb"
+    Store(db).close()
+    res = runner.invoke(app, ["replay", "--db", str(db), "--at", "+1m"])
+    assert res.exit_code == 3
+    assert res.stderr == (
+        "podreplay: error: the database holds no capture (run `podreplay ingest` first)\n"
+    )
