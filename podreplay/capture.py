@@ -8,6 +8,7 @@ in its own session, so a terminal's Ctrl-C reaches only us and we stop it in ord
 
 from __future__ import annotations
 
+import codecs
 import json
 import os
 import shutil
@@ -87,20 +88,15 @@ def find_kubectl(kubectl: str) -> str:
 
 
 def iter_json_values(chunks: Iterator[bytes]) -> Iterator[Any]:
-    """Decode a stream of concatenated JSON values (one per line or pretty-printed)."""
+    """Decode a stream of concatenated JSON values (one per line or pretty-printed).
+
+    Text lines between values (not starting with `{` or `[`) are skipped.
+    """
     decoder = json.JSONDecoder()
+    utf8 = codecs.getincrementaldecoder("utf-8")(errors="replace")  # chunks may split a character
     buffer = ""
-    pending = b""
     for chunk in chunks:
-        pending += chunk
-        try:
-            text = pending.decode("utf-8")
-            pending = b""
-        except UnicodeDecodeError as exc:
-            if exc.end < len(pending):  # a real decoding error, not a split character
-                raise
-            text, pending = pending[: exc.start].decode("utf-8"), pending[exc.start :]
-        buffer += text
+        buffer += utf8.decode(chunk)
         while True:
             start = len(buffer) - len(buffer.lstrip())
             if start == len(buffer):
