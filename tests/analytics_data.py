@@ -44,19 +44,27 @@ class SimDb:
         return pl.DataFrame(rows, infer_schema_length=None)
 
 
-_CACHE: dict[tuple[Path, int, int], SimDb] = {}
+_CACHE: dict[tuple[Path, int, int, tuple[str, ...]], SimDb] = {}
 
 
-def simulated_db(root: Path, pods: int = SIM_PODS, seed: int = SIM_SEED) -> SimDb:
-    """Simulate, ingest and rebuild once per (root, pods, seed); later calls reuse the file."""
-    key = (root, pods, seed)
+def simulated_db(
+    root: Path,
+    pods: int = SIM_PODS,
+    seed: int = SIM_SEED,
+    formats: tuple[str, ...] = FORMATS,
+    snapshot_every_s: int = 60,
+) -> SimDb:
+    """Simulate, ingest and rebuild once per (root, pods, seed, formats); later calls reuse it."""
+    key = (root, pods, seed, formats)
     if key not in _CACHE:
-        out = root / f"sim-{pods}-{seed}"
-        result = simulate(out, pods=pods, seed=seed, formats=FORMATS)
+        out = root / f"sim-{pods}-{seed}-{'-'.join(formats)}"
+        result = simulate(
+            out, pods=pods, seed=seed, formats=formats, snapshot_every_s=snapshot_every_s
+        )
         db = out / "podreplay.duckdb"
         paths = [p for p in (result.events_path, result.events_v1_path, result.watch_path) if p]
         with Store(db) as store:
-            ingest_paths(store, paths)
+            ingest_paths(store, [*paths, *result.snapshot_paths])
             rebuild(store)
         truth = json.loads(result.truth_path.read_text(encoding="utf-8"))
         _CACHE[key] = SimDb(db=db, out_dir=out, truth=truth)

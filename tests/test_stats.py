@@ -295,3 +295,32 @@ def test_workloads_view_adds_up_the_pods(sim: SimDb) -> None:
     assert pods == len(sim.pods)
     assert restarts == sum(p["stats"]["restarts"] for p in sim.pods)
     assert groups == distinct
+
+
+@pytest.mark.slow
+def test_figures_match_the_truth_when_every_capture_form_overlaps(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    # List snapshots every 5 minutes on top of the watch stream and both event APIs: the
+    # overlapping sources must merge without changing a single figure
+    every = simulated_db(
+        tmp_path_factory.getbasetemp(),
+        pods=25,
+        seed=4,
+        formats=("events", "events_v1", "snapshots", "watch"),
+        snapshot_every_s=300,
+    )
+    with Store(every.db, read_only=True) as store:
+        got = store.frame("SELECT * FROM pod_stats")
+    truth = every.truth_stats()
+    both = truth.join(got, on="pod_uid", suffix="_got")
+    assert both.height == len(every.pods)
+    for column in TRUTH_STATS:
+        a, b = both[column], both[f"{column}_got"]
+        if a.dtype.is_numeric():
+            same = (a.is_null() & b.is_null()) | (
+                (a.cast(pl.Float64) - b.cast(pl.Float64)).abs() < 1e-6
+            )
+        else:
+            same = a.cast(pl.String).eq_missing(b.cast(pl.String))
+        assert same.fill_null(False).all(), column
