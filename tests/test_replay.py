@@ -229,6 +229,13 @@ def test_pod_option_streams_only_that_pods_changes(sim: Sim) -> None:
     assert restarted == [r["at"] for r in pod["restarts"]]
 
 
+def test_at_with_pod_shows_only_that_pod(sim: Sim) -> None:
+    everything = json.loads(_replay(sim, "--at", "-1s", "-f", "json").stdout)
+    one = everything[-1]
+    rows = json.loads(_replay(sim, "--at", "-1s", "--pod", one["pod_uid"], "-f", "json").stdout)
+    assert rows == [one]
+
+
 def test_unknown_pod_is_a_not_found_error(sim: Sim) -> None:
     res = runner.invoke(app, ["replay", "--db", str(sim.db), "--pod", "no-such-pod"])
     assert res.exit_code == 3

@@ -70,11 +70,13 @@ def replay(
     with reporting_errors(), Store(db, read_only=True) as store:
         span = capture_span(store)
         if at is not None:
-            if start is not None or end is not None or pod is not None:
-                raise UsageError("--at shows one moment; --from/--to/--pod replay a range")
+            if start is not None or end is not None:
+                raise UsageError("--at shows one moment; --from/--to replay a range")
             moment = parse_time(at, span.start, span.end)
             _warn_outside(moment, span)
             state = state_at(store, moment, namespace)
+            if pod is not None:
+                state = state.filter((pl.col("pod") == pod) | (pl.col("pod_uid") == pod))
             if fmt is OutputFormat.table:
                 emit(_state_table(state), fmt, title=f"pods at {iso(moment)}")
             else:
