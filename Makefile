@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 DB ?= demo.duckdb
 
-.PHONY: demo test lint unit bench-quick clean
+.PHONY: demo test lint unit bench-quick docs clean
 
 $(BIN)/podreplay: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,9 @@ test: lint unit
 
 bench-quick: $(VENV)/.dev
 	$(BIN)/python bench/run.py --quick
+
+docs: $(VENV)/.dev
+	$(BIN)/typer podreplay.cli utils docs --name podreplay --output docs/cli.md
 
 clean:
 	rm -rf $(VENV) $(DB) report.html .pytest_cache .mypy_cache .ruff_cache
