@@ -6,7 +6,10 @@ podreplay errors at its boundary and never prints.
 
 from __future__ import annotations
 
+import fcntl
 import os
+import shutil
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from importlib import resources
@@ -132,6 +135,74 @@ class Store:
             self.con.execute("ROLLBACK")
             raise
         self.con.execute("COMMIT")
+
+
+LOCK_SUFFIX = ".lock"
+WORK_MARK = ".writing-"
+
+
+@contextmanager
+def writing(path: str | Path, *, wait: float | None = None) -> Iterator[Store]:
+    """A Store for changing the database at `path` without ever blocking its readers.
+
+    Takes the exclusive lock `<db>.lock` (another writer: DatabaseBusyError, or poll up to
+    `wait` seconds), works on a copy beside the database and atomically renames it over the
+    original on success. Readers see the old file or the new one, never a half-written one; a
+    failure, Ctrl-C or SIGKILL leaves the original untouched (a killed writer's copy is removed
+    by the next writer).
+    """
+    if str(path) == ":memory:":
+        with Store(path) as store:
+            yield store
+        return
+    db = Path(path)
+    lock = _lock(db, wait)
+    try:
+        for stale in db.parent.glob(f"{db.name}{WORK_MARK}*"):
+            stale.unlink(missing_ok=True)
+        work = db.with_name(f"{db.name}{WORK_MARK}{os.getpid()}")
+        if db.exists():
+            # a read-only probe fails if a foreign process (duckdb CLI) holds it read-write
+            Store(db, read_only=True).close()
+            shutil.copyfile(db, work)
+            wal = Path(f"{db}.wal")
+            if wal.exists():
+                shutil.copyfile(wal, f"{work}.wal")
+        try:
+            with Store(work) as store:
+                yield store
+                store.execute("CHECKPOINT")
+            os.replace(work, db)
+        finally:
+            for leftover in (work, Path(f"{work}.wal")):
+                leftover.unlink(missing_ok=True)
+    finally:
+        os.close(lock)
+
+
+def _lock(db: Path, wait: float | None) -> int:
+    """Take `<db>.lock` exclusively (flock: released by the kernel if the holder dies)."""
+    fd = os.open(f"{db}{LOCK_SUFFIX}", os.O_RDWR | os.O_CREAT, 0o644)
+    deadline = time.monotonic() + (wait or 0.0)
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if wait is not None and time.monotonic() < deadline:
+                time.sleep(0.05)
+                continue
+            holder = os.pread(fd, 64, 0).decode(errors="replace").strip() or "another process"
+            os.close(fd)
+            waited = f" (waited {wait:g} s)" if wait else " (use --wait SECONDS to wait)"
+            raise DatabaseBusyError(
+                f"{db}: another podreplay process ({holder}) is writing this database{waited}"
+            ) from None
+        except BaseException:
+            os.close(fd)
+            raise
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"pid {os.getpid()}".encode(), 0)
+        return fd
 
 
 def _first_line(exc: BaseException) -> str:

@@ -26,7 +26,7 @@ from podreplay.derive import rebuild
 from podreplay.errors import UsageError
 from podreplay.ingest import IngestOptions, IngestResult, expand_paths, ingest_paths, total_bytes
 from podreplay.readers import DEFAULT_MAX_DECOMPRESSED
-from podreplay.store import Store
+from podreplay.store import Store, writing
 
 PROGRESS_MIN_BYTES = 8 << 20
 
@@ -57,6 +57,15 @@ def ingest(
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="No progress bar and no summary table.")
     ] = False,
+    wait: Annotated[
+        float | None,
+        typer.Option(
+            "--wait",
+            metavar="SECONDS",
+            help="If another ingest is writing the database, wait up to this long (default: "
+            "fail at once with exit code 4).",
+        ),
+    ] = None,
 ) -> None:
     """Load kubectl captures (events, pods, watch streams, dumps) into the database.
 
@@ -70,7 +79,9 @@ def ingest(
         when = _parse_time(observed_at) if observed_at else None
         files = expand_paths(paths)
         size = total_bytes(files)
-        with Store(db) as store:
+        # works on a copy renamed over the database at the end: readers are never blocked,
+        # and a failed, interrupted or killed ingest leaves the database as it was
+        with writing(db, wait=wait) as store:
             options = IngestOptions(observed_at=when, max_decompressed=max_gz_size)
             show_bar = not quiet and stderr_is_tty() and size is not None
             if show_bar and size is not None and size >= PROGRESS_MIN_BYTES:

@@ -18,7 +18,7 @@ from podreplay.cli.app import (
 from podreplay.cli.output import emit
 from podreplay.errors import UsageError
 from podreplay.queries import bundled_queries, parse_params, resolve, run_query
-from podreplay.store import Store
+from podreplay.store import Store, writing
 
 
 @app.command()
@@ -69,6 +69,10 @@ def query(
             raise UsageError("give a query NAME, FILE.sql or SQL text (or --list)")
         named = resolve(spec)
         values = parse_params(param or [])
-        with Store(db, read_only=not write) as store:
-            result = run_query(store, named, values)
+        if write:
+            with writing(db) as store:
+                result = run_query(store, named, values)
+        else:
+            with Store(db, read_only=True) as store:
+                result = run_query(store, named, values)
         emit(result, fmt, None if named.origin == "inline" else named.name)
