@@ -133,9 +133,7 @@ probes AS (
 deletion AS (
     SELECT
         pod_uid,
-        max(deleted_at) AS deletion_deadline,
-        arg_max(owner_kind, observed_at) AS owner_kind,
-        arg_max(owner_name, observed_at) AS owner_name
+        max(deleted_at) AS deletion_deadline
     FROM pod_snapshots
     GROUP BY pod_uid
 ),
@@ -155,11 +153,6 @@ backoff_events AS (
     SELECT DISTINCT pod_uid
     FROM pod_events
     WHERE reason = 'BackOff' AND message ILIKE 'Back-off restarting%'
-),
-owners_up AS (
-    SELECT kind, namespace, name, arg_max(owner_kind, owner_kind IS NOT NULL) AS owner_kind
-    FROM owners
-    GROUP BY kind, namespace, name
 )
 SELECT
     b.pod_uid,
@@ -193,20 +186,15 @@ SELECT
     b.final_phase,
     -- additions
     b.node,
+    -- the controller kind the lifecycle read from ownerReferences (a mirror pod's owner is its
+    -- Node); without owners, a ReplicaSet-style generated name says Deployment
     CASE
+        WHEN b.workload_kind = 'Node' THEN 'StaticPod'
         WHEN b.workload_kind IS NOT NULL THEN b.workload_kind
-        WHEN d.owner_kind = 'ReplicaSet'
-            AND (ou.owner_kind = 'Deployment' OR b.workload IS DISTINCT FROM d.owner_name)
-            THEN 'Deployment'
-        WHEN d.owner_kind = 'Job'
-            AND (ou.owner_kind = 'CronJob' OR b.workload IS DISTINCT FROM d.owner_name)
-            THEN 'CronJob'
-        WHEN d.owner_kind = 'Node' THEN 'StaticPod'
-        WHEN d.owner_kind IS NOT NULL THEN d.owner_kind
-        WHEN regexp_matches(b.pod, '-[0-9a-f]{6,10}-[0-9a-z]{5}$') THEN 'Deployment'
-        WHEN regexp_matches(b.pod, '-[0-9]+$') THEN 'StatefulSet'
-        WHEN b.workload IS NOT NULL AND b.workload <> b.pod THEN 'unknown'
-        ELSE 'Pod'
+        WHEN regexp_matches(
+            b.pod, '-[0-9bcdfghjklmnpqrstvwxz]{5,10}-[bcdfghjklmnpqrstvwxz2456789]{5}$'
+        ) THEN 'Deployment'
+        WHEN b.workload = b.pod THEN 'Pod'
     END AS workload_kind,
     b.created_at,
     b.qos_class,
@@ -228,7 +216,4 @@ LEFT JOIN not_ready nr USING (pod_uid)
 LEFT JOIN crashloop USING (pod_uid)
 LEFT JOIN restart_counts rc USING (pod_uid)
 LEFT JOIN restart_rows rr USING (pod_uid)
-LEFT JOIN probes USING (pod_uid)
-LEFT JOIN deletion d USING (pod_uid)
-LEFT JOIN owners_up ou
-    ON ou.namespace = b.namespace AND ou.name = d.owner_name AND ou.kind = d.owner_kind;
+LEFT JOIN probes USING (pod_uid);
