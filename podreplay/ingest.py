@@ -142,7 +142,11 @@ def ingest_paths(
             source = SourceResult(path=name, status="failed", error=str(exc))
         if source.status == "not-a-capture" and name in explicit:
             source.status = "failed"
-            source.error = f"{name}: no Kubernetes objects found (not JSON or YAML)"
+            if source.format == "empty":
+                source.error = f"{name}:byte 0: empty file, no Kubernetes objects"
+            else:
+                where = f"{name}:{source.first_reject}" if source.first_reject else name
+                source.error = f"{where}: no Kubernetes objects found (not JSON or YAML)"
         result.sources.append(source)
     return result
 
@@ -196,7 +200,9 @@ def ingest_stream(store: Store, raw: ByteSource, name: str, options: IngestOptio
             ):
                 raise _Duplicate
             if stats.values == 0 and (n_items == 0 or _only_text(store)):
-                result.status, result.format = "not-a-capture", "text"
+                result.status = "not-a-capture"
+                result.format = "empty" if stats.format == "empty" else "text"
+                result.first_reject = store.scalar("SELECT min_by(location, seq) FROM stage")
                 raise _Duplicate
             summary = _normalize(store, source_id)
             basis = (
