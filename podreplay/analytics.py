@@ -39,6 +39,7 @@ METRICS: tuple[str, ...] = (
 )
 QUANTILES: tuple[tuple[str, float], ...] = (("p50", 0.5), ("p90", 0.9), ("p99", 0.99))
 
+# The pod figures a terminal table shows for --by pod (the frame has every pod_stats column).
 POD_COLUMNS: tuple[str, ...] = (
     "namespace",
     "pod",
@@ -120,8 +121,12 @@ def _keys(cols: tuple[str, ...], alias: str = "") -> str:
 def _summary_sql(by: str) -> str:
     keys = _check_by(by)
     if by == "pod":
-        cols = ", ".join(POD_COLUMNS)
-        return f"WITH {_SELECTION} SELECT {cols} FROM sel ORDER BY namespace, pod"
+        # every pod_stats figure, identity first (POD_COLUMNS is the short view for tables)
+        first = ", ".join(POD_COLUMNS[:5])
+        return (
+            f"WITH {_SELECTION} SELECT {first}, * EXCLUDE ({first}) FROM sel"
+            " ORDER BY namespace, pod, pod_uid"
+        )
     figures = ",\n    ".join(
         f"quantile_cont({m}, {q}) AS {m[:-2]}_{label}_s" if q else f"max({m}) AS {m[:-2]}_max_s"
         for m in METRICS

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from podreplay.analytics import METRICS, SECTIONS, stats_sections
+from podreplay.analytics import METRICS, POD_COLUMNS, SECTIONS, stats_sections
 from podreplay.cli.app import (
     DEFAULT_DB_PATH,
     DbOption,
@@ -84,7 +84,9 @@ def stats(
             emit(frames["summary"], fmt)
         else:
             summary = frames["summary"]
-            if by is not By.pod:  # the percentiles are in the latencies section
+            if by is By.pod:  # the full figures are in --format csv/json
+                summary = summary.select(POD_COLUMNS)
+            else:  # the percentiles are in the latencies section
                 summary = summary.select(
                     c for c in summary.columns if not c.endswith(_PERCENTILE_SUFFIXES)
                 )
