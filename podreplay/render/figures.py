@@ -641,7 +641,14 @@ def phase_counts_figure(counts: pl.DataFrame, *, title: str) -> Any:
             "automargin": True,
         },
         hovermode="x unified",
-        legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 1, "xanchor": "right"},
+        legend={
+            "orientation": "h",
+            "traceorder": "normal",
+            "y": 1.02,
+            "yanchor": "bottom",
+            "x": 1,
+            "xanchor": "right",
+        },
     )
     return _figure(traces, layout)
 

@@ -46,6 +46,7 @@ article.pod dl { display:flex; flex-wrap:wrap; gap:2px 18px; margin:0 0 6px; fon
 article.pod dt { color:var(--muted); }
 article.pod dt::after { content:":"; }
 article.pod dd { margin:0 0 0 -14px; }
+article.pod { scroll-margin-top:12px; }
 article.pod:target { border-color:var(--accent); box-shadow:0 0 0 2px #cfe3ff; }
 details summary { cursor:pointer; color:var(--muted); margin:6px 0; }
 .top { text-align:right; font-size:12px; margin:4px 0 0; }
