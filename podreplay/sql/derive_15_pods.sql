@@ -96,7 +96,11 @@ base AS (
         greatest(sa.last_obs, e.last_ts) AS last_seen,
         coalesce(
             sa.deletion_requested_at,
-            CASE WHEN ls.pod_uid IS NULL AND e.end_reason IS DISTINCT FROM 'Evicted'
+            -- a kill of every container ("Stopping container") shows the request where no
+            -- snapshot did, for pods only events show or that vanished between snapshots
+            -- (not evictions and kubelet preemptions, which stop containers without a delete)
+            CASE WHEN (ls.pod_uid IS NULL OR v.gone_by IS NOT NULL)
+                AND e.end_reason IS DISTINCT FROM 'Evicted'
                 AND e.end_reason IS DISTINCT FROM 'Preempting' THEN e.stop_ts END
         ) AS deletion_requested_at,
         coalesce(
@@ -201,7 +205,7 @@ SELECT
     n.deleted_basis,
     CASE
         WHEN n.snap_created IS NOT NULL THEN 'observed'
-        WHEN cr.create_ts IS NOT NULL THEN 'event'
+        WHEN cr.create_ts IS NOT NULL OR n.ev_first_ts <= n.first_seen THEN 'event'
         ELSE 'inferred'
     END AS created_basis
 FROM named AS n

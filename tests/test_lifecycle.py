@@ -1,0 +1,365 @@
+"""Lifecycle rebuild on small hand-built cases: rows go straight into the ingested tables of a
+DuckDB file, the derive files run, and each case's answer is reasoned out in its comments.
+
+Times are seconds after T0 (see tests/lifecycle_rows.py).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from podreplay.errors import AmbiguousError, NotFoundError
+from podreplay.lifecycle import find_pods, pod_story, resolve_pod
+from podreplay.store import Store
+from tests.lifecycle_rows import at, condition, container, event, pod, rebuilt, source
+
+
+def rows(store: Store, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
+    return store.rows(sql, params or [])
+
+
+def crashloop_with_oom(store: Store) -> None:
+    """Created at 0, admitted at 1, app starts at 5, exits 1 at 20, restarts at once at 21,
+    is OOM-killed at 40, waits in CrashLoopBackOff from 41 and runs again from 50."""
+    source(store)
+    pod(store, 0, watch_type="ADDED")
+    pod(store, 1, start_time=1)
+    container(store, 1, reason="ContainerCreating")
+    condition(store, 1, name="Ready", status="False", since=1, reason="ContainersNotReady")
+    pod(store, 5, phase="Running", start_time=1)
+    container(store, 5, state="running", started=5)
+    pod(store, 20, phase="Running", start_time=1)
+    container(store, 20, state="terminated", reason="Error", exit_code=1, started=5, finished=20)
+    pod(store, 21, phase="Running", start_time=1)
+    container(store, 21, state="running", started=21, restarts=1, last=("Error", 1, 5, 20))
+    pod(store, 40, phase="Running", start_time=1)
+    container(
+        store,
+        40,
+        state="terminated",
+        reason="OOMKilled",
+        exit_code=137,
+        started=21,
+        finished=40,
+        restarts=1,
+        last=("Error", 1, 5, 20),
+    )
+    pod(store, 41, phase="Running", start_time=1)
+    container(store, 41, reason="CrashLoopBackOff", restarts=1, last=("OOMKilled", 137, 21, 40))
+    pod(store, 50, phase="Running", start_time=1)
+    container(store, 50, state="running", started=50, restarts=2, last=("OOMKilled", 137, 21, 40))
+    condition(store, 50, name="Ready", status="True", since=50)
+    # the capture ends with the last event at 90
+    event(store, 41, "BackOff", "Back-off restarting failed container", type_="Warning")
+    event(
+        store,
+        60,
+        "Unhealthy",
+        "Readiness probe failed: HTTP probe failed with statuscode: 500",
+        last=90,
+        count=4,
+        type_="Warning",
+    )
+    rebuilt(store)
+
+
+def test_restarts_take_their_cause_from_the_replaced_instance(store: Store) -> None:
+    crashloop_with_oom(store)
+    # restart 1 replaced instance 0 (Error, exit 1) at 21; restart 2 replaced the OOM-killed
+    # instance 1 at 50: restartCount 2 at the last snapshot = two rows
+    assert rows(
+        store,
+        'SELECT restart_no, "at", cause, exit_code FROM restarts ORDER BY restart_no',
+    ) == [(1, at(21), "error", 1), (2, at(50), "OOMKilled", 137)]
+
+
+def test_phases_run_from_creation_through_the_first_start_to_the_capture_end(
+    store: Store,
+) -> None:
+    crashloop_with_oom(store)
+    # Pending from creationTimestamp (0) until the first container start (5), then Running
+    # until the capture end (the last event, 90), still open
+    assert rows(
+        store, "SELECT phase, start_ts, end_ts, seconds, open, basis FROM phase_intervals"
+    ) == [
+        ("Pending", at(0), at(5), 5.0, False, "observed"),
+        ("Running", at(5), at(90), 85.0, True, "observed"),
+    ]
+
+
+def test_container_states_follow_instances_and_waiting_observations(store: Store) -> None:
+    crashloop_with_oom(store)
+    # waiting from admission (startTime 1), each instance running until its finishedAt,
+    # terminated until the next state: the restart at 21, CrashLoopBackOff observed at 41
+    assert rows(
+        store,
+        "SELECT state, reason, start_ts, end_ts, exit_code FROM container_intervals"
+        " ORDER BY start_ts",
+    ) == [
+        ("waiting", "ContainerCreating", at(1), at(5), None),
+        ("running", None, at(5), at(20), None),
+        ("terminated", "Error", at(20), at(21), 1),
+        ("running", None, at(21), at(40), None),
+        ("terminated", "OOMKilled", at(40), at(41), 137),
+        ("waiting", "CrashLoopBackOff", at(41), at(50), None),
+        ("running", None, at(50), at(90), None),
+    ]
+
+
+def test_conditions_start_at_their_last_transition_time(store: Store) -> None:
+    crashloop_with_oom(store)
+    assert rows(
+        store, "SELECT condition, status, start_ts, end_ts, open FROM condition_intervals"
+    ) == [("Ready", "False", at(1), at(50), False), ("Ready", "True", at(50), at(90), True)]
+
+
+def test_aggregated_probe_failures_count_every_occurrence(store: Store) -> None:
+    crashloop_with_oom(store)
+    # one Unhealthy event object with count 4 between 60 and 90 = 4 readiness failures
+    assert rows(store, "SELECT container, probe, first_ts, last_ts, count FROM probe_failures") == [
+        ("app", "readiness", at(60), at(90), 4)
+    ]
+
+
+def test_liveness_kill_events_make_the_restart_a_probe_restart(store: Store) -> None:
+    source(store)
+    pod(store, 0, phase="Running", start_time=0)
+    container(store, 0, state="running", started=2)
+    # three liveness failures, the kubelet kills at 32, the process dies of SIGTERM (143) at 33
+    # and the new instance starts at 34
+    event(store, 10, "Unhealthy", "Liveness probe failed: timeout", last=30, count=3)
+    event(store, 32, "Killing", "Container app failed liveness probe, will be restarted")
+    pod(store, 40, phase="Running", start_time=0)
+    container(store, 40, state="running", started=34, restarts=1, last=("Error", 143, 2, 33))
+    rebuilt(store)
+    assert rows(store, 'SELECT restart_no, "at", cause, exit_code FROM restarts') == [
+        (1, at(34), "liveness_probe", 143)
+    ]
+    assert rows(store, "SELECT probe, count FROM probe_failures") == [("liveness", 3)]
+
+
+def test_restarts_no_capture_shows_are_numbered_and_unknown(store: Store) -> None:
+    source(store)
+    pod(store, 0, phase="Running", start_time=0)
+    container(store, 0, state="running", started=1)
+    # 100 s later restartCount is 3: instance 3 runs since 90 and lastState is instance 2
+    # (started 70, Error exit 2 at 85). Instance 1 was never seen, so restarts 1 and 2 (which
+    # replaced instances 0 and 1) have no cause, and only restart 2's start (instance 2, 70)
+    # is known; restart 3 replaced instance 2 at 90
+    pod(store, 100, phase="Running", start_time=0)
+    container(store, 100, state="running", started=90, restarts=3, last=("Error", 2, 70, 85))
+    rebuilt(store)
+    assert rows(
+        store, 'SELECT restart_no, "at", cause, exit_code FROM restarts ORDER BY restart_no'
+    ) == [(1, None, "unknown", None), (2, at(70), "unknown", None), (3, at(90), "error", 2)]
+
+
+def test_an_events_only_pod_gets_a_timeline_and_the_restarts_its_events_prove(
+    store: Store,
+) -> None:
+    source(store)
+    uid = "ev-only"
+    event(
+        store,
+        0,
+        "Scheduled",
+        "Successfully assigned default/worker-x7k2p to node-9",
+        uid,
+        name="worker-x7k2p",
+        container=None,
+    )
+    event(store, 2, "Pulled", "Container image already present", uid, name="worker-x7k2p")
+    # the container started 3 times (one aggregated event) and was killed twice for liveness
+    event(store, 3, "Started", "Started container app", uid, name="worker-x7k2p", last=80, count=3)
+    event(
+        store,
+        40,
+        "Killing",
+        "Container app failed liveness probe, will be restarted",
+        uid,
+        name="worker-x7k2p",
+        last=75,
+        count=2,
+    )
+    rebuilt(store)
+    # node from the Scheduled message; created at the first event (no snapshot, no owner event)
+    assert rows(store, "SELECT node, final_phase, created_at FROM pods") == [
+        ("node-9", "Running", at(0))
+    ]
+    # Pending from the first event until the first Started, then Running (event bounds)
+    assert rows(store, "SELECT phase, start_ts, end_ts, basis FROM phase_intervals") == [
+        ("Pending", at(0), at(3), "event"),
+        ("Running", at(3), at(80), "event"),
+    ]
+    # Started ×3 proves 2 restarts, both liveness kills; only the last start time is known
+    assert rows(store, 'SELECT restart_no, "at", cause FROM restarts ORDER BY restart_no') == [
+        (1, None, "liveness_probe"),
+        (2, at(80), "liveness_probe"),
+    ]
+
+
+def test_events_without_uid_join_the_pod_of_that_name_alive_then(store: Store) -> None:
+    source(store)
+    # a StatefulSet pod deleted and recreated under the same name: uid A from 0, uid B from 100
+    owner = ("StatefulSet", "db")
+    pod(store, 10, "A", name="db-0", created=0, phase="Running", owner=owner)
+    pod(store, 110, "B", name="db-0", created=100, phase="Running", owner=owner)
+    # an old capture's events carry no uid: each belongs to the pod created last before it
+    event(store, 50, "Started", "Started container db", None, name="db-0", container="db")
+    event(store, 150, "Killing", "Stopping container db", None, name="db-0", container="db")
+    rebuilt(store)
+    assert rows(store, "SELECT pod_uid, reason FROM pod_events ORDER BY first_ts") == [
+        ("A", "Started"),
+        ("B", "Killing"),
+    ]
+    with pytest.raises(AmbiguousError) as err:
+        resolve_pod(store, "db-0")
+    assert len(err.value.candidates) == 2
+    assert err.value.candidates[0].startswith("default/db-0 A ")
+
+
+def test_deletion_request_is_the_deletion_timestamp_minus_the_grace_period(
+    store: Store,
+) -> None:
+    source(store)
+    pod(store, 5, phase="Running", start_time=0)
+    container(store, 5, state="running", started=2)
+    # delete at 60 with a 30 s grace period: deletionTimestamp 90
+    pod(store, 60, phase="Running", start_time=0, deletion=90, deletion_grace=30)
+    container(store, 60, state="running", started=2)
+    pod(store, 64, phase="Failed", start_time=0, deletion=90, deletion_grace=30)
+    container(store, 64, state="terminated", reason="Error", exit_code=143, started=2, finished=63)
+    pod(
+        store,
+        65,
+        phase="Failed",
+        start_time=0,
+        deletion=90,
+        deletion_grace=30,
+        watch_type="DELETED",
+    )
+    rebuilt(store)
+    assert rows(store, "SELECT deletion_requested_at, deleted_at, final_phase FROM pods") == [
+        (at(60), at(65), "Failed")
+    ]
+    # Failed from the container's finish (63) until the pod is gone (65): closed, not open
+    assert rows(store, "SELECT phase, start_ts, end_ts, open FROM phase_intervals") == [
+        ("Pending", at(0), at(2), False),
+        ("Running", at(2), at(63), False),
+        ("Failed", at(63), at(65), False),
+    ]
+
+
+def test_a_node_loss_goes_unknown_and_back_to_running(store: Store) -> None:
+    source(store)
+    pod(store, 5, phase="Running", start_time=0)
+    container(store, 5, state="running", started=1)
+    event(store, 100, "NodeNotReady", "Node is not ready", container=None, type_="Warning")
+    pod(store, 130, phase="Unknown", reason="NodeLost", start_time=0)
+    pod(store, 300, phase="Running", start_time=0)
+    rebuilt(store)
+    # Pending from creation (0) to the start (1); Unknown starts at the NodeNotReady event
+    # (between the observations at 5 and 130) and lasts until the observation at 300 shows
+    # Running again (the capture ends there: a zero-length open interval)
+    assert rows(store, "SELECT phase, start_ts, end_ts, basis FROM phase_intervals") == [
+        ("Pending", at(0), at(1), "observed"),
+        ("Running", at(1), at(100), "observed"),
+        ("Unknown", at(100), at(300), "event"),
+        ("Running", at(300), at(300), "observed"),
+    ]
+
+
+def test_init_containers_run_before_the_app(store: Store) -> None:
+    source(store)
+    pod(store, 0, watch_type="ADDED")
+    pod(store, 30, phase="Running", start_time=1)
+    container(
+        store,
+        30,
+        name="migrate",
+        is_init=True,
+        state="terminated",
+        reason="Completed",
+        exit_code=0,
+        started=3,
+        finished=9,
+    )
+    container(store, 30, name="app", state="running", started=12)
+    condition(store, 30, name="Initialized", status="True", since=10)
+    rebuilt(store)
+    # both wait PodInitializing from admission (1); the init container runs 3..9 and stays
+    # Completed; Initialized turns True at 10, before the app starts at 12
+    assert rows(
+        store,
+        "SELECT container, state, reason, start_ts FROM container_intervals"
+        " ORDER BY container, start_ts",
+    ) == [
+        ("app", "waiting", "PodInitializing", at(1)),
+        ("app", "running", None, at(12)),
+        ("migrate", "waiting", "PodInitializing", at(1)),
+        ("migrate", "running", None, at(3)),
+        ("migrate", "terminated", "Completed", at(9)),
+    ]
+    assert rows(store, "SELECT condition, start_ts FROM condition_intervals") == [
+        ("Initialized", at(10))
+    ]
+
+
+@pytest.mark.parametrize(
+    ("owner", "name", "workload", "kind"),
+    [
+        # ReplicaSet name = Deployment name + pod-template-hash
+        (
+            ("ReplicaSet", "checkout-7d4b9c8f6d"),
+            "checkout-7d4b9c8f6d-x2k9q",
+            "checkout",
+            "Deployment",
+        ),
+        # a Job a CronJob created is named <cronjob>-<scheduled minutes since the epoch>
+        (("Job", "reindex-28490710"), "reindex-28490710-pjd97", "reindex", "CronJob"),
+        (("Job", "migrate-db"), "migrate-db-pjd97", "migrate-db", "Job"),
+        (("StatefulSet", "kafka"), "kafka-0", "kafka", "StatefulSet"),
+        (("DaemonSet", "fluent-bit"), "fluent-bit-x7k2p", "fluent-bit", "DaemonSet"),
+        # no owner: the generated-name suffixes are dropped, a plain name stays
+        (None, "frontend-6b8d5f7c9d-b2k8z", "frontend", None),
+        (None, "nginx-proxy", "nginx-proxy", None),
+    ],
+)
+def test_workload_names_follow_the_owner_chain(
+    store: Store, owner: tuple[str, str] | None, name: str, workload: str, kind: str | None
+) -> None:
+    source(store)
+    pod(store, 0, name=name, owner=owner)
+    rebuilt(store)
+    assert rows(store, "SELECT workload, workload_kind FROM pods") == [(workload, kind)]
+
+
+def test_a_name_in_two_namespaces_is_ambiguous_until_the_namespace_is_given(
+    store: Store,
+) -> None:
+    source(store)
+    pod(store, 0, "u-shop", name="api-0", namespace="shop")
+    pod(store, 0, "u-dev", name="api-0", namespace="dev")
+    rebuilt(store)
+    with pytest.raises(AmbiguousError):
+        resolve_pod(store, "api-0")
+    assert resolve_pod(store, "api-0", "dev") == "u-dev"
+    assert resolve_pod(store, "u-shop") == "u-shop"
+    assert find_pods(store, "api").height == 2  # a prefix when no name matches exactly
+    with pytest.raises(NotFoundError):
+        resolve_pod(store, "api-0", "prod")
+
+
+def test_the_story_is_in_time_order_and_groups_events(store: Store) -> None:
+    crashloop_with_oom(store)
+    story = pod_story(store, "uid-1")
+    stamps = [t for t in story["ts"].to_list() if t is not None]
+    assert stamps == sorted(stamps)
+    kinds = set(story["kind"].to_list())
+    assert kinds == {"phase", "condition", "container", "event", "restart", "probe"}
+    # the Unhealthy event appears once, as the grouped probe row with its count
+    probe = story.filter(story["kind"] == "probe")
+    assert probe["count"].to_list() == [4]
+    assert "Unhealthy" not in story.filter(story["kind"] == "event")["what"].to_list()
