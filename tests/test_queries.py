@@ -186,18 +186,33 @@ def test_unschedulable_names_the_pods_the_scheduler_refused(sim: SimDb) -> None:
     assert all(r["attempts"] >= 1 for r in rows)
 
 
-def test_flapping_readiness_counts_ready_true_to_false(sim: SimDb) -> None:
-    truth = []
-    for p in sim.pods:
-        ready = sorted(
-            (c["start"], c["status"]) for c in p["conditions"] if c["condition"] == "Ready"
-        )
-        flaps = sum(a[1] == "True" and b[1] == "False" for a, b in itertools.pairwise(ready))
-        if flaps:
-            truth.append((p["namespace"], p["pod"], flaps))
-    assert keyed(run(sim.db, "flapping_readiness"), "flaps") == sorted(truth)
-    busy = sorted(t for t in truth if t[2] >= 3)
+def _truth_flaps(pod: dict[str, Any]) -> int:
+    """Ready True→False transitions while the pod was Running and not being deleted."""
+    ready = sorted(
+        (c["start"], c["status"]) for c in pod["conditions"] if c["condition"] == "Ready"
+    )
+    running = [(p["start"], p["end"]) for p in pod["phases"] if p["phase"] == "Running"]
+    deleted = pod["deletion_requested_at"]
+    return sum(
+        a[1] == "True"
+        and b[1] == "False"
+        and any(s <= b[0] and (e is None or b[0] < e) for s, e in running)
+        and (deleted is None or b[0] < deleted)
+        for a, b in itertools.pairwise(ready)
+    )  # RFC 3339 UTC strings at whole seconds compare in time order
+
+
+def test_flapping_readiness_counts_ready_true_to_false_while_running(sim: SimDb) -> None:
+    truth = sorted((p["namespace"], p["pod"], n) for p in sim.pods if (n := _truth_flaps(p)))
+    assert truth
+    assert keyed(run(sim.db, "flapping_readiness"), "flaps") == truth
+    busy = [t for t in truth if t[2] >= 3]
     assert keyed(run(sim.db, "flapping_readiness", min_flaps="3"), "flaps") == busy
+
+
+def test_going_not_ready_at_completion_or_deletion_is_no_flap(hand: Path) -> None:
+    # the job's Ready fell to False when it completed at 60, web's when it was deleted at 110
+    assert run(hand, "flapping_readiness") == []
 
 
 def test_evictions_list_evicted_and_preempted_pods(sim: SimDb) -> None:
