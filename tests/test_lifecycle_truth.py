@@ -95,7 +95,7 @@ def check_pod_exactly(store: Store, p: dict[str, Any]) -> None:
             [uid],
         )
     ]
-    want = [(x["phase"], ts(x["start"]), ts(x["end"])) for x in p["phases"]]
+    want: list[tuple[Any, ...]] = [(x["phase"], ts(x["start"]), ts(x["end"])) for x in p["phases"]]
     assert same_intervals(phases, want), (label, phases, want)
 
     conds = sorted(
