@@ -457,7 +457,13 @@ _Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 def _yaml_doc(doc: str, doc_no: int, first_line: int) -> Iterator[Item]:
     where = f"line {first_line} (document {doc_no})"
     try:
+        if "&" in doc and "*" in doc and _alias_blowup(doc):
+            yield Item(where, doc[:MAX_REJECT_TEXT], _ALIAS_ERROR)
+            return
         value = yaml.load(doc, Loader=_Loader)
+    except RecursionError:
+        yield Item(where, doc[:MAX_REJECT_TEXT], f"invalid YAML: {_TOO_DEEP}")
+        return
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         if mark is not None:
@@ -468,19 +474,68 @@ def _yaml_doc(doc: str, doc_no: int, first_line: int) -> Iterator[Item]:
     items = value.get("items") if isinstance(value, dict) else None
     if isinstance(value, dict) and isinstance(items, list):
         for i, item in enumerate(items):
-            yield _yaml_item(item, f"{where} item {i}")
+            yield _yaml_item(item, f"{where} item {i}", doc)
     elif isinstance(value, list):
         for i, item in enumerate(value):
-            yield _yaml_item(item, f"{where} item {i}")
+            yield _yaml_item(item, f"{where} item {i}", doc)
     elif value is not None:
-        yield _yaml_item(value, where)
+        yield _yaml_item(value, where, doc)
 
 
-def _yaml_item(value: Any, where: str) -> Item:
+def _yaml_item(value: Any, where: str, doc: str) -> Item:
     try:
         return Item(where, json.dumps(value, default=_yaml_scalar, ensure_ascii=False))
+    except RecursionError:
+        return Item(where, doc[:MAX_REJECT_TEXT], f"cannot convert YAML value: {_TOO_DEEP}")
     except (TypeError, ValueError) as exc:
-        return Item(where, repr(value)[:MAX_REJECT_TEXT], f"cannot convert YAML value: {exc}")
+        try:
+            text = repr(value)[:MAX_REJECT_TEXT]
+        except RecursionError:
+            text = ""
+        return Item(where, text, f"cannot convert YAML value: {exc}")
+
+
+MAX_YAML_NODES = 1_000_000
+_TOO_DEEP = f"nested deeper than {sys.getrecursionlimit()} levels"
+_ALIAS_ERROR = (
+    f"invalid YAML: aliases expand to more than {MAX_YAML_NODES} nodes (or refer to themselves)"
+)
+
+
+def _alias_blowup(doc: str) -> bool:
+    """Whether the document's aliases (*name) would expand past MAX_YAML_NODES nodes when
+    converted to JSON (a "billion laughs" document), or form a cycle. Iterative: no recursion."""
+    root = yaml.compose(doc, Loader=_Loader)
+    if root is None:
+        return False
+    sizes: dict[int, int] = {}
+    open_nodes: set[int] = set()
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, children_done = stack.pop()
+        kids = _yaml_children(node)
+        if children_done:
+            open_nodes.discard(id(node))
+            sizes[id(node)] = min(1 + sum(sizes[id(k)] for k in kids), MAX_YAML_NODES + 1)
+            continue
+        if id(node) in sizes:
+            continue
+        open_nodes.add(id(node))
+        stack.append((node, True))
+        for kid in kids:
+            if id(kid) in open_nodes:
+                return True
+            if id(kid) not in sizes:
+                stack.append((kid, False))
+    return sizes[id(root)] > MAX_YAML_NODES
+
+
+def _yaml_children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [n for pair in node.value for n in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
 
 
 def _yaml_scalar(value: Any) -> Any:
