@@ -1,0 +1,118 @@
+"""`podreplay timeline`: every pod of sample_logs/ tells its story; ambiguous and unknown names
+get a clear error and the documented exit code; JSON carries the same rows as the library.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from podreplay.cli.app import app
+from podreplay.derive import rebuild
+from podreplay.ingest import ingest_paths
+from podreplay.lifecycle import pod_story
+from podreplay.store import Store
+from tests.conftest import SAMPLE_LOGS
+from tests.lifecycle_rows import pod, rebuilt, source
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def sample_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    if not any(SAMPLE_LOGS.rglob("*.json")):
+        pytest.skip("sample_logs/ has no captures yet")
+    db = tmp_path_factory.mktemp("sample") / "sample.duckdb"
+    with Store(db) as store:
+        ingest_paths(store, [SAMPLE_LOGS])
+        rebuild(store)
+    return db
+
+
+def sample_pods(db: Path) -> list[tuple[str, str, str]]:
+    with Store(db, read_only=True) as store:
+        return [(u, n, p) for u, n, p in store.rows("SELECT pod_uid, namespace, pod FROM pods")]
+
+
+def test_every_sample_pod_has_a_timeline_table(sample_db: Path) -> None:
+    pods = sample_pods(sample_db)
+    assert len(pods) > 10
+    for uid, _, name in pods:
+        res = runner.invoke(app, ["timeline", uid, "--db", str(sample_db)])
+        assert res.exit_code == 0, (name, res.stderr)
+        assert name in res.stdout
+        assert "phase" in res.stdout
+
+
+def test_json_gives_the_pod_summary_and_the_library_rows(sample_db: Path) -> None:
+    with Store(sample_db, read_only=True) as store:
+        for uid, namespace, name in sample_pods(sample_db):
+            res = runner.invoke(
+                app, ["timeline", name, "-n", namespace, "--db", str(sample_db), "-f", "json"]
+            )
+            if res.exit_code == 2:  # a recreated name: the candidates are listed instead
+                assert uid in res.stderr
+                continue
+            assert res.exit_code == 0, res.stderr
+            doc = json.loads(res.stdout)
+            assert doc["pod"]["pod_uid"] == uid and doc["pod"]["pod"] == name
+            story = pod_story(store, uid)
+            assert len(doc["rows"]) == story.height
+            assert [r["kind"] for r in doc["rows"]] == story["kind"].to_list()
+            assert set(doc["rows"][0]) == set(story.columns)
+
+
+@pytest.fixture
+def twin_db(tmp_path: Path) -> Path:
+    """api-0 in two namespaces, and db-0 recreated (two uids) in one."""
+    db = tmp_path / "twins.duckdb"
+    with Store(db) as store:
+        source(store)
+        pod(store, 0, "u-shop", name="api-0", namespace="shop")
+        pod(store, 0, "u-dev", name="api-0", namespace="dev")
+        pod(store, 10, "u-old", name="db-0", namespace="shop", created=0)
+        pod(store, 110, "u-new", name="db-0", namespace="shop", created=100)
+        rebuilt(store)
+    return db
+
+
+@pytest.mark.parametrize(
+    ("args", "uids"),
+    [(["api-0"], ["u-shop", "u-dev"]), (["db-0", "-n", "shop"], ["u-old", "u-new"])],
+)
+def test_an_ambiguous_name_lists_the_candidates_and_exits_2(
+    twin_db: Path, args: list[str], uids: list[str]
+) -> None:
+    res = runner.invoke(app, ["timeline", *args, "--db", str(twin_db)])
+    assert res.exit_code == 2
+    assert res.stdout == ""
+    assert res.stderr.startswith("podreplay: error: ")
+    for uid in uids:
+        assert uid in res.stderr
+
+
+def test_the_namespace_or_the_uid_picks_one_pod(twin_db: Path) -> None:
+    res = runner.invoke(app, ["timeline", "api-0", "-n", "dev", "--db", str(twin_db), "-f", "json"])
+    assert res.exit_code == 0, res.stderr
+    assert json.loads(res.stdout)["pod"]["pod_uid"] == "u-dev"
+    res = runner.invoke(app, ["timeline", "u-new", "--db", str(twin_db), "-f", "csv"])
+    assert res.exit_code == 0, res.stderr
+    assert res.stdout.splitlines()[0] == "ts,end_ts,kind,subject,what,detail,count,basis"
+
+
+def test_an_unknown_pod_exits_3_with_empty_stdout(twin_db: Path) -> None:
+    res = runner.invoke(app, ["timeline", "nope-0", "--db", str(twin_db)])
+    assert res.exit_code == 3
+    assert res.stdout == ""
+    assert "nope-0" in res.stderr
+
+
+def test_html_writes_the_pod_timeline_page(sample_db: Path, tmp_path: Path) -> None:
+    uid, _, name = sample_pods(sample_db)[0]
+    out = tmp_path / "pod.html"
+    res = runner.invoke(app, ["timeline", uid, "--db", str(sample_db), "--html", str(out)])
+    assert res.exit_code == 0, res.stderr
+    assert name in out.read_text(encoding="utf-8")
