@@ -94,3 +94,16 @@ def build_database(
         ingest_paths(store, paths)
         rebuild(store)
     return db, result.truth
+
+
+def shared_database(
+    factory: Any, name: str, *, pods: int, seed: int, snapshot_every_s: int = 600
+) -> tuple[Path, dict[str, Any]]:
+    """`build_database` once per test session (the 2,000-pod capture takes about a minute):
+    later callers with the same name reuse the files under pytest's session temp dir."""
+    work = Path(factory.getbasetemp()) / name
+    db, truth = work / "report.duckdb", work / "capture" / TRUTH_FILE
+    if db.exists() and truth.exists():
+        return db, json.loads(truth.read_text(encoding="utf-8"))
+    work.mkdir(parents=True, exist_ok=True)
+    return build_database(work, pods=pods, seed=seed, snapshot_every_s=snapshot_every_s)

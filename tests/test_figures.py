@@ -7,6 +7,7 @@ from __future__ import annotations
 import html
 import json
 import re
+import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -28,6 +29,7 @@ from tests.report_pipeline import (
     HOSTILE_NS,
     HOSTILE_UID,
     build_database,
+    shared_database,
 )
 
 
@@ -304,3 +306,24 @@ def test_report_without_lifecycle_tables_says_they_are_not_available(tmp_path: P
     text = (tmp_path / "r.html").read_text(encoding="utf-8")
     assert summary.pods == 0 and "pods" in summary.missing
     assert "not available" in text
+
+
+@pytest.mark.slow
+def test_a_report_of_2000_pods_builds_in_seconds_and_stays_small(
+    tmp_path_factory: pytest.TempPathFactory, tmp_path: Path
+) -> None:
+    db, truth = shared_database(tmp_path_factory, "pods2000", pods=2000, seed=5)
+    with Store(db, read_only=True) as big:
+        started = time.perf_counter()
+        summary = write_report(big, tmp_path / "big.html")
+        seconds = time.perf_counter() - started
+    text = (tmp_path / "big.html").read_text(encoding="utf-8")
+    assert summary.pods == len(truth["pods"]) + 1  # and the hostile pod
+    assert seconds < 30, seconds  # about 5 s on a laptop core
+    assert summary.bytes < 12_000_000  # plotly.js is 4.8 MB of it
+    assert summary.cluster_rows == rd.CLUSTER_ROWS_CAP
+    assert summary.timelines == rd.TIMELINE_CAP
+    assert text.count('class="plot') == 5 + rd.TIMELINE_CAP
+    # the time slider still knows every pod
+    state = re.search(r'<script type="application/json" id="state-data">(.*?)</script>', text)
+    assert state is not None and len(json.loads(state.group(1))["pods"]) == summary.pods

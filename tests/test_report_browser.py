@@ -6,6 +6,7 @@ Screenshots land in tests/artifacts/ (gitignored) for a person to look at.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -17,7 +18,13 @@ from playwright.sync_api import Browser, Page, Route, sync_playwright
 
 from podreplay.render.report import write_pod_timeline, write_report
 from podreplay.store import Store
-from tests.report_pipeline import HOSTILE_MESSAGE, HOSTILE_NS, HOSTILE_UID, build_database
+from tests.report_pipeline import (
+    HOSTILE_MESSAGE,
+    HOSTILE_NS,
+    HOSTILE_UID,
+    build_database,
+    shared_database,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -266,3 +273,31 @@ def test_a_hostile_event_message_renders_as_text_and_runs_nothing(
     assert '<img src=x onerror="window.__pwned=1">' in label
     assert page.evaluate("typeof window.__pwned") == "undefined"
     assert watched.errors == []
+
+
+@pytest.mark.slow
+def test_a_report_of_2000_pods_stays_usable_in_the_browser(
+    tmp_path_factory: pytest.TempPathFactory, tmp_path: Path, watched: Watched
+) -> None:
+    db, truth = shared_database(tmp_path_factory, "pods2000", pods=2000, seed=5)
+    out = tmp_path / "big.html"
+    with Store(db, read_only=True) as store:
+        write_report(store, out)
+    page = watched.page
+    started = time.perf_counter()
+    watched.open(out)
+    page.wait_for_function(
+        "document.querySelectorAll('.plot[data-eager] .main-svg').length"
+        " >= document.querySelectorAll('.plot[data-eager]').length"
+    )
+    assert time.perf_counter() - started < 20
+    # late in the capture most pods exist: the table shows the first 200 and says so
+    page.locator("#state-time").fill(page.locator("#state-time").get_attribute("max") or "0")
+    page.locator("#state-time").dispatch_event("input")
+    rows = page.locator("#state-table tbody tr").count()
+    assert rows == 200
+    assert "Showing 200 of" in page.locator("#state-more").inner_text()
+    page.locator("#state-filter").fill(truth["pods"][0]["pod"])
+    assert 1 <= page.locator("#state-table tbody tr").count() < 200
+    assert watched.errors == [] and watched.requests == [out.as_uri()]
+    _shot(page, "report-2000-pods.png")

@@ -97,7 +97,7 @@ def ts_text(value: datetime | None) -> str:
 
 
 def duration_text(seconds: float | None) -> str:
-    """A duration for people: 42 s, 3m 05s, 2h 10m."""
+    """A duration for people: 4.2 s, 42 s, 3m 05s, 2h 10m, 3d 04h."""
     if seconds is None:
         return ""
     s = round(seconds)
@@ -107,7 +107,9 @@ def duration_text(seconds: float | None) -> str:
         return f"{seconds:.1f} s" if seconds < 10 else f"{s} s"
     if s < 7200:
         return f"{s // 60}m {s % 60:02d}s"
-    return f"{s // 3600}h {s % 3600 // 60:02d}m"
+    if s < 172800:
+        return f"{s // 3600}h {s % 3600 // 60:02d}m"
+    return f"{s // 86400}d {s % 86400 // 3600:02d}h"
 
 
 def wrapped(text: object) -> str:
@@ -215,13 +217,19 @@ def _duration_expr(col: str) -> pl.Expr:
     return (
         pl.when(v.is_null())
         .then(pl.lit(""))
+        .when(v == 0)
+        .then(pl.lit("0 s"))
         .when(v < 10)
         .then(pl.format("{} s", v.round(1)))
         .when(s < 120)
         .then(pl.format("{} s", s))
         .when(s < 7200)
         .then(pl.format("{}m {}s", s // 60, (s % 60).cast(pl.String).str.zfill(2)))
-        .otherwise(pl.format("{}h {}m", s // 3600, (s % 3600 // 60).cast(pl.String).str.zfill(2)))
+        .when(s < 172800)
+        .then(pl.format("{}h {}m", s // 3600, (s % 3600 // 60).cast(pl.String).str.zfill(2)))
+        .otherwise(
+            pl.format("{}d {}h", s // 86400, (s % 86400 // 3600).cast(pl.String).str.zfill(2))
+        )
     )
 
 

@@ -151,8 +151,10 @@ def _pick_timelines(pods: pl.DataFrame, warnings: pl.DataFrame) -> pl.DataFrame:
         p.filter(pl.col("warnings") > 0).sort(["warnings", "label"], descending=[True, False]),
     ]
     heads = [15, 15, 10, 10, 10]
+    # the top of each list first, then the rest of the lists fill what the cap leaves
     picked = pl.concat(
         [df.head(n).select(pods.columns) for df, n in zip(lists, heads, strict=True)]
+        + [df.select(pods.columns) for df in lists]
     )
     uids = picked["pod_uid"].unique(maintain_order=True).head(rd.TIMELINE_CAP)
     return pods.filter(pl.col("pod_uid").is_in(uids.implode()))
