@@ -468,7 +468,7 @@ def _event_traces(events: pl.DataFrame) -> list[Any]:
     ).filter(pl.col("at").is_not_null())
     traces: list[Any] = []
     for kind, color, symbol in (("Normal", "#607d8b", "circle"), ("Warning", "#d64545", "diamond")):
-        part = rows.filter(pl.col("kind") == kind).sort("at")
+        part = rows.filter(pl.col("kind") == kind).sort("at", maintain_order=True)
         if part.height == 0:
             continue
         # Per event, but only within one pod's timeline (a few hundred at most).
@@ -519,7 +519,9 @@ def cluster_timeline_figure(
     """
     labels = pods.select("pod_uid", "label", "link")
     traces: list[Any] = []
-    bars = _intervals(phases.join(labels, on="pod_uid", how="inner"), None).with_columns(
+    bars = _intervals(
+        phases.join(labels, on="pod_uid", how="inner", maintain_order="left"), None
+    ).with_columns(
         lane=pl.col("label"),
         hover=pl.format(
             "<b>{}</b><br>{}<br>{} → {}<br>{}",
@@ -536,7 +538,7 @@ def cluster_timeline_figure(
         traces.append(_bar_trace(rows, str(phase), color, "phase"))
     marks = (
         restarts.filter(pl.col("at").is_not_null())
-        .join(labels, on="pod_uid", how="inner")
+        .join(labels, on="pod_uid", how="inner", maintain_order="left")
         .with_columns(
             x=_time_text("at"),
             hover=pl.format(

@@ -137,7 +137,9 @@ def _pick_timelines(pods: pl.DataFrame, warnings: pl.DataFrame) -> pl.DataFrame:
     loops and most warnings, at most TIMELINE_CAP."""
     if pods.height == 0:
         return pods
-    p = pods.join(warnings, on="pod_uid", how="left").with_columns(pl.col("warnings").fill_null(0))
+    p = pods.join(warnings, on="pod_uid", how="left", maintain_order="left").with_columns(
+        pl.col("warnings").fill_null(0)
+    )
     failed = pl.col("final_phase").eq("Failed") | pl.col("final_reason").is_not_null()
     lists = [
         p.filter(failed).sort(["last_seen", "label"], descending=[True, False], nulls_last=True),
@@ -356,7 +358,7 @@ def _state_section(page: _Page, store: Store, data: rd.ReportData, linked: set[s
     phases = sorted(set(changes.filter(pl.col("kind") == 0)["value"].drop_nulls().to_list()))
     phases = [p for p in rd.PHASES if p in phases] + [p for p in phases if p not in rd.PHASES]
     coded = (
-        changes.join(pods.select("pod_uid", "i"), on="pod_uid", how="inner")
+        changes.join(pods.select("pod_uid", "i"), on="pod_uid", how="inner", maintain_order="left")
         .with_columns(
             t=(pl.col("ts") - pl.lit(data.start)).dt.total_milliseconds(),
             v=pl.when(pl.col("kind") == 0)
@@ -367,7 +369,7 @@ def _state_section(page: _Page, store: Store, data: rd.ReportData, linked: set[s
             .then(pl.col("value").cast(pl.Int64, strict=False))
             .otherwise(pl.lit(0)),
         )
-        .sort(["t", "kind", "i"])
+        .sort(["t", "kind", "i", "v"])
     )
     payload = {
         "t0": int(data.start.timestamp() * 1000),
@@ -449,7 +451,7 @@ def _offenders(page: _Page, store: Store, data: rd.ReportData, linked: set[str])
     )
     most = (
         pods.filter(pl.col("restarts") > 0)
-        .join(causes, on="pod_uid", how="left")
+        .join(causes, on="pod_uid", how="left", maintain_order="left")
         .sort(["restarts", "label"], descending=[True, False])
     )
     page.add("</div><div><h3>Most restarts</h3>")

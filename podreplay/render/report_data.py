@@ -233,7 +233,7 @@ def pod_detail_frames(
         "probes": (
             "probe_failures",
             "SELECT pod_uid, container, probe, first_ts, last_ts, count, message"
-            " FROM probe_failures WHERE {w} ORDER BY pod_uid, first_ts, container",
+            " FROM probe_failures WHERE {w} ORDER BY pod_uid, first_ts, container, probe",
             {
                 "container": pl.String,
                 "probe": pl.String,
