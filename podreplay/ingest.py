@@ -8,6 +8,7 @@ is a no-op (sources are keyed by sha256).
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -18,6 +19,7 @@ from typing import Any
 
 import polars as pl
 
+from podreplay import fastpath
 from podreplay.errors import InputError, NotFoundError
 from podreplay.readers import (
     DEFAULT_MAX_DECOMPRESSED,
@@ -81,6 +83,7 @@ class IngestOptions:
     max_decompressed: int = DEFAULT_MAX_DECOMPRESSED
     on_bytes: Callable[[int], None] | None = None
     on_source: Callable[[str], None] | None = None
+    fast_min_bytes: int = fastpath.DEFAULT_MIN_BYTES  # smaller files: the Python reader
 
 
 def file_timestamp(path: str) -> datetime | None:
@@ -136,8 +139,7 @@ def ingest_paths(
             if name == STDIN:
                 source = ingest_stream(store, sys.stdin.buffer, "<stdin>", options)
             else:
-                with open(name, "rb") as fh:
-                    source = ingest_stream(store, fh, name, options)
+                source = ingest_file(store, name, options)
         except InputError as exc:
             source = SourceResult(path=name, status="failed", error=str(exc))
         if source.status == "not-a-capture" and name in explicit:
@@ -173,66 +175,111 @@ def ingest_stream(store: Store, raw: ByteSource, name: str, options: IngestOptio
     hashing = _Hashing(raw)
     stream = open_binary(hashing, name, options.max_decompressed)
     stats = ReadStats()
-    file_ts = None if name == "<stdin>" else file_timestamp(name)
     result = SourceResult(path=name)
     try:
         with store.transaction():
-            source_id = int(store.scalar("SELECT nextval('source_ids')"))
             store.execute(
                 "CREATE OR REPLACE TEMP TABLE stage "
                 "(seq BIGINT, location VARCHAR, listed BOOLEAN, error VARCHAR, doc VARCHAR)"
             )
-            store.execute(
-                "CREATE OR REPLACE TEMP TABLE stage_meta AS SELECT ?::INTEGER AS source_id, "
-                "?::TIMESTAMPTZ AS observed_at, ?::TIMESTAMPTZ AS file_ts",
-                [source_id, options.observed_at, file_ts],
-            )
             n_items = _stage(store, read_items(stream, name, stats, options.on_bytes))
             result.format = stats.format
             _drain(stream)
-            digest = hashing.sha.hexdigest()
-            observed = options.observed_at or file_ts
-            # identical bytes observed at another time (an unchanged snapshot) are new evidence
-            if store.scalar(
-                "SELECT count(*) FROM sources "
-                "WHERE sha256 = ? AND observed_at IS NOT DISTINCT FROM ?",
-                [digest, observed],
-            ):
-                raise _Duplicate
-            if stats.values == 0 and (n_items == 0 or _only_text(store)):
-                result.status = "not-a-capture"
-                result.format = "empty" if stats.format == "empty" else "text"
-                result.first_reject = store.scalar("SELECT min_by(location, seq) FROM stage")
-                raise _Duplicate
-            summary = _normalize(store, source_id)
-            basis = (
-                "option" if options.observed_at else "file_name" if file_ts is not None else None
-            )
-            store.execute(
-                "INSERT INTO sources VALUES (?, ?, ?, ?, now(), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    source_id,
-                    name,
-                    digest,
-                    stats.format,
-                    summary["n_objects"],
-                    summary["n_rejects"],
-                    summary["n_events"],
-                    summary["n_pods"],
-                    summary["n_skipped"],
-                    summary["skipped_kinds"],
-                    observed,
-                    basis,
-                    summary["first_ts"],
-                    summary["last_ts"],
-                ],
-            )
-            _fill_result(store, result, source_id, summary, observed, basis)
+            _commit_staged(store, result, options, stats, n_items, hashing.sha.hexdigest())
             store.execute("DROP TABLE stage")
     except _Duplicate:
         if result.status != "not-a-capture":
             result.status = "duplicate"
     return result
+
+
+def ingest_file(store: Store, name: str, options: IngestOptions) -> SourceResult:
+    """Ingest one file: large plain JSON through DuckDB's reader (`fastpath`), the rest (and
+    anything the fast path refuses) through the streaming Python reader."""
+    plan = fastpath.plan(name) if os.path.getsize(name) >= options.fast_min_bytes else None
+    if plan is not None:
+        try:
+            staged = fastpath.stage(store, plan)
+        except fastpath.Refused:
+            staged = None
+        if staged is not None:
+            try:
+                return _ingest_staged(store, name, options, staged)
+            finally:
+                fastpath.drop_stage(store)
+    with open(name, "rb") as fh:
+        return ingest_stream(store, fh, name, options)
+
+
+def _ingest_staged(
+    store: Store, name: str, options: IngestOptions, staged: fastpath.Staged
+) -> SourceResult:
+    """Normalise and record a source the fast path already staged, in one transaction."""
+    stats = ReadStats(format=staged.format)
+    stats.values = staged.n_items
+    result = SourceResult(path=name, format=staged.format)
+    if options.on_bytes is not None:
+        options.on_bytes(os.path.getsize(name))
+    try:
+        with store.transaction():
+            _commit_staged(store, result, options, stats, staged.n_items, staged.sha256)
+    except _Duplicate:
+        if result.status != "not-a-capture":
+            result.status = "duplicate"
+    return result
+
+
+def _commit_staged(
+    store: Store,
+    result: SourceResult,
+    options: IngestOptions,
+    stats: ReadStats,
+    n_items: int,
+    digest: str,
+) -> None:
+    """Everything after staging: duplicate check, normalisation, the sources row."""
+    name = result.path
+    file_ts = None if name == "<stdin>" else file_timestamp(name)
+    source_id = int(store.scalar("SELECT nextval('source_ids')"))
+    store.execute(
+        "CREATE OR REPLACE TEMP TABLE stage_meta AS SELECT ?::INTEGER AS source_id, "
+        "?::TIMESTAMPTZ AS observed_at, ?::TIMESTAMPTZ AS file_ts",
+        [source_id, options.observed_at, file_ts],
+    )
+    observed = options.observed_at or file_ts
+    # identical bytes observed at another time (an unchanged snapshot) are new evidence
+    if store.scalar(
+        "SELECT count(*) FROM sources WHERE sha256 = ? AND observed_at IS NOT DISTINCT FROM ?",
+        [digest, observed],
+    ):
+        raise _Duplicate
+    if stats.values == 0 and (n_items == 0 or _only_text(store)):
+        result.status = "not-a-capture"
+        result.format = "empty" if stats.format == "empty" else "text"
+        result.first_reject = store.scalar("SELECT min_by(location, seq) FROM stage")
+        raise _Duplicate
+    summary = _normalize(store, source_id)
+    basis = "option" if options.observed_at else "file_name" if file_ts is not None else None
+    store.execute(
+        "INSERT INTO sources VALUES (?, ?, ?, ?, now(), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            source_id,
+            name,
+            digest,
+            stats.format,
+            summary["n_objects"],
+            summary["n_rejects"],
+            summary["n_events"],
+            summary["n_pods"],
+            summary["n_skipped"],
+            summary["skipped_kinds"],
+            observed,
+            basis,
+            summary["first_ts"],
+            summary["last_ts"],
+        ],
+    )
+    _fill_result(store, result, source_id, summary, observed, basis)
 
 
 _OWNER_KINDS = {
