@@ -327,3 +327,26 @@ def test_a_report_of_2000_pods_builds_in_seconds_and_stays_small(
     # the time slider still knows every pod
     state = re.search(r'<script type="application/json" id="state-data">(.*?)</script>', text)
     assert state is not None and len(json.loads(state.group(1))["pods"]) == summary.pods
+
+
+def _table_after(text: str, heading: str) -> list[list[str]]:
+    """The body cells of the first table after an <h3> heading, tags stripped."""
+    part = text.split(f"<h3>{heading}</h3>", 1)[1].split("</table>", 1)[0]
+    rows = re.findall(r"<tr>(.*?)</tr>", part.split("<tbody>", 1)[1], flags=re.S)
+    return [[re.sub(r"<[^>]+>", "", c) for c in re.findall(r"<td>(.*?)</td>", r)] for r in rows]
+
+
+def test_overview_counts_pods_by_final_phase_and_restarts_by_cause_as_the_truth_does(
+    report_text: tuple[str, Any], truth: dict[str, Any]
+) -> None:
+    text = report_text[0]
+    phases: dict[str, int] = {"Running": 1}  # the hostile pod, known from events only
+    causes: dict[str, list[int]] = {}
+    for i, pod in enumerate(truth["pods"]):
+        phases[pod["final_phase"]] = phases.get(pod["final_phase"], 0) + 1
+        for r in pod["restarts"]:
+            causes.setdefault(r["cause"], []).append(i)
+    shown = {ph: int(n.replace(",", "")) for ph, n in _table_after(text, "Pods by final phase")}
+    assert shown == phases
+    by_cause = {c: (int(r), int(p)) for c, r, p in _table_after(text, "Restarts by cause")}
+    assert by_cause == {c: (len(pods), len(set(pods))) for c, pods in causes.items()}

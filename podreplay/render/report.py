@@ -292,7 +292,11 @@ def _overview(page: _Page, store: Store, data: rd.ReportData, restarts: pl.DataF
         )
     )
     page.add("</div><div><h3>Restarts by cause</h3>")
-    causes = rd.restarts_by_cause(store, data)
+    causes = (
+        restarts.group_by(pl.col("cause").fill_null("unknown"))
+        .agg(pl.len().alias("restarts"), pl.col("pod_uid").n_unique().alias("pods"))
+        .sort(["restarts", "cause"], descending=[True, False])
+    )
     page.add(
         _table(
             ["cause", "restarts", "pods"],

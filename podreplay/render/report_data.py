@@ -339,20 +339,6 @@ def phase_counts(store: Store, data: ReportData) -> pl.DataFrame:
     )
 
 
-def restarts_by_cause(store: Store, data: ReportData) -> pl.DataFrame:
-    """Restart counts by cause for the pods in scope."""
-    if "restarts" in data.missing:
-        return pl.DataFrame(schema={"cause": pl.String, "restarts": pl.Int64, "pods": pl.Int64})
-    return store.frame(
-        f"""
-        SELECT coalesce(cause, 'unknown') AS cause, count(*) AS restarts,
-               count(DISTINCT pod_uid) AS pods
-        FROM restarts WHERE {_in_scope()}
-        GROUP BY 1 ORDER BY restarts DESC, cause
-        """
-    )
-
-
 def warning_reasons(store: Store, data: ReportData) -> pl.DataFrame:
     """Warning event reasons for the pods in scope inside the window, most frequent first."""
     if not table_exists(store, "pod_events"):
