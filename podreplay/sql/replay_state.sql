@@ -86,12 +86,20 @@ ctrs AS (
     FROM ctr
     GROUP BY pod_uid
 ),
--- restart_no counts per container; restarts whose time no capture shows are counted once a
--- later, dated restart of the same container has happened
+-- restarts so far, per container: the highest restart_no dated at or before $at, or the highest
+-- restartCount a snapshot had shown by then (a restart whose time no capture shows is known from
+-- the first snapshot that counts it), whichever is larger
 restarted AS (
-    SELECT pod_uid, container, max(restart_no) AS n
-    FROM restarts
-    WHERE "at" <= CAST($at AS TIMESTAMPTZ)
+    SELECT pod_uid, container, max(n) AS n
+    FROM (
+        SELECT pod_uid, container, restart_no AS n
+        FROM restarts
+        WHERE "at" <= CAST($at AS TIMESTAMPTZ)
+        UNION ALL
+        SELECT pod_uid, container, restart_count
+        FROM container_snapshots
+        WHERE observed_at <= CAST($at AS TIMESTAMPTZ) AND restart_count > 0
+    )
     GROUP BY ALL
 ),
 restarts_so_far AS (
