@@ -301,3 +301,37 @@ def test_a_report_of_2000_pods_stays_usable_in_the_browser(
     assert 1 <= page.locator("#state-table tbody tr").count() < 200
     assert watched.errors == [] and watched.requests == [out.as_uri()]
     _shot(page, "report-2000-pods.png")
+
+
+def test_clicking_a_pod_row_in_the_cluster_timeline_opens_its_timeline(
+    site: Site, watched: Watched
+) -> None:
+    watched.open(site.report)
+    page = watched.page
+    page.locator("#fig-cluster").scroll_into_view_if_needed()
+    # the middle of the first bar on screen whose pod has a timeline below
+    found = page.evaluate(
+        """() => {
+            const gd = document.querySelector('#fig-cluster');
+            const fl = gd._fullLayout, rect = gd.querySelector('.main-svg').getBoundingClientRect();
+            for (const t of gd.data) {
+                if (t.type !== 'bar' || !t.customdata) continue;
+                for (let i = 0; i < t.y.length; i++) {
+                    const y = fl.yaxis.d2p(t.y[i]);
+                    if (!t.customdata[i] || !(y > 5 && y < fl._size.h - 5)) continue;
+                    const x = fl.xaxis.l2p(fl.xaxis.d2c(t.base[i]) + t.x[i] / 2);
+                    return [t.customdata[i], t.y[i], rect.left + fl._size.l + x,
+                            rect.top + fl._size.t + y];
+                }
+            }
+            return null;
+        }"""
+    )
+    assert found is not None
+    anchor, label, x, y = found
+    page.mouse.move(x, y)
+    page.mouse.click(x, y)
+    page.wait_for_function("h => window.location.hash === h", arg=f"#{anchor}")
+    assert page.locator(f"#{anchor} h3").inner_text() == label
+    page.locator(f"#{anchor} .main-svg").first.wait_for()
+    assert watched.errors == []
