@@ -183,30 +183,40 @@ def test_relative_at_is_the_same_moment_as_its_absolute_time(sim: Sim) -> None:
     )
 
 
-def _core_events_in_order(sim: Sim) -> list[str]:
-    """The event uids of events.json ordered as the events happened (independently of the db):
-    by occurrence second, involved object, then name (its suffix is the creation time in hex)."""
-    items = json.loads((sim.out / "events.json").read_text())["items"]
+def _events_in_order(paths: list[Path]) -> list[str]:
+    """The event uids of these EventList files ordered as the events happened, computed from the
+    files alone: by occurrence second, namespace, involved object, then name (whose suffix is the
+    creation time in hex)."""
+    items = [ev for path in paths for ev in json.loads(path.read_text())["items"]]
 
     def key(ev: dict[str, Any]) -> tuple[datetime, str, str, str]:
         when = _t(ev.get("firstTimestamp") or ev.get("eventTime") or ev.get("lastTimestamp"))
         assert when is not None
         obj = ev["involvedObject"]
-        second = when.replace(microsecond=0)
-        return (second, obj.get("namespace") or "", obj["name"], ev["metadata"]["name"])
+        namespace = obj.get("namespace") or ev["metadata"].get("namespace") or ""
+        return (when.replace(microsecond=0), namespace, obj["name"], ev["metadata"]["name"])
 
     return [ev["metadata"]["uid"] for ev in sorted(items, key=key)]
 
 
-def test_speed_zero_streams_events_exactly_in_event_order(sim: Sim) -> None:
-    res = _replay(sim, "--from", "start", "--to", "end", "--speed", "0", "--format", "json")
+def _streamed_events(db: Path, wanted: set[str]) -> list[str]:
+    args = ["replay", "--db", str(db), "--from", "start", "--to", "end", "--speed", "0"]
+    res = runner.invoke(app, [*args, "--format", "json"])
+    assert res.exit_code == 0, res.stderr
     rows = [json.loads(line) for line in res.stdout.splitlines()]
-    expected = _core_events_in_order(sim)
-    wanted = set(expected)
-    streamed = [r["event_key"] for r in rows if r["kind"] == "event" and r["event_key"] in wanted]
-    assert streamed == expected
     seconds = [r["ts"][:19] for r in rows]
     assert seconds == sorted(seconds)
+    return [r["event_key"] for r in rows if r["kind"] == "event" and r["event_key"] in wanted]
+
+
+def test_speed_zero_streams_events_exactly_in_event_order(sim: Sim) -> None:
+    expected = _events_in_order([sim.out / "events.json"])
+    assert _streamed_events(sim.db, set(expected)) == expected
+
+
+def test_speed_zero_streams_real_events_exactly_in_event_order(k3s_db: Path) -> None:
+    expected = _events_in_order(sorted(RECORDED.glob("*__events.json")))
+    assert _streamed_events(k3s_db, set(expected)) == expected
 
 
 def test_plain_stream_prints_one_line_per_change_in_the_same_order(sim: Sim) -> None:
@@ -347,3 +357,42 @@ def test_replay_on_a_database_without_a_capture_says_to_ingest_first(tmp_path: P
     assert res.stderr == (
         "podreplay: error: the database holds no capture (run `podreplay ingest` first)\n"
     )
+
+
+RECORDED = Path(__file__).resolve().parent / "data" / "capture"
+
+
+@pytest.fixture(scope="module")
+def k3s_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The real k3s recordings (tests/data/capture) ingested."""
+    db = tmp_path_factory.mktemp("k3s") / "k3s.duckdb"
+    with Store(db) as store:
+        ingest_paths(store, sorted(RECORDED.glob("*.json")))
+        rebuild(store)
+    return db
+
+
+def test_latest_events_are_the_last_known_occurrences_up_to_the_moment(k3s_db: Path) -> None:
+    # an aggregated event is known to have happened at its first and last occurrence: the later
+    # of those at or before the moment orders it; its count is known once the last one is
+    at = datetime(2025, 9, 11, 20, 52, tzinfo=UTC)
+    pod = "backend-api-75fb46b7bd-xtkrh"
+    items = json.loads(next(RECORDED.glob("*__default__events.json")).read_text())["items"]
+    known = []
+    for ev in items:
+        if ev["involvedObject"]["name"] != pod:
+            continue
+        first = _t(ev["firstTimestamp"] or ev["eventTime"])
+        last = _t(ev["lastTimestamp"] or ev["eventTime"])
+        assert first is not None and last is not None
+        if first <= at:
+            seen, count = (last, ev.get("count") or 1) if last <= at else (first, None)
+            known.append((_iso(seen), ev["reason"], count))
+    expected = sorted(known, reverse=True)[:3]
+    assert len({seen for seen, _, _ in expected}) == 3  # no ties: the answer is unambiguous
+    res = runner.invoke(
+        app, ["replay", "--db", str(k3s_db), "--at", _iso(at), "--pod", pod, "-f", "json"]
+    )
+    assert res.exit_code == 0, res.stderr
+    [row] = json.loads(res.stdout)
+    assert [(e["at"], e["reason"], e["count"]) for e in row["events"]] == expected
