@@ -6,7 +6,8 @@
 CREATE OR REPLACE TABLE pod_events AS
 WITH ev AS (
     SELECT
-        e.*,
+        e.event_key, e.source_id, e.object_namespace, e.object_name, e.object_uid, e.reason,
+        e.message, e.type, e.container, e.field_path, e.count, e.component, e.host,
         coalesce(e.first_ts, e.event_ts, e.last_ts) AS ts0,
         greatest(coalesce(e.last_ts, e.event_ts, e.first_ts), coalesce(e.first_ts, e.event_ts))
             AS ts1

@@ -8,7 +8,8 @@
 CREATE OR REPLACE TABLE pods AS
 WITH snap_order AS (
     SELECT
-        *,
+        pod_uid, observed_at, namespace, pod, phase, reason, message, restart_policy, owner_kind,
+        owner_name,
         row_number() OVER (
             PARTITION BY pod_uid
             ORDER BY observed_at DESC, try_cast(resource_version AS BIGINT) DESC NULLS LAST,

@@ -3,7 +3,7 @@
 --    and, outside the time the snapshots cover (or for events-only pods), the phases events
 --    imply: Scheduled/Pulling/... before the first Started = Pending, Started = Running,
 --    Evicted/Preempting/DeadlineExceeded = Failed.
--- 2. Consecutive points of the same phase form a run.
+-- 2. Consecutive points of the same phase form a run (found by its first point).
 -- 3. A run starts at the best evidence of the transition between the previous run's last point
 --    and its own first point: the earliest container startedAt or Started event (Running), the
 --    last container finishedAt of the terminal snapshot, else the event showing it
@@ -59,28 +59,18 @@ points AS (
 flagged AS (
     SELECT
         *,
-        CASE WHEN phase IS DISTINCT FROM lag(phase) OVER w THEN 1 ELSE 0 END AS new_run
+        lag(phase) OVER w AS prev_phase,
+        lag(ts) OVER w AS prev_ts,
+        row_number() OVER w AS seq
     FROM points
     WINDOW w AS (PARTITION BY pod_uid ORDER BY ts, src)
 ),
-numbered AS (
-    SELECT *, sum(new_run) OVER (PARTITION BY pod_uid ORDER BY ts, src ROWS UNBOUNDED PRECEDING)
-        AS run_id
-    FROM flagged
-),
-runs AS (
-    SELECT
-        pod_uid,
-        run_id,
-        any_value(phase) AS phase,
-        min(ts) AS first_ts,
-        max(ts) AS last_ts,
-        arg_min(basis, ts) AS first_basis
-    FROM numbered
-    GROUP BY pod_uid, run_id
-),
 runs2 AS (
-    SELECT *, lag(last_ts) OVER (PARTITION BY pod_uid ORDER BY run_id) AS prev_last FROM runs
+    -- a run is identified by its first point; the point before it is the previous run's last
+    SELECT pod_uid, seq AS run_id, phase, ts AS first_ts, basis AS first_basis,
+        prev_ts AS prev_last
+    FROM flagged
+    WHERE phase IS DISTINCT FROM prev_phase
 ),
 cands AS (
     SELECT DISTINCT pod_uid, 'Running' AS phase, started_at AS ts, 'observed' AS basis, 1 AS prio

@@ -11,20 +11,30 @@ WITH cover AS (
     FROM pod_snapshots
     GROUP BY pod_uid
 ),
+snap_groups AS (
+    -- observations repeating a status and its lastTransitionTime belong to one run (a
+    -- lastTransitionTime never comes back), so they are grouped before anything is ordered
+    SELECT
+        pod_uid, condition, status, last_transition_ts AS lt,
+        min(observed_at) AS ts, max(observed_at) AS last_ts,
+        arg_min(reason, observed_at) AS reason,
+        arg_min(source_id, observed_at) AS source_id
+    FROM condition_snapshots
+    GROUP BY pod_uid, condition, status, last_transition_ts,
+        CASE WHEN last_transition_ts IS NULL THEN observed_at END
+),
 points AS (
     SELECT
-        cs.pod_uid, cs.condition, cs.observed_at AS ts, cs.status, cs.reason,
-        cs.last_transition_ts AS lt,
+        g.pod_uid, g.condition, g.ts, g.last_ts, g.status, g.reason, g.lt,
         CASE WHEN ps.observed_basis = 'record' THEN 'observed' ELSE 'inferred' END AS obs_basis,
         1 AS src
-    FROM condition_snapshots AS cs
+    FROM snap_groups AS g
     LEFT JOIN (
         SELECT DISTINCT source_id, pod_uid, observed_at, observed_basis FROM pod_snapshots
-    ) AS ps ON ps.source_id = cs.source_id AND ps.pod_uid = cs.pod_uid
-        AND ps.observed_at = cs.observed_at
+    ) AS ps ON ps.source_id = g.source_id AND ps.pod_uid = g.pod_uid AND ps.observed_at = g.ts
     UNION ALL
     SELECT
-        e.pod_uid, 'PodScheduled', e.first_ts,
+        e.pod_uid, 'PodScheduled', e.first_ts, e.first_ts,
         CASE WHEN e.reason = 'Scheduled' THEN 'True' ELSE 'False' END,
         CASE WHEN e.reason = 'Scheduled' THEN NULL ELSE 'Unschedulable' END,
         e.first_ts, 'event', 2
@@ -36,57 +46,36 @@ points AS (
 flagged AS (
     SELECT
         *,
-        CASE
-            WHEN status IS DISTINCT FROM lag(status) OVER w THEN 1
-            WHEN src = 1 AND lag(src) OVER w = 1 AND lt IS NOT NULL
-                AND lag(lt) OVER w IS NOT NULL AND lt <> lag(lt) OVER w THEN 1
-            ELSE 0
-        END AS new_run
+        lag(status) OVER w AS prev_status,
+        lag(lt) OVER w AS prev_lt,
+        lag(src) OVER w AS prev_src,
+        lag(last_ts) OVER w AS prev_ts,
+        row_number() OVER w AS seq
     FROM points
     WINDOW w AS (PARTITION BY pod_uid, condition ORDER BY ts, src)
 ),
-numbered AS (
-    SELECT
-        *,
-        sum(new_run) OVER (
-            PARTITION BY pod_uid, condition ORDER BY ts, src ROWS UNBOUNDED PRECEDING
-        ) AS run_id
-    FROM flagged
-),
-runs AS (
-    SELECT
-        pod_uid,
-        condition,
-        run_id,
-        any_value(status) AS status,
-        arg_min(reason, ts) AS reason,
-        min(ts) AS first_ts,
-        max(ts) AS last_ts,
-        min(lt) AS lt,
-        arg_min(obs_basis, ts) AS first_basis
-    FROM numbered
-    GROUP BY ALL
-),
 starts AS (
-    SELECT
-        *,
-        lag(last_ts) OVER (PARTITION BY pod_uid, condition ORDER BY run_id) AS prev_last
-    FROM runs
+    -- a run is identified by its first point; the point before it is the previous run's last
+    SELECT *, prev_ts AS prev_last
+    FROM flagged
+    WHERE status IS DISTINCT FROM prev_status
+        OR (src = 1 AND prev_src = 1 AND lt IS NOT NULL AND prev_lt IS NOT NULL
+            AND lt <> prev_lt)
 ),
 placed AS (
     SELECT
         pod_uid,
         condition,
-        run_id,
+        seq AS run_id,
         status,
         reason,
-        CASE WHEN lt IS NOT NULL AND lt <= first_ts AND (prev_last IS NULL OR lt > prev_last)
-            THEN lt ELSE first_ts END AS start_ts,
+        CASE WHEN lt IS NOT NULL AND lt <= ts AND (prev_last IS NULL OR lt > prev_last)
+            THEN lt ELSE ts END AS start_ts,
         CASE
-            WHEN first_basis = 'event' THEN 'event'
-            WHEN lt IS NOT NULL AND lt <= first_ts AND (prev_last IS NULL OR lt > prev_last)
+            WHEN obs_basis = 'event' THEN 'event'
+            WHEN lt IS NOT NULL AND lt <= ts AND (prev_last IS NULL OR lt > prev_last)
                 THEN 'observed'
-            ELSE first_basis
+            ELSE obs_basis
         END AS basis
     FROM starts
 ),

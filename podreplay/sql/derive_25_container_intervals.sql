@@ -112,38 +112,17 @@ points AS (
 flagged AS (
     SELECT
         *,
-        CASE
-            WHEN state IS DISTINCT FROM lag(state) OVER w
-                OR reason IS DISTINCT FROM lag(reason) OVER w
-                OR inst IS DISTINCT FROM lag(inst) OVER w
-                OR exit_code IS DISTINCT FROM lag(exit_code) OVER w THEN 1
-            ELSE 0
-        END AS new_run
+        lag(struct_pack(state, reason, inst, exit_code)) OVER w AS prev_key,
+        row_number() OVER w AS seq
     FROM points
     WINDOW w AS (PARTITION BY pod_uid, container, is_init ORDER BY ts, ord)
 ),
-numbered AS (
-    SELECT
-        *,
-        sum(new_run) OVER (
-            PARTITION BY pod_uid, container, is_init ORDER BY ts, ord ROWS UNBOUNDED PRECEDING
-        ) AS run_id
-    FROM flagged
-),
 runs AS (
-    SELECT
-        pod_uid,
-        container,
-        is_init,
-        run_id,
-        any_value(state) AS state,
-        any_value(reason) AS reason,
-        any_value(exit_code) AS exit_code,
-        arg_max(message, ts) AS message,
-        min(ts) AS start_ts,
-        arg_min(basis, ts) AS basis
-    FROM numbered
-    GROUP BY ALL
+    -- a run is identified by its first point
+    SELECT pod_uid, container, is_init, seq AS run_id, state, reason, exit_code, message,
+        ts AS start_ts, basis
+    FROM flagged
+    WHERE struct_pack(state, reason, inst, exit_code) IS DISTINCT FROM prev_key
 ),
 bounded AS (
     SELECT
