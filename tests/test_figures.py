@@ -9,7 +9,7 @@ import json
 import re
 import time
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -350,3 +350,66 @@ def test_overview_counts_pods_by_final_phase_and_restarts_by_cause_as_the_truth_
     assert shown == phases
     by_cause = {c: (int(r), int(p)) for c, r, p in _table_after(text, "Restarts by cause")}
     assert by_cause == {c: (len(pods), len(set(pods))) for c, pods in causes.items()}
+
+
+def test_a_restart_of_a_container_no_status_showed_still_gets_its_lane() -> None:
+    # events-only evidence: a restart of "ghost" at 02:10, no container intervals at all
+    at = datetime(2024, 3, 1, 2, 10, tzinfo=UTC)
+    ts = pl.Datetime("us", "UTC")
+    empty_iv = {"pod_uid": pl.String, "start_ts": ts, "end_ts": ts}
+    frames = fg.PodFrames(
+        pod={"pod_uid": "u1", "namespace": "ns", "pod": "p"},
+        phases=pl.DataFrame(schema={**empty_iv, "phase": pl.String, "open": pl.Boolean}),
+        conditions=pl.DataFrame(
+            schema={**empty_iv, "condition": pl.String, "status": pl.String, "reason": pl.String}
+        ),
+        containers=pl.DataFrame(
+            schema={
+                **empty_iv,
+                "container": pl.String,
+                "is_init": pl.Boolean,
+                "state": pl.String,
+                "reason": pl.String,
+                "exit_code": pl.Int32,
+            }
+        ),
+        restarts=pl.DataFrame(
+            {
+                "pod_uid": ["u1"],
+                "container": ["ghost"],
+                "restart_no": [1],
+                "at": [at],
+                "cause": ["error"],
+                "exit_code": [1],
+            },
+            schema_overrides={"at": ts},
+        ),
+        probes=pl.DataFrame(
+            schema={
+                "pod_uid": pl.String,
+                "container": pl.String,
+                "probe": pl.String,
+                "first_ts": ts,
+                "last_ts": ts,
+                "count": pl.Int64,
+                "message": pl.String,
+            }
+        ),
+        events=pl.DataFrame(
+            schema={
+                "pod_uid": pl.String,
+                "type": pl.String,
+                "reason": pl.String,
+                "message": pl.String,
+                "container": pl.String,
+                "count": pl.Int64,
+                "first_ts": ts,
+                "last_ts": ts,
+                "event_ts": ts,
+            }
+        ),
+    )
+    fig = fg.pod_timeline_figure(frames)
+    assert list(fig.layout.yaxis.categoryarray) == ["phase", "container: ghost", "events"]
+    (marks,) = _points(fig, "restart")
+    assert list(marks.y) == ["container: ghost"] and list(marks.x) == ["2024-03-01 02:10:00.000"]

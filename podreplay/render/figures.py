@@ -248,6 +248,11 @@ def pod_lanes(frames: PodFrames) -> list[str]:
         )
         for name, is_init in first.select("container", "is_init").iter_rows():
             lanes.append(_container_lane(name, bool(is_init)))
+    # restarts and probe failures of a container no status showed still get its lane
+    marked = pl.concat([frames.restarts.select("container"), frames.probes.select("container")])
+    for name in sorted(set(marked["container"].drop_nulls().to_list())):
+        if _container_lane(name, False) not in lanes:
+            lanes.append(_container_lane(name, False))
     lanes.append(EVENT_LANE)
     return [esc(lane) for lane in lanes]
 
