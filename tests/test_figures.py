@@ -356,7 +356,7 @@ def test_a_restart_of_a_container_no_status_showed_still_gets_its_lane() -> None
     # events-only evidence: a restart of "ghost" at 02:10, no container intervals at all
     at = datetime(2024, 3, 1, 2, 10, tzinfo=UTC)
     ts = pl.Datetime("us", "UTC")
-    empty_iv = {"pod_uid": pl.String, "start_ts": ts, "end_ts": ts}
+    empty_iv: dict[str, Any] = {"pod_uid": pl.String, "start_ts": ts, "end_ts": ts}
     frames = fg.PodFrames(
         pod={"pod_uid": "u1", "namespace": "ns", "pod": "p"},
         phases=pl.DataFrame(schema={**empty_iv, "phase": pl.String, "open": pl.Boolean}),
