@@ -4,12 +4,12 @@
 WITH story AS (
     SELECT start_ts AS ts, end_ts, 'phase' AS kind, 'pod' AS subject, phase AS what,
         CASE WHEN open THEN 'still ' || phase || ' when the capture ends' END AS detail,
-        NULL::BIGINT AS count, basis, 1 AS ord
+        NULL::BIGINT AS count, basis, 1 AS ord, NULL::INTEGER AS n
     FROM phase_intervals
     WHERE pod_uid = $uid
     UNION ALL
     SELECT start_ts, end_ts, 'condition', condition, condition || '=' || status, reason, NULL,
-        basis, 2
+        basis, 2, NULL
     FROM condition_intervals
     WHERE pod_uid = $uid
     UNION ALL
@@ -18,28 +18,28 @@ WITH story AS (
         state || coalesce(' ' || reason, ''),
         concat_ws('; ',
             CASE WHEN exit_code IS NOT NULL THEN 'exit ' || exit_code END, message),
-        NULL, basis, 3
+        NULL, basis, 3, NULL
     FROM container_intervals
     WHERE pod_uid = $uid
     UNION ALL
     SELECT first_ts, CASE WHEN last_ts > first_ts THEN last_ts END, 'event',
         coalesce(CASE WHEN is_init THEN 'init:' || container ELSE container END, 'pod'),
-        reason, message, count, 'event', 4
+        reason, message, count, 'event', 4, NULL
     FROM pod_events
     WHERE pod_uid = $uid AND probe IS NULL
     UNION ALL
     SELECT "at", NULL, 'restart', container, 'restart #' || restart_no || ' (' || cause || ')',
         concat_ws('; ', CASE WHEN exit_code IS NOT NULL THEN 'previous exit ' || exit_code END,
             evidence),
-        NULL, CASE WHEN "at" IS NULL THEN 'inferred' ELSE 'observed' END, 5
+        NULL, CASE WHEN "at" IS NULL THEN 'inferred' ELSE 'observed' END, 5, restart_no
     FROM restarts
     WHERE pod_uid = $uid
     UNION ALL
     SELECT first_ts, CASE WHEN last_ts > first_ts THEN last_ts END, 'probe', container,
-        probe || ' probe failed', message, count, 'event', 6
+        probe || ' probe failed', message, count, 'event', 6, NULL
     FROM probe_failures
     WHERE pod_uid = $uid
 )
 SELECT ts, end_ts, kind, subject, what, detail, count, basis
 FROM story
-ORDER BY ts NULLS LAST, ord, subject, end_ts NULLS LAST;
+ORDER BY ts NULLS LAST, ord, subject, n, end_ts NULLS LAST, what;
