@@ -424,9 +424,7 @@ def test_a_gzip_expanding_past_the_limit_fails_and_leaves_nothing(
     assert count(store, "events") == 0 and count(store, "sources") == 0
 
 
-def test_an_unchanged_snapshot_taken_later_is_not_a_duplicate(
-    store: Store, tmp_path: Path
-) -> None:
+def test_an_unchanged_snapshot_taken_later_is_not_a_duplicate(store: Store, tmp_path: Path) -> None:
     folder = tmp_path / "capture"
     folder.mkdir()
     for name in ("pods-20250911T205400Z.json", "pods-20250911T205500Z.json"):

@@ -10,7 +10,7 @@ import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from enum import Enum, IntEnum
+from enum import IntEnum, StrEnum
 from pathlib import Path
 from typing import Annotated, NoReturn
 
@@ -47,7 +47,7 @@ class ExitCode(IntEnum):
     INTERRUPTED = 130
 
 
-class OutputFormat(str, Enum):
+class OutputFormat(StrEnum):
     """Tabular output formats."""
 
     table = "table"
