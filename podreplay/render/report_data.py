@@ -166,11 +166,13 @@ def _params(pod_uids: list[str] | None, *more: object) -> list[object]:
 
 
 def phase_intervals(
-    store: Store, data: ReportData, pod_uids: list[str] | None = None
+    store: Store, data: ReportData, pod_uids: list[str] | None = None, *, clip: bool = True
 ) -> pl.DataFrame:
-    """Phase intervals of the pods, clipped to the report window."""
+    """Phase intervals of the pods; with `clip`, only those inside the report window and cut
+    to it (the cluster view), else whole lives (a pod's own timeline)."""
     if "phase_intervals" in data.missing:
         return _empty_intervals({"phase": pl.String, "open": pl.Boolean})
+    lo, hi = (data.start, data.end) if clip else (None, None)
     return store.frame(
         f"""
         SELECT pod_uid, phase, greatest(start_ts, ?::TIMESTAMPTZ) AS start_ts,
@@ -181,7 +183,7 @@ def phase_intervals(
           AND (?::TIMESTAMPTZ IS NULL OR start_ts <= ?::TIMESTAMPTZ)
         ORDER BY pod_uid, start_ts
         """,
-        [data.start, data.end, *_params(pod_uids), data.start, data.start, data.end, data.end],
+        [lo, hi, *_params(pod_uids), lo, lo, hi, hi],
     )
 
 
@@ -196,7 +198,7 @@ def pod_detail_frames(
     """Conditions, containers, restarts, probe failures and events of a few pods (one query per
     table, split by pod in the caller)."""
     ts = pl.Datetime("us", "UTC")
-    out: dict[str, pl.DataFrame] = {"phases": phase_intervals(store, data, pod_uids)}
+    out: dict[str, pl.DataFrame] = {"phases": phase_intervals(store, data, pod_uids, clip=False)}
     queries: dict[str, tuple[str, str, dict[str, Any]]] = {
         "conditions": (
             "condition_intervals",
