@@ -363,3 +363,27 @@ def test_the_story_is_in_time_order_and_groups_events(store: Store) -> None:
     probe = story.filter(story["kind"] == "probe")
     assert probe["count"].to_list() == [4]
     assert "Unhealthy" not in story.filter(story["kind"] == "event")["what"].to_list()
+
+
+def test_events_alone_show_an_init_container_done_when_the_next_one_starts(
+    store: Store,
+) -> None:
+    source(store)
+    event(store, 0, "Scheduled", "Successfully assigned default/x to n", "u", container=None)
+    event(store, 2, "Started", "Started container init1", "u", container="init1")
+    event(store, 6, "Started", "Started container app", "u", container="app")
+    store.execute(
+        "UPDATE events SET field_path = 'spec.initContainers{init1}' WHERE container = 'init1'"
+    )
+    rebuilt(store)
+    # init containers run one at a time: init1 (started 2) had completed by the time the app
+    # started (6); the app runs from 6 (the capture ends there)
+    assert rows(
+        store,
+        "SELECT container, state, reason, start_ts, exit_code, basis FROM container_intervals"
+        " ORDER BY container, start_ts",
+    ) == [
+        ("app", "running", None, at(6), None, "event"),
+        ("init1", "running", None, at(2), None, "event"),
+        ("init1", "terminated", "Completed", at(6), 0, "inferred"),
+    ]

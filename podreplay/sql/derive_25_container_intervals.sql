@@ -3,8 +3,9 @@
 -- container_instances (observed); each waiting observation (its reason); the kubelet's admission
 -- of the pod (status.startTime: waiting PodInitializing / ContainerCreating); and, outside the
 -- snapshots' cover or for events-only pods, events: Started (running), BackOff "restarting"
--- (CrashLoopBackOff), Failed ErrImagePull / BackOff pulling (ImagePullBackOff); an event within
--- a second of an instance's start or finish adds nothing.
+-- (CrashLoopBackOff), Failed ErrImagePull / BackOff pulling (ImagePullBackOff), an init
+-- container Completed when the next container started; an event within a second of an
+-- instance's start or finish adds nothing.
 -- At the same second: admission, instance start, instance finish, then waiting observations
 -- (an observation dated by the status times it carries shows the state after them).
 -- Consecutive points with the same state, reason and instance form one interval, which ends where
@@ -52,10 +53,22 @@ ev_points AS (
             WHEN reason = 'BackOff' AND message ILIKE '%restarting failed%' THEN 'CrashLoopBackOff'
             WHEN reason = 'BackOff' THEN 'ImagePullBackOff'
             ELSE regexp_extract(message, 'Error: (ErrImagePull|ImagePullBackOff|InvalidImageName|ErrImageNeverPull|CreateContainerConfigError)', 1)
-        END AS reason
+        END AS reason,
+        NULL::INTEGER AS exit_code,
+        'event' AS basis
     FROM ev
     WHERE reason IN ('Started', 'BackOff')
         OR (reason = 'Failed' AND regexp_matches(message, 'Error: (ErrImagePull|ImagePullBackOff|InvalidImageName|ErrImageNeverPull|CreateContainerConfigError)'))
+    UNION ALL
+    -- init containers run one at a time: one had completed when the next container started
+    SELECT i.pod_uid, i.container, true, min(o.first_ts), 'terminated', 'Completed', 0,
+        'inferred'
+    FROM ev AS i
+    JOIN pod_events AS o
+        ON o.pod_uid = i.pod_uid AND o.reason = 'Started' AND o.container <> i.container
+        AND o.first_ts >= i.first_ts
+    WHERE i.reason = 'Started' AND i.is_init
+    GROUP BY i.pod_uid, i.container
 ),
 ev_kept AS (
     -- an event within a second of a status time of the same container tells nothing new
@@ -105,8 +118,8 @@ points AS (
         NULL, 'observed', -1
     FROM pod_start
     UNION ALL
-    SELECT pod_uid, container, is_init, ts, state, reason, NULL, NULL,
-        CASE WHEN state = 'running' THEN ts END, 'event', 4
+    SELECT pod_uid, container, is_init, ts, state, reason, exit_code, NULL,
+        CASE WHEN state <> 'waiting' THEN ts END, basis, 4
     FROM ev_kept
 ),
 flagged AS (
