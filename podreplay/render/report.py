@@ -83,9 +83,13 @@ class _Page:
         """A div drawn from its JSON block: at load when eager, else when scrolled into view."""
         self.n_figures += 1
         flag = " data-eager" if eager else ""
+        # The div keeps the figure's height before it is drawn, so drawing a figure lazily
+        # never moves what a link has just scrolled to.
+        height = int(fig.layout.height or 450)
         self.add(
-            f'<div class="{css}" id="{escape(div_id)}" data-spec="{escape(div_id)}-spec"{flag}>'
-            f'</div>\n<script type="application/json" id="{escape(div_id)}-spec">'
+            f'<div class="{css}" id="{escape(div_id)}" style="height:{height}px"'
+            f' data-spec="{escape(div_id)}-spec"{flag}></div>\n'
+            f'<script type="application/json" id="{escape(div_id)}-spec">'
             f"{figure_json(fig)}</script>"
         )
 
