@@ -298,7 +298,7 @@ def _normalize(store: Store, source_id: int) -> dict[str, Any]:
     store.run_script("ingest_00_macros.sql")
     store.run_script("ingest_10_classify.sql")
     kinds: dict[str, int] = dict(
-        store.rows("SELECT kind, count(*) FROM stage_kind WHERE kind IS NOT NULL GROUP BY kind")
+        store.rows("SELECT kind, count(*) FROM stage_class WHERE kind IS NOT NULL GROUP BY kind")
     )
     summary: dict[str, Any] = {"n_events": 0, "n_pods": 0, "first_ts": None, "last_ts": None}
     spans: list[tuple[Any, Any]] = []

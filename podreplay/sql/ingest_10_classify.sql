@@ -4,40 +4,44 @@
 --   stage_meta(source_id, observed_at, file_ts)      one row
 -- Every staged object ends up in exactly one place: events, pod_snapshots, owners/skipped
 -- (other kinds, counted) or rejects (with its location and why).
+-- Speed: each document is parsed once for its types and once for its strings, and the big
+-- texts are not copied: `stage_class` keeps small columns, the `stage_kind` view joins the
+-- document back (watch records are unwrapped only when a later step reads `obj`).
 
-CREATE OR REPLACE TEMP TABLE stage_obj AS
+CREATE OR REPLACE TEMP TABLE stage_class AS
 WITH parsed AS (
-    SELECT seq, location, listed, error, doc,
-           CASE WHEN error IS NULL AND json_valid(doc) THEN doc::JSON END AS j
+    SELECT seq, error,
+           CASE WHEN error IS NULL AND json_valid(doc) THEN json_type(doc, [
+               '$', '$.object', '$.involvedObject', '$.regarding', '$.spec.containers',
+               '$.metadata', '$.object.involvedObject', '$.object.regarding',
+               '$.object.spec.containers', '$.object.metadata']) END AS t,
+           CASE WHEN error IS NULL AND json_valid(doc)
+                THEN json_extract_string(doc, ['$.type', '$.observedAt', '$.kind', '$.object.kind'])
+           END AS s
     FROM stage
 ), unwrapped AS (
-    SELECT seq, location, listed, error, doc, j,
-           j IS NOT NULL AND json_type(j) = 'OBJECT'
-             AND j->>'type' IN ('ADDED', 'MODIFIED', 'DELETED', 'BOOKMARK', 'ERROR')
-             AND json_type(j, '$.object') = 'OBJECT' AS is_watch
+    SELECT seq, error, t, s,
+           t IS NOT NULL AND t[1] = 'OBJECT'
+             AND s[1] IN ('ADDED', 'MODIFIED', 'DELETED', 'BOOKMARK', 'ERROR')
+             AND t[2] = 'OBJECT' AS is_watch
     FROM parsed
+), k AS (
+    SELECT seq, is_watch,
+           CASE WHEN is_watch THEN s[1] END AS watch_type,
+           CASE WHEN is_watch THEN s[2] END AS record_observed,
+           CASE
+               WHEN error IS NOT NULL THEN error
+               WHEN t IS NULL THEN 'invalid JSON'
+               WHEN t[1] <> 'OBJECT' THEN 'expected an object, got ' || lower(t[1])
+           END AS parse_error,
+           CASE WHEN is_watch THEN s[4] ELSE s[3] END AS raw_kind,
+           CASE WHEN is_watch THEN t[7] = 'OBJECT' OR t[8] = 'OBJECT'
+                ELSE t[3] = 'OBJECT' OR t[4] = 'OBJECT' END AS event_shaped,
+           CASE WHEN is_watch THEN t[9] = 'ARRAY' AND t[10] = 'OBJECT'
+                ELSE t[5] = 'ARRAY' AND t[6] = 'OBJECT' END AS pod_shaped
+    FROM unwrapped
 )
-SELECT seq, location, listed, doc,
-       CASE WHEN is_watch THEN j->'object' ELSE j END AS obj,
-       CASE WHEN is_watch THEN j->>'type' END AS watch_type,
-       CASE WHEN is_watch THEN j->>'observedAt' END AS record_observed,
-       CASE
-           WHEN error IS NOT NULL THEN error
-           WHEN j IS NULL THEN 'invalid JSON'
-           WHEN json_type(j) <> 'OBJECT' THEN 'expected an object, got ' || lower(json_type(j))
-       END AS parse_error
-FROM unwrapped;
-
-CREATE OR REPLACE TEMP TABLE stage_kind AS
-WITH k AS (
-    SELECT *, obj->>'kind' AS raw_kind,
-           json_type(obj, '$.involvedObject') = 'OBJECT' OR json_type(obj, '$.regarding') = 'OBJECT'
-               AS event_shaped,
-           json_type(obj, '$.spec.containers') = 'ARRAY' AND json_type(obj, '$.metadata') = 'OBJECT'
-               AS pod_shaped
-    FROM stage_obj
-)
-SELECT seq, location, listed, doc, obj, watch_type, record_observed, parse_error,
+SELECT seq, is_watch, watch_type, record_observed, parse_error,
        CASE
            WHEN parse_error IS NOT NULL THEN NULL
            WHEN watch_type IN ('BOOKMARK', 'ERROR') THEN 'watch ' || watch_type
@@ -45,6 +49,14 @@ SELECT seq, location, listed, doc, obj, watch_type, record_observed, parse_error
                          CASE WHEN event_shaped THEN 'Event' WHEN pod_shaped THEN 'Pod' END)
        END AS kind
 FROM k;
+
+CREATE OR REPLACE TEMP VIEW stage_kind AS
+SELECT c.seq, s.location, s.listed, s.doc,
+       CASE WHEN c.parse_error IS NOT NULL THEN NULL
+            WHEN c.is_watch THEN json_extract(s.doc, '$.object')::VARCHAR
+            ELSE s.doc END AS obj,
+       c.watch_type, c.record_observed, c.parse_error, c.kind
+FROM stage_class AS c JOIN stage AS s USING (seq);
 
 INSERT INTO rejects
 SELECT (SELECT source_id FROM stage_meta), location,

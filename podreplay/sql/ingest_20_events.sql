@@ -1,7 +1,8 @@
 -- Normalising one source, step 2: events of both APIs into `events` (latest state wins).
 
+-- the documents stay in `stage`: only their fields are copied (joined back by seq for raw)
 CREATE OR REPLACE TEMP TABLE stage_events_raw AS
-SELECT seq, location, doc, f[1] AS api_version, f[2] AS namespace, f[3] AS name, f[4] AS uid,
+SELECT seq, f[1] AS api_version, f[2] AS namespace, f[3] AS name, f[4] AS uid,
     coalesce(f[5], f[6]) AS object_kind, coalesce(f[7], f[8], f[2]) AS object_namespace,
     coalesce(f[9], f[10]) AS object_name, coalesce(f[11], f[12]) AS object_uid,
     coalesce(f[13], f[14]) AS field_path, f[15] AS reason, coalesce(f[16], f[17]) AS message,
@@ -11,7 +12,7 @@ SELECT seq, location, doc, f[1] AS api_version, f[2] AS namespace, f[3] AS name,
     coalesce(f[29], f[30], f[31], f[32]) AS component, coalesce(f[33], f[34], f[35]) AS host,
     f[36] AS resource_version, f[37] AS regarding_kind
 FROM (
-    SELECT seq, location, doc,
+    SELECT seq,
         list_transform(json_extract_string(obj, [
             '$.apiVersion', '$.metadata.namespace', '$.metadata.name', '$.metadata.uid',
             '$.regarding.kind', '$.involvedObject.kind',
@@ -63,7 +64,7 @@ SELECT
     nullif(regexp_extract(field_path,
         'spec\.(?:initContainers|containers|ephemeralContainers)\{([^}]*)\}', 1), '') AS container,
     reason, message, type, count, first_ts, last_ts, event_ts, component, host, resource_version,
-    doc::JSON AS raw
+    seq
 FROM stage_events
 WHERE error = ''
 QUALIFY row_number() OVER (
@@ -80,9 +81,9 @@ WHERE old.event_key = n.event_key
                                    >= coalesce(old.last_ts, 'epoch'::TIMESTAMPTZ)));
 
 INSERT INTO events
-SELECT n.* FROM new_events AS n
+SELECT n.* EXCLUDE (seq), s.doc AS raw FROM new_events AS n JOIN stage AS s USING (seq)
 WHERE NOT EXISTS (SELECT 1 FROM events AS old WHERE old.event_key = n.event_key);
 
 INSERT INTO rejects
-SELECT (SELECT source_id FROM stage_meta), location, error, left(doc, 65536)
-FROM stage_events WHERE error <> '' ORDER BY seq;
+SELECT (SELECT source_id FROM stage_meta), s.location, e.error, left(s.doc, 65536)
+FROM stage_events AS e JOIN stage AS s USING (seq) WHERE e.error <> '' ORDER BY seq;
