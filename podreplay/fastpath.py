@@ -25,13 +25,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import polars as pl
+import pyarrow as pa
+
 from podreplay.errors import QueryError
 from podreplay.store import Store
 
-DEFAULT_MIN_BYTES = 4 << 20
+DEFAULT_MIN_BYTES = 1 << 20
 HEAD_BYTES = 1 << 16
 TAIL_BYTES = 1 << 16
 COPY_CHUNK = 1 << 22
+GAP_WINDOW = 1 << 26
 _WS = b" \t\r\n"
 _SEP = re.compile(rb"[ \t\r\n]*,[ \t\r\n]*")
 _WS_RUN = re.compile(rb"[ \t\r\n]*")
@@ -229,6 +233,7 @@ def stage(store: Store, p: Plan) -> Staged:
         raise feeder.error
     try:
         _check_layout(p, totals, feeder.newlines)
+        _check_gaps(store, p, totals.n)
     except Refused:
         drop_stage(store)
         raise
@@ -276,16 +281,18 @@ def _read(store: Store, p: Plan, source: str) -> _Totals:
     # and the separators' newlines (their regularity is proved by _check_layout)
     store.execute(
         "CREATE OR REPLACE TEMP TABLE fast_loc AS "
-        "SELECT seq, nl, ?::BIGINT + coalesce(sum(nl) OVER (ORDER BY seq ROWS BETWEEN "
-        "UNBOUNDED PRECEDING AND 1 PRECEDING), 0) + seq * ?::BIGINT AS line, len, odd "
+        "SELECT seq, nl, "
+        "(?::BIGINT + coalesce(sum(nl) OVER w, 0) + seq * ?::BIGINT)::BIGINT AS line, "
+        "(?::BIGINT + coalesce(sum(len) OVER w, 0) + seq * ?::BIGINT)::BIGINT AS start, len, odd "
         "FROM (SELECT seq, strlen(doc) AS len, "
         "strlen(doc) - strlen(replace(doc, chr(10), '')) AS nl, "
         # trailing commas (DuckDB accepts them, Python's json does not); an object with an
         # "items" array or a non-object would be expanded/rejected by the Python reader
         "regexp_matches(doc, ',[ \\t\\r\\n]*[\\]}]') OR (NOT ?::BOOLEAN AND "
         "(json_type(doc) <> 'OBJECT' OR json_type(doc, '$.items') = 'ARRAY')) AS odd "
-        "FROM fast_raw)",
-        [p.first_line, sep_nl, p.listed],
+        "FROM fast_raw) "
+        "WINDOW w AS (ORDER BY seq ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)",
+        [p.first_line, sep_nl, p.first_at, len(p.sep), p.listed],
     )
     store.execute(
         "CREATE OR REPLACE TEMP VIEW stage AS "
@@ -331,3 +338,37 @@ def _check_layout(p: Plan, t: _Totals, range_newlines: int) -> None:
     )
     if expected != range_newlines:
         raise Refused("newline totals do not add up")
+
+
+def _check_gaps(store: Store, p: Plan, n: int) -> None:
+    """Prove every gap between two values is exactly the separator, else raise Refused.
+
+    Value i starts where the texts and separators before it end; the file must hold the
+    separator just before that offset and a value's first (non-blank) byte at it. Checked with
+    vectorised gathers over the file, one window at a time (bounded memory).
+    """
+    if n < 2:
+        return
+    starts = store.frame("SELECT start FROM fast_loc WHERE seq > 0 ORDER BY seq")["start"]
+    width = len(p.sep)
+    with open(p.path, "rb") as fh:
+        for a in range(0, p.end, GAP_WINDOW):
+            b = min(a + GAP_WINDOW, p.end)
+            sel = starts.filter((starts >= a) & (starts < b))
+            if sel.is_empty():
+                continue
+            lo = max(a - width, 0)
+            fh.seek(lo)
+            buf = fh.read(b + 1 - lo)
+            data = pl.from_arrow(
+                pa.Array.from_buffers(pa.uint8(), len(buf), [None, pa.py_buffer(buf)])
+            )
+            assert isinstance(data, pl.Series)
+            rel = sel - lo
+            if int(rel.min() or 0) < width or int(rel.max() or 0) >= len(buf):  # type: ignore[arg-type]
+                raise Refused("a value outside the file")
+            for k in range(width):
+                if not (data.gather(rel - width + k) == p.sep[k]).all():
+                    raise Refused("the spacing between values varies")
+            if data.gather(rel).is_in(list(_WS)).any():
+                raise Refused("the spacing between values varies")

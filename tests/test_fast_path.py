@@ -1,0 +1,178 @@
+"""The DuckDB fast path stages exactly what the Python reader stages.
+
+Every test ingests the same files twice, once through each reader, into two database files,
+and compares every ingested table row for row (the independent truth is the Python reader,
+which tests/test_ingest.py checks against the files themselves). Where the fast path must
+refuse a file, the tables still match because the Python reader read it.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import polars as pl
+
+from podreplay import fastpath
+from podreplay.ingest import IngestOptions, ingest_paths
+from podreplay.simulate import simulate
+from podreplay.store import Store
+from tests.conftest import REAL
+
+INGESTED = [
+    "sources",
+    "events",
+    "pod_snapshots",
+    "container_snapshots",
+    "condition_snapshots",
+    "rejects",
+    "owners",
+]
+FAST = IngestOptions(fast_min_bytes=0)
+PYTHON = IngestOptions(fast_min_bytes=1 << 62)
+
+
+def tables(db: Path, paths: list[Path], options: IngestOptions) -> dict[str, pl.DataFrame]:
+    """Ingest `paths` into a fresh database and return every ingested table, sorted."""
+    out: dict[str, pl.DataFrame] = {}
+    with Store(db) as store:
+        ingest_paths(store, paths, options)
+        for table in INGESTED:
+            frame = store.frame(f"SELECT * FROM {table}")
+            if table == "sources":
+                frame = frame.drop("ingested_at")
+            frame = frame.select(pl.all().cast(pl.String))
+            out[table] = frame.sort(frame.columns, nulls_last=True)
+    return out
+
+
+def assert_same_tables(tmp_path: Path, paths: list[Path]) -> dict[str, pl.DataFrame]:
+    python = tables(tmp_path / "python.duckdb", paths, PYTHON)
+    fast = tables(tmp_path / "fast.duckdb", paths, FAST)
+    for table in INGESTED:
+        assert python[table].equals(fast[table]), f"{table} differs between the readers"
+    return fast
+
+
+def staged_fast(path: Path) -> bool:
+    """Whether the fast path accepts the file (rather than leaving it to the Python reader)."""
+    plan = fastpath.plan(path)
+    if plan is None:
+        return False
+    with Store(":memory:") as store:
+        try:
+            fastpath.stage(store, plan)
+        except fastpath.Refused:
+            return False
+        fastpath.drop_stage(store)
+    return True
+
+
+def write_list(path: Path, items_text: list[str], sep: str = ",\n        ") -> Path:
+    path.write_text(
+        '{\n    "apiVersion": "v1",\n    "items": [\n        '
+        + sep.join(items_text)
+        + '\n    ],\n    "kind": "List",\n    "metadata": {}\n}\n'
+    )
+    return path
+
+
+def event(i: int, **extra: object) -> dict[str, object]:
+    doc: dict[str, object] = {
+        "kind": "Event",
+        "apiVersion": "v1",
+        "metadata": {"name": f"p{i}.1", "namespace": "ns", "uid": f"uid-{i}"},
+        "involvedObject": {"kind": "Pod", "name": f"p{i}", "namespace": "ns", "uid": f"pu-{i}"},
+        "reason": "Started",
+        "message": f"started {i}",
+        "type": "Normal",
+        "count": 1,
+        "firstTimestamp": f"2024-03-01T02:00:{i % 60:02d}Z",
+        "lastTimestamp": f"2024-03-01T02:00:{i % 60:02d}Z",
+    }
+    doc.update(extra)
+    return doc
+
+
+def pretty(doc: object) -> str:
+    return json.dumps(doc, indent=4).replace("\n", "\n        ")
+
+
+def test_real_json_captures_land_identically_through_both_readers(tmp_path: Path) -> None:
+    files = sorted(REAL.glob("*.json"))
+    assert sum(staged_fast(f) for f in files) >= 8  # the kubectl Lists take the fast path
+    fast = assert_same_tables(tmp_path, files)
+    assert fast["events"].height > 0 and fast["pod_snapshots"].height > 0
+
+
+def test_simulated_capture_lands_identically_through_both_readers(tmp_path: Path) -> None:
+    sim = tmp_path / "sim"
+    simulate(sim, pods=10, seed=3, snapshot_every_s=900)
+    files = [sim / "events.json", sim / "events-v1.json", sim / "pods-watch.ndjson"]
+    files += sorted((sim / "pods").glob("*.json"))
+    assert all(staged_fast(f) for f in files[:3])  # List, List, NDJSON watch stream
+    fast = assert_same_tables(tmp_path, files)
+    assert fast["events"].height > 0 and fast["pod_snapshots"].height > 0
+
+
+def test_rejected_items_keep_their_exact_line_and_index(tmp_path: Path) -> None:
+    # item 1 is not an object and item 2 has an unreadable timestamp: both are rejects that the
+    # fast path stages itself; their lines are counted in the file text
+    docs = [pretty(event(0)), "5", pretty(event(2, firstTimestamp="yesterday"))]
+    path = write_list(tmp_path / "events.json", docs)
+    text = path.read_text()
+    five = text.index("\n        5,") + 1
+    third = text.index("{", five)
+    expected = [
+        f"line {text.count(chr(10), 0, five) + 1} (item 1)",
+        f"line {text.count(chr(10), 0, third) + 1} (item 2)",
+    ]
+    assert staged_fast(path)
+    fast = assert_same_tables(tmp_path, [path])
+    assert fast["rejects"]["location"].to_list() == expected
+
+
+def test_malformed_item_falls_back_to_the_python_reader(tmp_path: Path) -> None:
+    broken = pretty(event(1)).replace('"reason"', '"reason" "oops"')
+    path = write_list(tmp_path / "events.json", [pretty(event(0)), broken, pretty(event(2))])
+    assert not staged_fast(path)
+    fast = assert_same_tables(tmp_path, [path])
+    assert fast["rejects"].height == 1 and fast["events"].height == 2
+
+
+def test_trailing_comma_that_duckdb_accepts_still_falls_back(tmp_path: Path) -> None:
+    trailing = pretty(event(1))[:-10] + ",\n        }"
+    path = write_list(tmp_path / "events.json", [pretty(event(0)), trailing])
+    assert not staged_fast(path)
+    fast = assert_same_tables(tmp_path, [path])
+    assert fast["rejects"].height == 1
+
+
+def test_irregular_spacing_between_items_falls_back_and_keeps_lines(tmp_path: Path) -> None:
+    # a blank line before the last item would shift its line: the newline totals catch it
+    path = tmp_path / "events.json"
+    write_list(path, [pretty(event(0)), pretty(event(1)), "5"])
+    text = path.read_text().replace(",\n        5", ",\n\n        5")
+    path.write_text(text)
+    expected = f"line {text.count(chr(10), 0, text.index(chr(10) + '        5')) + 2} (item 2)"
+    assert not staged_fast(path)
+    fast = assert_same_tables(tmp_path, [path])
+    assert fast["rejects"]["location"].to_list() == [expected]
+
+
+def test_ndjson_with_a_blank_line_falls_back_and_keeps_lines(tmp_path: Path) -> None:
+    lines = [json.dumps(event(i)) for i in range(3)]
+    path = tmp_path / "events.ndjson"
+    path.write_text(lines[0] + "\n\n" + lines[1] + "\n" + lines[2] + "\n")
+    assert not staged_fast(path)
+    assert_same_tables(tmp_path, [path])
+
+
+def test_reingesting_a_fast_path_file_is_a_duplicate(tmp_path: Path) -> None:
+    path = write_list(tmp_path / "events.json", [pretty(event(i)) for i in range(5)])
+    with Store(tmp_path / "db.duckdb") as store:
+        first = ingest_paths(store, [path], FAST)
+        again = ingest_paths(store, [path], FAST)
+        assert first.sources[0].status == "ingested" and first.sources[0].n_events == 5
+        assert again.sources[0].status == "duplicate"
+        assert store.scalar("SELECT count(*) FROM events") == 5
