@@ -301,3 +301,15 @@ def test_stray_text_lines_between_watch_records_are_skipped() -> None:
         b'{"n": 1}\n',
     ]
     assert list(iter_json_values(iter(chunks))) == [{"type": "ADDED"}, {"n": 1}]
+
+
+def test_capture_stops_by_itself_after_the_duration(tmp_path: Path, fake_env: Path) -> None:
+    out = tmp_path / "cap"
+    args = ["capture", "--out", str(out), "--duration", "1.5s", "--snapshot-every", "0.5s"]
+    started = time.monotonic()
+    res = runner.invoke(app, [*args, "--kubectl", str(KUBECTL)])
+    assert res.exit_code == 0, res.stderr
+    assert time.monotonic() - started < 30
+    assert res.stdout == ""
+    assert res.stderr.splitlines()[-1].endswith(f"next: podreplay ingest {out}")
+    assert (out / "pods-watch.ndjson").exists() and list(out.glob("pods-2*.json"))
