@@ -177,7 +177,7 @@ def test_cluster_timeline_has_one_row_per_pod_and_marks_every_timed_restart(
     data = rd.select_scope(store, rd.Scope())
     rows = data.pods.with_columns(link=pl.lit(""))
     restarts = rd.restarts_in_scope(store, data)
-    fig = fg.cluster_timeline_figure(rows, rd.phase_intervals(store, data), restarts, title="t")
+    fig = fg.cluster_timeline_figure(rows, rd.phase_intervals(store, data), restarts)
     assert list(fig.layout.yaxis.categoryarray) == rows["label"].to_list()
     assert len(set(rows["label"].to_list())) == rows.height
     bar_rows = {y for t in fig.data if t.type == "bar" for y in t.y}

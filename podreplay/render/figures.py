@@ -514,13 +514,18 @@ def _event_traces(events: pl.DataFrame) -> list[Any]:
 
 
 def cluster_timeline_figure(
-    pods: pl.DataFrame, phases: pl.DataFrame, restarts: pl.DataFrame, *, title: str
+    pods: pl.DataFrame,
+    phases: pl.DataFrame,
+    restarts: pl.DataFrame,
+    *,
+    span: tuple[datetime, datetime] | None = None,
 ) -> Any:
     """One row per pod with its phases as bars and restarts marked.
 
     `pods` gives the rows in display order (columns pod_uid, label, link, and the sort keys
     namespace, workload, created_at, restarts); the caller caps how many rows there are.
-    `phases` and `restarts` use the contract's columns. Buttons reorder the rows.
+    `phases` and `restarts` use the contract's columns; `span` fixes the time axis. Buttons
+    above the plot reorder the rows.
     """
     labels = pods.select("pod_uid", "label", "link")
     traces: list[Any] = []
@@ -575,12 +580,15 @@ def cluster_timeline_figure(
         "label"
     ].to_list()
     visible = min(len(order_default), 40)
-    layout = _base_layout(esc(title), height=170 + 20 * max(visible, 4))
+    layout = _base_layout("", height=130 + 20 * max(visible, 4))
+    xaxis = _time_axis(rangeslider=False)
+    if span is not None:
+        xaxis["range"] = [ts_text(span[0]), ts_text(span[1])]
     layout.update(
         barmode="overlay",
         bargap=0.25,
         dragmode="pan",
-        xaxis=_time_axis(rangeslider=False),
+        xaxis=xaxis,
         yaxis={
             "type": "category",
             "categoryorder": "array",
@@ -603,10 +611,11 @@ def cluster_timeline_figure(
                 "direction": "right",
                 "x": 0,
                 "xanchor": "left",
-                "y": -0.06,
-                "yanchor": "top",
+                "y": 1.0,
+                "yanchor": "bottom",
                 "showactive": True,
-                "pad": {"t": 30},
+                "pad": {"b": 6},
+                "font": {"size": 11},
                 "buttons": [
                     _order_button("namespace / workload", order_default),
                     _order_button("creation time", by_created),
@@ -615,7 +624,7 @@ def cluster_timeline_figure(
             }
         ],
     )
-    layout["margin"] = {"l": 10, "r": 10, "t": 48, "b": 90}
+    layout["margin"] = {"l": 10, "r": 10, "t": 50, "b": 50}
     return _figure(traces, layout)
 
 

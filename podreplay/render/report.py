@@ -332,12 +332,18 @@ def _cluster_section(
         )
     rows = _cluster_rows(pods, chosen)
     linked = set(chosen["pod_uid"].to_list())
+    page.add(
+        "<h3>One row per pod</h3>"
+        '<p class="note">Drag to pan, or up and down to scroll the rows; click a pod that has'
+        " a timeline below to open it."
+    )
     if rows.height < pods.height:
         page.add(
-            f'<p class="note">Showing {rows.height:,} of {pods.height:,} pods: those with'
-            " timelines below, then the most restarted, failed and slowest to become ready."
-            " The chart above counts every pod.</p>"
+            f" Showing {rows.height:,} of {pods.height:,} pods: those with timelines below,"
+            " then the most restarted, failed and slowest to become ready; the chart above"
+            " counts every pod."
         )
+    page.add("</p>")
     rows = rows.with_columns(
         label=fg.esc_expr(pl.col("label")),
         link=pl.when(pl.col("pod_uid").is_in(list(linked)))
@@ -346,9 +352,8 @@ def _cluster_section(
     )
     if rows.height:
         phases = rd.phase_intervals(store, data)
-        fig = fg.cluster_timeline_figure(
-            rows, phases, restarts, title="One row per pod (drag to pan, click a pod to open it)"
-        )
+        span = (data.start, data.end) if data.start and data.end else None
+        fig = fg.cluster_timeline_figure(rows, phases, restarts, span=span)
         page.figure(fig, "fig-cluster", eager=True, css="plot tall")
     page.add("</section>")
     return rows.height
