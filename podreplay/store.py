@@ -90,6 +90,8 @@ class Store:
             if params is None:
                 return self.con.execute(sql)
             return self.con.execute(sql, params)
+        except (duckdb.InterruptException, RuntimeError) as exc:
+            raise _interrupted(exc) from None
         except duckdb.Error as exc:
             raise QueryError(_first_line(exc)) from exc
 
@@ -110,6 +112,8 @@ class Store:
             rel = self.con.sql(sql, params=params)
             df: pl.DataFrame = rel.pl() if rel is not None else pl.DataFrame()
             return df
+        except (duckdb.InterruptException, RuntimeError) as exc:
+            raise _interrupted(exc) from None
         except duckdb.Error as exc:
             raise QueryError(_first_line(exc)) from exc
 
@@ -203,6 +207,14 @@ def _lock(db: Path, wait: float | None) -> int:
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"pid {os.getpid()}".encode(), 0)
         return fd
+
+
+def _interrupted(exc: Exception) -> BaseException:
+    """Ctrl-C inside a DuckDB query surfaces as 'Query interrupted': make it a KeyboardInterrupt
+    so the CLI exits 130; any other RuntimeError is passed on unchanged."""
+    if isinstance(exc, duckdb.InterruptException) or "interrupted" in str(exc).lower():
+        return KeyboardInterrupt()
+    return exc
 
 
 def _first_line(exc: BaseException) -> str:
