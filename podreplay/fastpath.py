@@ -176,6 +176,8 @@ class _Feeder(threading.Thread):
         self.fifo = fifo
         self.sha = hashlib.sha256()
         self.newlines = 0
+        self.trailing_comma = False
+        self.last = b""
         self.error: BaseException | None = None
 
     def run(self) -> None:
@@ -189,6 +191,14 @@ class _Feeder(threading.Thread):
         except BaseException as exc:  # reported to the caller, never lost in the thread
             self.error = exc
 
+    def _trailing_commas(self, part: bytes) -> None:
+        """DuckDB accepts `[1,]` and `{"a":1,}`, Python's json does not: spot ',' before a
+        closing bracket (blanks removed, so a string like ", }" is a harmless false alarm)."""
+        dense = self.last + part.translate(None, _WS)
+        if b",}" in dense or b",]" in dense:
+            self.trailing_comma = True
+        self.last = dense[-1:]
+
     def _copy(self, out: Any) -> None:
         start, end = self.plan.start, self.plan.end
         done = 0
@@ -199,6 +209,7 @@ class _Feeder(threading.Thread):
                 if lo < hi:
                     part = chunk[lo:hi] if (lo, hi) != (0, len(chunk)) else chunk
                     self.newlines += part.count(b"\n")
+                    self._trailing_commas(part)
                     if out is not None:
                         try:
                             out.write(part)
@@ -232,6 +243,8 @@ def stage(store: Store, p: Plan) -> Staged:
         drop_stage(store)
         raise feeder.error
     try:
+        if feeder.trailing_comma:
+            raise Refused("a trailing comma")
         _check_layout(p, totals, feeder.newlines)
         _check_gaps(store, p, totals.n)
     except Refused:
@@ -285,10 +298,10 @@ def _read(store: Store, p: Plan, source: str) -> _Totals:
         "(?::BIGINT + coalesce(sum(nl) OVER w, 0) + seq * ?::BIGINT)::BIGINT AS line, "
         "(?::BIGINT + coalesce(sum(len) OVER w, 0) + seq * ?::BIGINT)::BIGINT AS start, len, odd "
         "FROM (SELECT seq, strlen(doc) AS len, "
-        "strlen(doc) - strlen(replace(doc, chr(10), '')) AS nl, "
-        # trailing commas (DuckDB accepts them, Python's json does not); an object with an
-        # "items" array or a non-object would be expanded/rejected by the Python reader
-        "regexp_matches(doc, ',[ \\t\\r\\n]*[\\]}]') OR (NOT ?::BOOLEAN AND "
+        "len(string_split(doc, chr(10))) - 1 AS nl, "
+        # an object with an "items" array or a non-object would be expanded or rejected by
+        # the Python reader
+        "(NOT ?::BOOLEAN AND "
         "(json_type(doc) <> 'OBJECT' OR json_type(doc, '$.items') = 'ARRAY')) AS odd "
         "FROM fast_raw) "
         "WINDOW w AS (ORDER BY seq ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)",
