@@ -387,3 +387,33 @@ def test_events_alone_show_an_init_container_done_when_the_next_one_starts(
         ("init1", "running", None, at(2), None, "event"),
         ("init1", "terminated", "Completed", at(6), 0, "inferred"),
     ]
+
+
+def test_probe_kills_left_over_go_to_restarts_no_capture_shows(store: Store) -> None:
+    source(store)
+    pod(store, 5, phase="Running", start_time=0)
+    container(store, 5, state="running", started=2)
+    # one aggregated Killing event: three liveness kills between 100 and 300
+    event(
+        store,
+        100,
+        "Killing",
+        "Container app failed liveness probe, will be restarted",
+        last=300,
+        count=3,
+    )
+    # at 400 restartCount is 3; lastState is instance 2 (started 250, SIGKILLed 310, inside the
+    # last kill's window plus the 30 s grace period)
+    pod(store, 400, phase="Running", start_time=0)
+    container(store, 400, state="running", started=350, restarts=3, last=("Error", 137, 250, 310))
+    rebuilt(store)
+    # restart 3 replaced instance 2: a probe kill by its window; the two kills it left go to
+    # restarts 1 and 2, whose replaced instances no capture shows (restart 2's new instance is
+    # instance 2, so its start is known)
+    assert rows(
+        store, 'SELECT restart_no, "at", cause, exit_code FROM restarts ORDER BY restart_no'
+    ) == [
+        (1, None, "liveness_probe", None),
+        (2, at(250), "liveness_probe", None),
+        (3, at(350), "liveness_probe", 137),
+    ]

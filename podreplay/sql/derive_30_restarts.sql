@@ -3,8 +3,8 @@
 -- (container_instances). The cause comes from the replaced instance: OOMKilled by its reason;
 -- liveness_probe / startup_probe when a Killing "failed <probe> probe" event covers its end
 -- (an aggregated event covers at most `count` instances); else completed (exit 0) or error;
--- unknown when no capture shows it, except that probe kills no captured instance used up are
--- given to those, in order. Events-only pods: the restarts the events prove, that is the more of
+-- unknown when no capture shows how it ended, except that probe kills no captured instance used
+-- up are given to those, in order. Events-only pods: the restarts the events prove, that is the more of
 -- (Started occurrences - 1) and the probe kills that say the container "will be restarted".
 CREATE OR REPLACE TABLE restarts AS
 WITH counts AS (
@@ -68,7 +68,8 @@ observed AS (
         nw.started_at AS "at",
         o.exit_code,
         CASE
-            WHEN o.restart_no IS NULL THEN NULL
+            WHEN o.restart_no IS NULL OR (o.finished_at IS NULL AND o.reason IS NULL
+                AND o.exit_code IS NULL) THEN NULL
             WHEN o.reason = 'OOMKilled' THEN 'OOMKilled'
             WHEN km.kill_cause IS NOT NULL THEN km.kill_cause || '_probe'
             WHEN o.exit_code = 0 OR o.reason = 'Completed' THEN 'completed'
@@ -77,7 +78,8 @@ observed AS (
             ELSE 'unknown'
         END AS cause,
         CASE
-            WHEN o.restart_no IS NULL THEN NULL
+            WHEN o.restart_no IS NULL OR (o.finished_at IS NULL AND o.reason IS NULL
+                AND o.exit_code IS NULL) THEN NULL
             WHEN km.kill_cause IS NOT NULL AND o.reason IS DISTINCT FROM 'OOMKilled'
                 THEN concat('Killing: ', km.message,
                     CASE WHEN km.count > 1 THEN concat(' (×', km.count, ')') ELSE '' END,
@@ -105,17 +107,18 @@ spare_kills AS (
     SELECT
         k.pod_uid,
         k.container,
-        sum(k.count) FILTER (WHERE k.kill_cause = 'liveness') AS live,
-        sum(k.count) FILTER (WHERE k.kill_cause = 'startup') AS startup,
+        sum(k.count - coalesce(u.used, 0)) FILTER (WHERE k.kill_cause = 'liveness') AS live,
+        sum(k.count - coalesce(u.used, 0)) FILTER (WHERE k.kill_cause = 'startup') AS startup,
         arg_max(k.message, k.last_ts) FILTER (WHERE k.kill_cause = 'liveness') AS live_msg,
         arg_max(k.message, k.last_ts) FILTER (WHERE k.kill_cause = 'startup') AS startup_msg
     FROM kills AS k
     JOIN (SELECT pod_uid, container, max(last_obs) AS last_obs FROM counts GROUP BY ALL) AS c
         ON c.pod_uid = k.pod_uid AND c.container = k.container
+    LEFT JOIN (SELECT event_key, count(*) AS used FROM kill_match GROUP BY ALL) AS u
+        ON u.event_key = k.event_key
     WHERE k.first_ts <= c.last_obs
         AND (k.message ILIKE '%restarted%' OR k.message ILIKE '%re-created%'
             OR k.message ILIKE '%recreated%')
-        AND k.event_key NOT IN (SELECT event_key FROM kill_match)
     GROUP BY ALL
 ),
 unseen AS (
@@ -150,7 +153,7 @@ from_snapshots AS (
             WHEN k <= live + startup THEN concat('Killing: ', startup_msg,
                 ' (instance not captured)')
             ELSE concat('restartCount reached ', restart_no,
-                '; the replaced instance is in no capture')
+                '; no capture shows how the replaced instance ended')
         END
     FROM unseen
 ),
