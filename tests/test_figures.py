@@ -413,3 +413,10 @@ def test_a_restart_of_a_container_no_status_showed_still_gets_its_lane() -> None
     assert list(fig.layout.yaxis.categoryarray) == ["phase", "container: ghost", "events"]
     (marks,) = _points(fig, "restart")
     assert list(marks.y) == ["container: ghost"] and list(marks.x) == ["2024-03-01 02:10:00.000"]
+
+
+def test_a_report_with_no_pods_in_scope_says_so(store: Store) -> None:
+    text, summary = render_report(store, namespace="no-such-namespace")
+    assert summary.pods == 0 and summary.timelines == 0
+    assert "no pods in scope" in text
+    assert 'class="plot' not in text

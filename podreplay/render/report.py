@@ -330,6 +330,9 @@ def _cluster_section(
             "fig-phase-counts",
             eager=True,
         )
+    if pods.height == 0:
+        page.add('<p class="empty">no pods in scope</p></section>')
+        return 0
     rows = _cluster_rows(pods, chosen)
     linked = set(chosen["pod_uid"].to_list())
     page.add(
@@ -421,11 +424,11 @@ def _distributions(page: _Page, data: rd.ReportData) -> None:
     ]
     for i, (col, name) in enumerate(specs):
         page.add("<div>")
-        if col in data.pods.columns:
+        if col in data.pods.columns and data.pods[col].drop_nulls().len():
             fig = fg.distribution_figure(data.pods[col], title=name)
             page.figure(fig, f"fig-dist-{i}", eager=True, css="plot small")
         else:
-            page.add(f'<p class="empty">{escape(name)}: not available</p>')
+            page.add(f'<h3>{escape(name)}</h3><p class="empty">no pods</p>')
         page.add("</div>")
     page.add("</div></section>")
 
