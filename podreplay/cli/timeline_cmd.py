@@ -110,7 +110,7 @@ def timeline(
     A name that matches several pods (two namespaces, or a recreated pod) lists the
     candidates; pick one with --namespace or by uid.
 
-    Example: podreplay timeline web-7d4b9c8f6d-x2k9q --namespace shop --format table
+    Example: podreplay timeline backend-api-75fb46b7bd-xtkrh --namespace default --db demo.duckdb
     """
     with reporting_errors():
         with Store(db, read_only=True) as store:
