@@ -21,6 +21,7 @@ from typer.testing import CliRunner, Result
 from podreplay.cli.app import app
 from podreplay.store import Store
 from tests.conftest import DATA, real
+from tests.dbstate import snapshot
 
 BAD = DATA / "bad"
 K3S_EVENTS = "k3s-v1.33_2025_troubleshoot-bundle__default__events"
@@ -51,19 +52,6 @@ def the_error(res: Result, path: Path) -> str:
 def rows(db: Path, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
     with Store(db, read_only=True) as store:
         return store.rows(sql, params)
-
-
-def snapshot(db: Path) -> dict[str, list[tuple[Any, ...]]]:
-    """Every table's rows (sorted), to compare whole databases."""
-    with Store(db, read_only=True) as store:
-        names = [
-            r[0]
-            for r in store.rows(
-                "SELECT table_name FROM information_schema.tables "
-                "WHERE table_schema = 'main' ORDER BY 1"
-            )
-        ]
-        return {n: sorted(store.rows(f'SELECT * FROM "{n}"'), key=repr) for n in names}
 
 
 def text_lines(path: Path) -> list[str]:

@@ -1,0 +1,142 @@
+"""An ingest killed (SIGKILL) or interrupted (Ctrl-C) in the middle of a file leaves the
+database exactly as it was before that file; the next ingest cleans up and works.
+
+Real processes: `python -m podreplay ingest` in a subprocess, stopped while it is reading a
+large generated capture (its read position in /proc shows it is mid-way).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from podreplay.store import Store
+from tests.conftest import real
+from tests.dbstate import read_position, snapshot
+
+K3S_EVENTS = "k3s-v1.33_2025_troubleshoot-bundle__default__events"
+K3S_PODS = "k3s-v1.33_2025_troubleshoot-bundle__default__pods"
+K3S_SYS_EVENTS = "k3s-v1.33_2025_troubleshoot-bundle__kube-system__events"
+
+pytestmark = pytest.mark.skipif(not Path("/proc/self/fdinfo").exists(), reason="needs /proc")
+
+
+def big_capture(tmp_path: Path, shape: str) -> Path:
+    """A large capture made of copies of real pods (distinct uids), in one of three forms:
+    a kubectl List (DuckDB fast path through a pipe), NDJSON watch records (DuckDB reads the
+    file), multi-document YAML (the Python reader)."""
+    pods: list[dict[str, Any]] = json.loads(real(K3S_PODS).read_text())["items"]
+    copies = []
+    for n in range(1000 if shape != "yaml" else 300):
+        pod = copy.deepcopy(pods[n % len(pods)])
+        pod["metadata"]["uid"] = f"{pod['metadata']['uid']}-{n}"
+        pod["metadata"]["name"] = f"{pod['metadata']['name']}-{n}"
+        copies.append(pod)
+    if shape == "list":
+        path = tmp_path / "big-pods.json"
+        path.write_text(json.dumps({"apiVersion": "v1", "kind": "List", "items": copies}, indent=4))
+    elif shape == "ndjson":
+        path = tmp_path / "big-pods-watch.ndjson"
+        path.write_text("".join(json.dumps({"type": "ADDED", "object": p}) + "\n" for p in copies))
+    else:
+        path = tmp_path / "big-pods.yaml"
+        path.write_text("".join("---\n" + json.dumps(p, indent=1) + "\n" for p in copies))
+    return path
+
+
+def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "podreplay", *args], cwd=cwd, capture_output=True, text=True
+    )
+
+
+def start_ingest(path: Path, db: Path) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "podreplay", "ingest", str(path), "--db", str(db), "-q"],
+        cwd=db.parent,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def wait_until_reading(proc: subprocess.Popen[str], path: Path, db: Path) -> None:
+    """Block until the ingest has its working copy and has started reading `path`."""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, "the ingest finished before it could be stopped"
+        working = list(db.parent.glob(f"{db.name}.writing-*"))
+        if working and (read_position(proc.pid, path.name) or 0) > 0:
+            return
+        time.sleep(0.01)
+    raise AssertionError("the ingest never started reading")
+
+
+def ingested_before(tmp_path: Path) -> tuple[Path, dict[str, list[tuple[Any, ...]]]]:
+    """A database holding file A, and its complete state."""
+    db = tmp_path / "a.duckdb"
+    assert cli("ingest", str(real(K3S_EVENTS)), "--db", str(db), "-q", cwd=tmp_path).returncode == 0
+    return db, snapshot(db)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("shape", ["list", "ndjson", "yaml"])
+def test_sigkill_mid_file_leaves_the_database_as_before_that_file(
+    tmp_path: Path, shape: str
+) -> None:
+    db, before = ingested_before(tmp_path)
+    big = big_capture(tmp_path, shape)
+    proc = start_ingest(big, db)
+    wait_until_reading(proc, big, db)
+    proc.send_signal(signal.SIGKILL)
+    proc.communicate(timeout=60)
+    assert proc.returncode == -signal.SIGKILL
+    assert snapshot(db) == before
+    stale = list(tmp_path.glob("a.duckdb.writing-*"))
+    assert stale  # the killed writer's copy, never renamed over the database
+    # the next writer takes the lock (the kernel released it), removes the stale copy, works
+    res = cli("ingest", str(real(K3S_SYS_EVENTS)), "--db", str(db), "-q", cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    assert not any(p.exists() for p in stale)
+    with Store(db, read_only=True) as store:
+        n_sys = len(json.loads(real(K3S_SYS_EVENTS).read_text())["items"])
+        n_a = len(before["events"])
+        assert store.scalar("SELECT count(*) FROM events") == n_a + n_sys
+        assert store.scalar("SELECT count(*) FROM pod_snapshots") == 0
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("shape", ["list", "yaml"])
+def test_ctrl_c_mid_file_exits_130_with_one_line_and_changes_nothing(
+    tmp_path: Path, shape: str
+) -> None:
+    db, before = ingested_before(tmp_path)
+    big = big_capture(tmp_path, shape)
+    proc = start_ingest(big, db)
+    wait_until_reading(proc, big, db)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130
+    assert err == "podreplay: interrupted\n"
+    assert out == ""
+    assert snapshot(db) == before
+    assert not list(tmp_path.glob("a.duckdb.writing-*"))  # cleaned up on the way out
+
+
+def test_a_failing_ingest_leaves_no_working_copy(tmp_path: Path) -> None:
+    db, before = ingested_before(tmp_path)
+    missing = tmp_path / "no-such-file.json"
+    res = cli("ingest", str(missing), "--db", str(db), cwd=tmp_path)
+    assert res.returncode == 3
+    assert res.stderr == f"podreplay: error: {missing}: no such file or directory\n"
+    assert snapshot(db) == before
+    assert sorted(os.listdir(tmp_path)) == ["a.duckdb", "a.duckdb.lock"]
