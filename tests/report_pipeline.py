@@ -12,7 +12,7 @@ from typing import Any
 
 from podreplay.derive import rebuild
 from podreplay.ingest import ingest_paths
-from podreplay.simulate import TRUTH_FILE, simulate
+from podreplay.simulate import ALL_FORMATS, TRUTH_FILE, simulate
 from podreplay.store import Store
 
 HOSTILE_MESSAGE = (
@@ -80,12 +80,18 @@ def hostile_capture(path: Path) -> Path:
 
 
 def build_database(
-    workdir: Path, *, pods: int, seed: int, snapshot_every_s: int = 300, hostile: bool = True
+    workdir: Path,
+    *,
+    pods: int,
+    seed: int,
+    snapshot_every_s: int = 300,
+    formats: tuple[str, ...] = ALL_FORMATS,
+    hostile: bool = True,
 ) -> tuple[Path, dict[str, Any]]:
     """Simulate a capture, ingest it (plus the hostile events) and rebuild the derived tables;
     returns the database path and the simulator's ground truth."""
     cap = workdir / "capture"
-    result = simulate(cap, pods=pods, seed=seed, snapshot_every_s=snapshot_every_s)
+    result = simulate(cap, pods=pods, seed=seed, snapshot_every_s=snapshot_every_s, formats=formats)
     paths = sorted(p for p in cap.rglob("*") if p.is_file() and p.name != TRUTH_FILE)
     if hostile:
         paths.append(hostile_capture(workdir / "hostile-events.json"))
@@ -97,13 +103,14 @@ def build_database(
 
 
 def shared_database(
-    factory: Any, name: str, *, pods: int, seed: int, snapshot_every_s: int = 600
+    factory: Any, name: str, *, pods: int, seed: int
 ) -> tuple[Path, dict[str, Any]]:
-    """`build_database` once per test session (the 2,000-pod capture takes about a minute):
-    later callers with the same name reuse the files under pytest's session temp dir."""
+    """`build_database` once per test session, from events and the watch stream only (the
+    2,000-pod capture still takes half a minute): later callers with the same name reuse the
+    files under pytest's session temp dir."""
     work = Path(factory.getbasetemp()) / name
     db, truth = work / "report.duckdb", work / "capture" / TRUTH_FILE
     if db.exists() and truth.exists():
         return db, json.loads(truth.read_text(encoding="utf-8"))
     work.mkdir(parents=True, exist_ok=True)
-    return build_database(work, pods=pods, seed=seed, snapshot_every_s=snapshot_every_s)
+    return build_database(work, pods=pods, seed=seed, formats=("events", "watch"))

@@ -290,7 +290,7 @@ def test_a_report_of_2000_pods_stays_usable_in_the_browser(
         "document.querySelectorAll('.plot[data-eager] .main-svg').length"
         " >= document.querySelectorAll('.plot[data-eager]').length"
     )
-    assert time.perf_counter() - started < 20
+    assert time.perf_counter() - started < 30  # about 5 s on an idle machine
     # late in the capture most pods exist: the table shows the first 200 and says so
     page.locator("#state-time").fill(page.locator("#state-time").get_attribute("max") or "0")
     page.locator("#state-time").dispatch_event("input")
