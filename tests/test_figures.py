@@ -420,3 +420,21 @@ def test_a_report_with_no_pods_in_scope_says_so(store: Store) -> None:
     assert summary.pods == 0 and summary.timelines == 0
     assert "no pods in scope" in text
     assert 'class="plot' not in text
+
+
+def test_events_at_the_same_moment_share_one_marker_that_lists_them_all(store: Store) -> None:
+    uid, kind = store.rows(
+        "SELECT pod_uid, any_value(type) FROM pod_events WHERE type IS NOT NULL"
+        " GROUP BY pod_uid, type, first_ts"
+        " HAVING count(*) >= 3 ORDER BY pod_uid LIMIT 1"
+    )[0]
+    events = store.rows(
+        "SELECT first_ts, reason FROM pod_events WHERE pod_uid = ? AND type = ?", [uid, kind]
+    )
+    fig = fg.pod_timeline_figure(_pod_frames(store, uid))
+    (marks,) = _points(fig, f"{kind} event")
+    times = {t.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3] for t, _ in events}
+    assert sorted(marks.x) == sorted(times)
+    label = dict(zip(marks.x, marks.hovertext, strict=True))
+    for t, reason in events:
+        assert f"<b>{reason}</b>" in label[t.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]]

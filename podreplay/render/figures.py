@@ -462,6 +462,14 @@ def event_hover(row: dict[str, Any]) -> str:
     return "<br>".join(parts)
 
 
+def _together(hovers: list[str], most: int = 6) -> str:
+    """Hover texts of events at one moment, as one label."""
+    text = "<br>―――<br>".join(hovers[:most])
+    if len(hovers) > most:
+        text += f"<br>… and {len(hovers) - most} more at this moment"
+    return text
+
+
 def _event_traces(events: pl.DataFrame) -> list[Any]:
     if events.height == 0:
         return []
@@ -476,18 +484,22 @@ def _event_traces(events: pl.DataFrame) -> list[Any]:
         part = rows.filter(pl.col("kind") == kind).sort("at", maintain_order=True)
         if part.height == 0:
             continue
-        # Per event, but only within one pod's timeline (a few hundred at most).
-        hovers = [event_hover(r) for r in part.iter_rows(named=True)]
+        # Events at the same moment share one marker whose label lists them all (a loop per
+        # event, but only within one pod's timeline: a few hundred at most).
+        grouped: dict[str, list[str]] = {}
+        texts = part.select(_time_text("at"))["at"].to_list()
+        for x, row in zip(texts, part.iter_rows(named=True), strict=True):
+            grouped.setdefault(x, []).append(event_hover(row))
         traces.append(
             _trace(
                 "scatter",
                 mode="markers",
                 name=f"{kind} event",
                 legendgroup="events",
-                x=part.select(_time_text("at"))["at"].to_list(),
-                y=[EVENT_LANE] * part.height,
+                x=list(grouped),
+                y=[EVENT_LANE] * len(grouped),
                 marker={"symbol": symbol, "size": 10, "color": color, "opacity": 0.85},
-                hovertext=hovers,
+                hovertext=[_together(h) for h in grouped.values()],
                 hoverinfo="text",
             )
         )
