@@ -37,6 +37,7 @@ def sample_pods(db: Path) -> list[tuple[str, str, str]]:
         return [(u, n, p) for u, n, p in store.rows("SELECT pod_uid, namespace, pod FROM pods")]
 
 
+@pytest.mark.slow
 def test_every_sample_pod_has_a_timeline_table(sample_db: Path) -> None:
     pods = sample_pods(sample_db)
     assert len(pods) > 10

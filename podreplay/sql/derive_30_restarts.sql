@@ -190,7 +190,7 @@ from_events AS (
         pod_uid,
         container,
         restart_no,
-        CASE WHEN restart_no = n AND started - 1 = n THEN last_started END AS "at",
+        CASE WHEN restart_no = started - 1 THEN last_started END AS "at",
         NULL::INTEGER AS exit_code,
         CASE
             WHEN restart_no <= live THEN 'liveness_probe'
