@@ -27,7 +27,8 @@ ORDER BY namespace, pod, created_at, pod_uid
 _PREFIX = """
 SELECT pod_uid, namespace, pod, created_at, final_phase, node, workload
 FROM pods
-WHERE starts_with(pod, $name) AND ($namespace IS NULL OR namespace = $namespace)
+WHERE (starts_with(pod, $name) OR starts_with(pod_uid, $name))
+    AND ($namespace IS NULL OR namespace = $namespace)
 ORDER BY namespace, pod, created_at, pod_uid
 """
 
@@ -38,7 +39,7 @@ def _require_lifecycle(store: Store) -> None:
 
 
 def find_pods(store: Store, name: str, namespace: str | None = None) -> pl.DataFrame:
-    """Pods whose name (or uid) is `name`, else whose name starts with it; oldest first."""
+    """Pods whose name (or uid) is `name`, else whose name (or uid) starts with it."""
     _require_lifecycle(store)
     params: dict[str, object] = {"name": name, "namespace": namespace}
     found = store.frame(_CANDIDATES, params)

@@ -417,3 +417,11 @@ def test_probe_kills_left_over_go_to_restarts_no_capture_shows(store: Store) -> 
         (2, at(250), "liveness_probe", None),
         (3, at(350), "liveness_probe", 137),
     ]
+
+
+def test_a_uid_prefix_finds_the_pod(store: Store) -> None:
+    source(store)
+    pod(store, 0, "c6e243c6-21c3-4d14-96f6-49f6a5dc3efc", name="api-0")
+    pod(store, 0, "74804a80-0e4a-4e7a-8524-e28675305d24", name="api-0")
+    rebuilt(store)
+    assert resolve_pod(store, "c6e243c6") == "c6e243c6-21c3-4d14-96f6-49f6a5dc3efc"

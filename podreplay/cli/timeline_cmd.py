@@ -95,7 +95,7 @@ def story_table(summary: dict[str, Any], story: pl.DataFrame) -> Table:
 
 @app.command()
 def timeline(
-    pod: Annotated[str, typer.Argument(help="Pod name (or pod uid, or a unique name prefix).")],
+    pod: Annotated[str, typer.Argument(help="Pod name or uid (or a unique prefix of either).")],
     namespace: NamespaceOption = None,
     fmt: FormatOption = OutputFormat.table,
     html: Annotated[
