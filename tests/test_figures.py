@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import html
 import json
+import os
 import re
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -438,3 +441,19 @@ def test_events_at_the_same_moment_share_one_marker_that_lists_them_all(store: S
     label = dict(zip(marks.x, marks.hovertext, strict=True))
     for t, reason in events:
         assert f"<b>{reason}</b>" in label[t.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]]
+
+
+def test_two_processes_write_the_same_bytes(
+    built: tuple[Path, dict[str, Any]], tmp_path: Path
+) -> None:
+    outs = []
+    for seed in ("1", "2"):  # different hash seeds: no set or dict order leaks into the file
+        out = tmp_path / f"r{seed}.html"
+        subprocess.run(
+            [sys.executable, "-m", "podreplay", "report", "--db", str(built[0]), "--out", str(out)],
+            check=True,
+            capture_output=True,
+            env={**os.environ, "PYTHONHASHSEED": seed},
+        )
+        outs.append(out.read_bytes())
+    assert outs[0] == outs[1]
