@@ -425,3 +425,32 @@ def test_a_uid_prefix_finds_the_pod(store: Store) -> None:
     pod(store, 0, "74804a80-0e4a-4e7a-8524-e28675305d24", name="api-0")
     rebuilt(store)
     assert resolve_pod(store, "c6e243c6") == "c6e243c6-21c3-4d14-96f6-49f6a5dc3efc"
+
+
+def test_a_pod_missing_from_the_next_list_of_its_capture_is_gone(store: Store) -> None:
+    source(store)
+    source(store, 2, "later.json")
+    # two List snapshots of one namespace: at 10 pods A and C run; at 70 only C is left
+    pod(store, 10, "A", name="a-0", phase="Running", watch_type=None, source_id=1)
+    pod(store, 10, "C", name="c-0", phase="Running", watch_type=None, source_id=1)
+    pod(store, 70, "C", name="c-0", phase="Running", watch_type=None, source_id=2)
+    rebuilt(store)
+    # A vanished between 10 and 70; its latest evidence is the List at 10
+    assert rows(store, "SELECT pod_uid, deleted_at, deleted_basis FROM pods ORDER BY 1") == [
+        ("A", at(10), "inferred"),
+        ("C", None, None),
+    ]
+
+
+def test_a_list_from_another_capture_does_not_make_pods_gone(store: Store) -> None:
+    source(store)
+    source(store, 2, "other-cluster.json")
+    # the same namespace name in another cluster, captured much later: the List at 5000 shows
+    # only a pod never seen before, so it says nothing about A
+    pod(store, 10, "A", name="a-0", phase="Running", watch_type=None, source_id=1)
+    pod(store, 5000, "B", name="b-0", phase="Running", watch_type=None, source_id=2, created=4000)
+    rebuilt(store)
+    assert rows(store, "SELECT pod_uid, deleted_at FROM pods ORDER BY 1") == [
+        ("A", None),
+        ("B", None),
+    ]

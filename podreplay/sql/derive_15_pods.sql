@@ -1,8 +1,8 @@
 -- pods: one row per pod (pod_uid), fused from snapshots and pod events.
 -- deletion_requested_at = deletionTimestamp - deletionGracePeriodSeconds (first delete seen);
--- deleted_at = when the pod object was gone: a DELETED watch record, else inferred when a later
--- List snapshot of the pod's namespace no longer shows it (the latest evidence of the pod before
--- that List). workload: ReplicaSet -> Deployment (pod-template-hash dropped), Job -> CronJob
+-- deleted_at = when the pod object was gone: a DELETED watch record, else inferred when the next
+-- List snapshot of the pod's namespace (from the same capture: it shows a pod seen while this one
+-- was) no longer shows it (the latest evidence of the pod before that List). workload: ReplicaSet -> Deployment (pod-template-hash dropped), Job -> CronJob
 -- (owners table or the `name-<scheduled minutes>` pattern), other owners by name, no owner by the
 -- generated-name pattern, else the pod name.
 CREATE OR REPLACE TABLE pods AS
@@ -78,12 +78,20 @@ creates AS (
     WHERE pod IS NOT NULL
 ),
 list_obs AS (
-    SELECT DISTINCT namespace, observed_at FROM pod_snapshots WHERE watch_type IS NULL
+    -- each List of a namespace, with the earliest time any pod it shows was seen: a List only
+    -- proves a pod gone when it continues that pod's capture (shows a pod seen back then), not
+    -- when it is another cluster's or a much later capture of the same namespace name
+    SELECT ps.namespace, ps.observed_at, min(sa.first_obs) AS continues_from
+    FROM pod_snapshots AS ps
+    JOIN snap_agg AS sa ON sa.pod_uid = ps.pod_uid
+    WHERE ps.watch_type IS NULL
+    GROUP BY ps.source_id, ps.namespace, ps.observed_at
 ),
 vanished AS (
     SELECT s.pod_uid, l.observed_at AS gone_by
     FROM (SELECT pod_uid, namespace, observed_at FROM last_snap) AS s
     ASOF JOIN list_obs AS l ON s.namespace = l.namespace AND l.observed_at > s.observed_at
+    WHERE l.continues_from <= s.observed_at
 ),
 base AS (
     SELECT
