@@ -13,6 +13,7 @@ import gzip
 import json
 import re
 import sys
+import zlib
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -72,7 +73,12 @@ class _Bounded:
         self.name_ = name
 
     def read(self, n: int = -1) -> bytes:
-        data = self.raw.read(n if n >= 0 else CHUNK)
+        try:
+            data = self.raw.read(n if n >= 0 else CHUNK)
+        except (OSError, EOFError, zlib.error) as exc:  # BadGzipFile is an OSError
+            raise InputError(
+                self.name_, f"byte {self.done} (decompressed)", f"corrupt or truncated gzip: {exc}"
+            ) from None
         self.done += len(data)
         if self.done > self.limit:
             raise InputError(
@@ -380,10 +386,11 @@ class _Broken(Exception):
 
 
 def _broken(text: _Text, start: int, where: str, exc: Exception) -> Item:
-    """A reject for a damaged value; skip to the next line that opens a value at its indent."""
+    """A reject for a damaged value; skip to the next line that starts something new at its
+    indent (a value, or text such as a kubectl warning), not a closing bracket."""
     msg = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
     indent = _indent_of(text.buf, start)
-    pattern = re.compile(r"\n" + re.escape(indent) + r"[{\[]")
+    pattern = re.compile(r"\n" + re.escape(indent) + r"[^\s}\],]")
     text.keep = start
     search_from = start + 1
     while True:
