@@ -457,3 +457,21 @@ def test_two_processes_write_the_same_bytes(
         )
         outs.append(out.read_bytes())
     assert outs[0] == outs[1]
+
+
+def test_creation_deletion_request_and_disappearance_are_marked_when_true(
+    store: Store, truth: dict[str, Any]
+) -> None:
+    pod = _truth_pod(truth, lambda p: p["deletion_requested_at"] and p["deleted_at"])
+    fig = fg.pod_timeline_figure(_pod_frames(store, pod["pod_uid"]))
+    marks = {a.text: a.x for a in fig.layout.annotations}
+
+    def text(ts: str) -> str:
+        return datetime.fromisoformat(ts).strftime("%Y-%m-%d %H:%M:%S.000")
+
+    assert marks == {
+        "created": text(pod["created_at"]),
+        "delete requested": text(pod["deletion_requested_at"]),
+        "gone": text(pod["deleted_at"]),
+    }
+    assert len(fig.layout.shapes) == 3

@@ -13,7 +13,7 @@ import math
 import textwrap
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import plotly.graph_objects as go
@@ -374,7 +374,55 @@ def pod_timeline_figure(frames: PodFrames, *, show_title: bool = True) -> Any:
         },
         legend={"font": {"size": 11}, "tracegroupgap": 4},
     )
+    layout["shapes"], layout["annotations"] = _lifecycle_marks(pod)
+    if layout["annotations"]:  # room for their labels above the plot
+        layout["margin"]["t"] += 18
     return _figure(traces, layout)
+
+
+# (pods column, label, colour, which side of the line the label sits: the deletion request
+# and the disappearance are often seconds apart, so their labels face away from each other)
+LIFECYCLE_MARKS = (
+    ("created_at", "created", "#607d8b", "left"),
+    ("deletion_requested_at", "delete requested", "#b71c1c", "right"),
+    ("deleted_at", "gone", "#424242", "left"),
+)
+
+
+def _lifecycle_marks(pod: dict[str, Any]) -> tuple[list[Any], list[Any]]:
+    """Dashed vertical lines at the pod's creation, deletion request and disappearance."""
+    shapes, notes = [], []
+    for key, text, color, anchor in LIFECYCLE_MARKS:
+        at = pod.get(key)
+        if not isinstance(at, datetime):
+            continue
+        x = ts_text(at.astimezone(UTC))
+        shapes.append(
+            {
+                "type": "line",
+                "xref": "x",
+                "yref": "paper",
+                "x0": x,
+                "x1": x,
+                "y0": 0,
+                "y1": 1,
+                "line": {"color": color, "width": 1, "dash": "dash"},
+            }
+        )
+        notes.append(
+            {
+                "x": x,
+                "xref": "x",
+                "y": 1,
+                "yref": "paper",
+                "yanchor": "bottom",
+                "xanchor": anchor,
+                "text": text,
+                "showarrow": False,
+                "font": {"size": 10, "color": color},
+            }
+        )
+    return shapes, notes
 
 
 def _in_order(values: Iterable[object], preferred: list[str]) -> list[object]:
