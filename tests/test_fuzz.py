@@ -11,6 +11,7 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -182,3 +183,19 @@ def test_ingesting_arbitrary_objects_never_raises_and_loses_nothing(
         assert result.n_objects + result.n_rejects >= len(objects)
     else:
         assert result.status == "duplicate"
+
+
+def test_the_atheris_harness_replays_the_bad_corpus_without_atheris() -> None:
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parent.parent
+    for target in ("read", "ingest"):
+        res = subprocess.run(
+            [sys.executable, str(root / "fuzz" / "fuzz_readers.py"), str(root / "tests/data/bad")],
+            env={**os.environ, "PODREPLAY_FUZZ": target},
+            capture_output=True,
+            text=True,
+        )
+        assert res.returncode == 0, res.stderr
+        assert res.stdout == "replayed 1 path(s) without a crash\n"
