@@ -214,3 +214,21 @@ def rebuilt(store: Store) -> Store:
     """Run the derive files over what was inserted; returns the store for chaining."""
     rebuild(store)
     return store
+
+
+def check_intervals_tile_time(store: Store) -> None:
+    """Whatever the evidence: per pod (condition, container) the intervals follow each other
+    without gap or overlap, none is negative, and only the last one may be open."""
+    for table, key in (
+        ("phase_intervals", "pod_uid"),
+        ("condition_intervals", "pod_uid, condition"),
+        ("container_intervals", "pod_uid, container, is_init"),
+    ):
+        broken = store.rows(
+            f"SELECT {key}, start_ts, end_ts, open FROM ("
+            f" SELECT *, lead(start_ts) OVER w AS next_start FROM {table}"
+            f" WINDOW w AS (PARTITION BY {key} ORDER BY start_ts))"
+            " WHERE seconds < 0 OR end_ts < start_ts"
+            " OR (next_start IS NOT NULL AND (next_start <> end_ts OR open))"
+        )
+        assert broken == [], (table, broken[:5])

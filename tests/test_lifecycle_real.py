@@ -18,6 +18,7 @@ from podreplay.ingest import ingest_paths
 from podreplay.lifecycle import pod_story
 from podreplay.store import Store
 from tests.conftest import REAL
+from tests.lifecycle_rows import check_intervals_tile_time
 
 CAPTURES = sorted(p for p in REAL.iterdir() if p.suffix in (".json", ".yaml"))
 POD_FILES = [p for p in CAPTURES if "pods" in p.name.lower()]
@@ -88,6 +89,10 @@ def test_events_only_pods_get_the_restarts_their_kill_events_announce() -> None:
         for (uid, name), n in announced.items():
             got = store.scalar("SELECT count(*) FROM restarts WHERE pod_uid = ?", [uid])
             assert got >= n, (name, got, n)
+
+
+def test_real_intervals_tile_time(real_store: Store) -> None:
+    check_intervals_tile_time(real_store)
 
 
 def test_every_real_pod_has_a_story_in_time_order(real_store: Store) -> None:

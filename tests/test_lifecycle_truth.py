@@ -25,6 +25,7 @@ from podreplay.derive import rebuild
 from podreplay.ingest import ingest_paths
 from podreplay.simulate import SCENARIO_NAMES, simulate
 from podreplay.store import Store
+from tests.lifecycle_rows import check_intervals_tile_time
 
 RESOLUTION_S = 1.0
 SETTINGS = settings(
@@ -173,6 +174,7 @@ def test_every_capture_form_together_recovers_the_truth_exactly(
 ) -> None:
     with rebuilt_capture(seed, scenarios) as (store, truth):
         assert store.scalar("SELECT count(*) FROM pods") == len(truth["pods"])
+        check_intervals_tile_time(store)
         for p in truth["pods"]:
             check_pod_exactly(store, p)
 
@@ -184,6 +186,7 @@ def test_snapshots_and_events_give_restart_counts_equal_to_restart_count(
     seed: int, scenarios: list[str]
 ) -> None:
     with rebuilt_capture(seed, scenarios, ("events", "snapshots")) as (store, truth):
+        check_intervals_tile_time(store)
         # every container's restarts = the restartCount of its last snapshot, from the raw
         # pod objects the ingester stored
         last = store.rows(
@@ -211,6 +214,7 @@ def test_events_alone_prove_every_restart_and_probe_failure(
     seed: int, scenarios: list[str]
 ) -> None:
     with rebuilt_capture(seed, scenarios, ("events", "events_v1")) as (store, truth):
+        check_intervals_tile_time(store)
         for p in truth["pods"]:
             if "events" not in p["seen_in"]:
                 continue
