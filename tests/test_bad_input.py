@@ -373,3 +373,17 @@ def test_a_truncated_capture_through_the_cli_names_the_place(db_path: Path, tmp_
     assert rows(db_path, "SELECT DISTINCT pod_uid FROM pod_snapshots ORDER BY 1") == sorted(
         (p["metadata"]["uid"],) for p in items[:2]
     )
+
+
+def test_a_truncated_gz_is_one_error_and_changes_nothing(db_path: Path, tmp_path: Path) -> None:
+    whole = gzip.compress(real(K3S_EVENTS).read_bytes(), mtime=0)
+    path = tmp_path / "events.json.gz"
+    path.write_bytes(whole[: len(whole) // 2])
+    ingest(db_path, real(K3S_PODS))
+    before = snapshot(db_path)
+    res = ingest(db_path, path)
+    assert res.exit_code == 1
+    assert re.fullmatch(
+        r"byte \d+ \(decompressed\): corrupt or truncated gzip: .+", the_error(res, path)
+    )
+    assert snapshot(db_path) == before
