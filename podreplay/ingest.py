@@ -32,6 +32,8 @@ from podreplay.readers import (
 from podreplay.store import Store
 
 BATCH = 50_000
+# bounded memory for GB-sized sources (issue 7: < 1.5 GB peak); DuckDB spills the rest to disk
+DEFAULT_MEMORY_LIMIT = "1GB"
 STDIN = "-"
 
 _FILE_TS = re.compile(
@@ -84,6 +86,7 @@ class IngestOptions:
     on_bytes: Callable[[int], None] | None = None
     on_source: Callable[[str], None] | None = None
     fast_min_bytes: int = fastpath.DEFAULT_MIN_BYTES  # smaller files: the Python reader
+    memory_limit: str | None = DEFAULT_MEMORY_LIMIT  # DuckDB spills to disk beyond this
 
 
 def file_timestamp(path: str) -> datetime | None:
@@ -132,6 +135,23 @@ def ingest_paths(
     files = expand_paths(paths)
     explicit = {str(p) for p in paths}
     result = IngestResult()
+    previous = store.scalar("SELECT current_setting('memory_limit')")
+    if options.memory_limit is not None:
+        store.execute(f"SET memory_limit = '{options.memory_limit}'")
+    try:
+        _ingest_files(store, files, explicit, options, result)
+    finally:
+        store.execute(f"SET memory_limit = '{previous}'")
+    return result
+
+
+def _ingest_files(
+    store: Store,
+    files: list[str],
+    explicit: set[str],
+    options: IngestOptions,
+    result: IngestResult,
+) -> None:
     for name in files:
         if options.on_source is not None:
             options.on_source(name)
@@ -150,7 +170,6 @@ def ingest_paths(
                 where = f"{name}:{source.first_reject}" if source.first_reject else name
                 source.error = f"{where}: no Kubernetes objects found (not JSON or YAML)"
         result.sources.append(source)
-    return result
 
 
 class _Hashing:
