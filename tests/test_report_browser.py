@@ -64,8 +64,12 @@ class Watched:
     requests: list[str] = field(default_factory=list)
 
     def open(self, path: Path) -> None:
+        """Load a page and wait until every eagerly drawn figure is laid out."""
         self.page.goto(path.as_uri())
         self.page.wait_for_selector(".js-plotly-plot .main-svg")
+        self.page.wait_for_function(
+            "document.querySelectorAll('.plot[data-eager]:not([data-ready])').length === 0"
+        )
 
 
 @pytest.fixture(scope="module")
@@ -138,6 +142,7 @@ def _shot(page: Page, name: str) -> None:
 
 def _hover_marker(page: Page, root: str, trace_name: str, point: int) -> str:
     """Move the mouse onto a scatter point of the figure under `root`; the hover label text."""
+    page.wait_for_selector(f"{root} .plot[data-ready]")
     box = page.evaluate(
         """([root, name, point]) => {
             const gd = document.querySelector(root + ' .js-plotly-plot');

@@ -73,6 +73,7 @@ JS = r"""
     div.setAttribute("data-drawn", "1");
     var f = spec(div);
     Plotly.newPlot(div, f.data, f.layout, CONFIG).then(function (gd) {
+      gd.setAttribute("data-ready", "1");  // drawn and laid out (tests wait for this)
       gd.on("plotly_click", function (ev) {
         var p = ev && ev.points && ev.points[0];
         var link = p && p.customdata;
