@@ -154,9 +154,11 @@ def _hover_marker(page: Page, root: str, trace_name: str, point: int) -> str:
         }""",
         [root, trace_name, point],
     )
-    page.mouse.move(box[0] - 30, box[1] - 30)
-    page.mouse.move(box[0], box[1], steps=4)
+    # one jump from outside the plot: a gliding path would hover neighbours on the way
+    page.mouse.move(0, 0)
+    page.mouse.move(box[0], box[1])
     page.wait_for_selector(f"{root} .hoverlayer .hovertext")
+    page.wait_for_timeout(150)  # plotly coalesces hover events per animation frame
     return str(
         page.evaluate(
             "root => Array.from(document.querySelectorAll(root + ' .hoverlayer .hovertext'))"

@@ -376,7 +376,7 @@ def pod_timeline_figure(frames: PodFrames, *, show_title: bool = True) -> Any:
     )
     layout["shapes"], layout["annotations"] = _lifecycle_marks(pod)
     if layout["annotations"]:  # room for their labels above the plot
-        layout["margin"]["t"] += 18
+        layout["margin"]["t"] += 28
     return _figure(traces, layout)
 
 
