@@ -169,6 +169,7 @@ def writing(path: str | Path, *, wait: float | None = None) -> Iterator[Store]:
             # a read-only probe fails if a foreign process (duckdb CLI) holds it read-write
             Store(db, read_only=True).close()
             shutil.copyfile(db, work)
+            shutil.copymode(db, work)  # the renamed copy keeps the database's permissions
             wal = Path(f"{db}.wal")
             if wal.exists():
                 shutil.copyfile(wal, f"{work}.wal")

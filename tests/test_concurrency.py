@@ -152,3 +152,10 @@ def test_a_query_runs_during_a_real_ingest(db: Path, tmp_path: Path) -> None:
         assert store.scalar("SELECT count(*) FROM pod_snapshots") == (
             len(before["pod_snapshots"]) + 300
         )
+
+
+def test_a_write_keeps_the_database_file_mode(db: Path) -> None:
+    db.chmod(0o640)
+    res = run("ingest", str(real(K3S_SYS_EVENTS)), "--db", str(db), "-q")
+    assert res.exit_code == 0, res.stderr
+    assert db.stat().st_mode & 0o777 == 0o640
