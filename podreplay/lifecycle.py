@@ -15,6 +15,7 @@ from podreplay.errors import AmbiguousError, NotFoundError
 from podreplay.store import Store, sql_text
 
 STORY_COLUMNS = ("ts", "end_ts", "kind", "subject", "what", "detail", "count", "basis")
+MAX_CANDIDATES = 20  # an ambiguous name lists at most this many pods
 
 _CANDIDATES = """
 SELECT pod_uid, namespace, pod, created_at, final_phase, node, workload
@@ -66,7 +67,11 @@ def resolve_pod(store: Store, name_or_uid: str, namespace: str | None = None) ->
     if found.height == 0:
         raise NotFoundError(f"no pod named {name_or_uid!r}{where} in {store.path}")
     if found.height > 1:
-        candidates = [candidate_label(row) for row in found.iter_rows(named=True)]
+        candidates = [
+            candidate_label(row) for row in found.head(MAX_CANDIDATES).iter_rows(named=True)
+        ]
+        if found.height > MAX_CANDIDATES:
+            candidates.append(f"… and {found.height - MAX_CANDIDATES} more")
         raise AmbiguousError(
             f"{name_or_uid!r}{where} matches {found.height} pods; name one by uid"
             " or add --namespace",

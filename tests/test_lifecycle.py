@@ -454,3 +454,15 @@ def test_a_list_from_another_capture_does_not_make_pods_gone(store: Store) -> No
         ("A", None),
         ("B", None),
     ]
+
+
+def test_a_name_matching_many_pods_lists_the_first_twenty(store: Store) -> None:
+    source(store)
+    for i in range(25):
+        pod(store, 0, f"u{i}", name=f"api-{i}")
+    rebuilt(store)
+    # "api" names no pod exactly, and is a prefix of all 25
+    with pytest.raises(AmbiguousError) as err:
+        resolve_pod(store, "api")
+    assert len(err.value.candidates) == 21
+    assert err.value.candidates[-1] == "… and 5 more"
