@@ -466,3 +466,22 @@ def test_a_name_matching_many_pods_lists_the_first_twenty(store: Store) -> None:
         resolve_pod(store, "api")
     assert len(err.value.candidates) == 21
     assert err.value.candidates[-1] == "… and 5 more"
+
+
+def test_an_aggregated_event_speaks_only_where_no_snapshot_does(store: Store) -> None:
+    source(store)
+    # BackOff events from 2 (before the first snapshot) to 50 (while snapshots show the
+    # container running since 30): only the occurrence at 2 adds a state
+    event(store, 2, "BackOff", "Back-off restarting failed container", last=50, count=5)
+    pod(store, 30, phase="Running", start_time=0, created=None)
+    container(store, 30, state="running", started=25, restarts=1)
+    pod(store, 60, phase="Running", start_time=0, created=None)
+    container(store, 60, state="running", started=25, restarts=1)
+    rebuilt(store)
+    assert rows(
+        store, "SELECT state, reason, start_ts, end_ts FROM container_intervals ORDER BY start_ts"
+    ) == [
+        ("waiting", "ContainerCreating", at(0), at(2)),
+        ("waiting", "CrashLoopBackOff", at(2), at(25)),
+        ("running", None, at(25), at(60)),
+    ]

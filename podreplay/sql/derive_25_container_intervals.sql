@@ -37,11 +37,10 @@ pod_start AS (
     GROUP BY ALL
 ),
 ev AS (
-    SELECT e.*
+    SELECT e.*, c.lo, c.hi
     FROM pod_events AS e
     LEFT JOIN cover AS c ON c.pod_uid = e.pod_uid
     WHERE e.container IS NOT NULL
-        AND (c.lo IS NULL OR e.first_ts < c.lo OR e.first_ts > c.hi)
 ),
 ev_points AS (
     SELECT
@@ -68,17 +67,21 @@ ev_points AS (
         ON o.pod_uid = i.pod_uid AND o.reason = 'Started' AND o.container <> i.container
         AND o.first_ts >= i.first_ts
     WHERE i.reason = 'Started' AND i.is_init
+        AND (i.lo IS NULL OR i.first_ts < i.lo OR i.first_ts > i.hi)
     GROUP BY i.pod_uid, i.container
 ),
 ev_kept AS (
-    -- an event within a second of a status time of the same container tells nothing new
-    SELECT * FROM ev_points AS ep
-    WHERE ep.ts IS NOT NULL AND NOT EXISTS (
-        SELECT 1 FROM status_times AS st
-        WHERE st.pod_uid = ep.pod_uid AND st.container = ep.container
-            AND st.is_init = ep.is_init
-            AND st.ts BETWEEN ep.ts - INTERVAL 1 SECOND AND ep.ts + INTERVAL 1 SECOND
-    )
+    -- only occurrences outside the snapshots' cover count, and an event within a second of a
+    -- status time of the same container tells nothing new
+    SELECT ep.* FROM ev_points AS ep
+    LEFT JOIN cover AS c ON c.pod_uid = ep.pod_uid
+    WHERE ep.ts IS NOT NULL AND (c.lo IS NULL OR ep.ts < c.lo OR ep.ts > c.hi)
+        AND NOT EXISTS (
+            SELECT 1 FROM status_times AS st
+            WHERE st.pod_uid = ep.pod_uid AND st.container = ep.container
+                AND st.is_init = ep.is_init
+                AND st.ts BETWEEN ep.ts - INTERVAL 1 SECOND AND ep.ts + INTERVAL 1 SECOND
+        )
 ),
 points AS (
     SELECT pod_uid, container, is_init, started_at AS ts, 'running' AS state, NULL AS reason,
