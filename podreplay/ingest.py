@@ -32,8 +32,9 @@ from podreplay.readers import (
 from podreplay.store import Store
 
 BATCH = 50_000
-# bounded memory for GB-sized sources (issue 7: < 1.5 GB peak); DuckDB spills the rest to disk
-DEFAULT_MEMORY_LIMIT = "1GB"
+# bounded memory for GB-sized sources; DuckDB spills beyond it (at 1 GB the 1M-event List no
+# longer fits its staging table and falls back to the slower Python reader)
+DEFAULT_MEMORY_LIMIT = "2GB"
 STDIN = "-"
 
 _FILE_TS = re.compile(

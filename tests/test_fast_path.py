@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 
 import polars as pl
+import pytest
 
 from podreplay import fastpath
 from podreplay.ingest import IngestOptions, ingest_paths
@@ -98,6 +99,7 @@ def pretty(doc: object) -> str:
     return json.dumps(doc, indent=4).replace("\n", "\n        ")
 
 
+@pytest.mark.slow
 def test_real_json_captures_land_identically_through_both_readers(tmp_path: Path) -> None:
     files = sorted(REAL.glob("*.json"))
     assert sum(staged_fast(f) for f in files) >= 8  # the kubectl Lists take the fast path
