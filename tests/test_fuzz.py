@@ -69,6 +69,18 @@ def test_arbitrary_yaml_never_raises(text: str) -> None:
     read_all(("---\n" + text).encode("utf-8", "surrogatepass"))
 
 
+@FAST
+@given(st.text(alphabet=st.sampled_from(list('{}[]",: \n\t0a\\')), max_size=400))
+def test_json_punctuation_soup_never_raises(text: str) -> None:
+    read_all(text.encode())
+
+
+@FAST
+@given(st.text(alphabet=st.sampled_from(list("-:[]{}&*!|>\"' \n\tabk#%?,")), max_size=400))
+def test_yaml_punctuation_soup_never_raises(text: str) -> None:
+    read_all(("---\n" + text).encode())
+
+
 json_scalars = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text()
 json_values = st.recursive(
     json_scalars,
