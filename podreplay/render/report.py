@@ -9,7 +9,7 @@ and `&` as \\u escapes inside JSON). Output is deterministic: same database, sam
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from html import escape
 from pathlib import Path
@@ -195,17 +195,7 @@ def write_report(
     """Write the cluster report for the pods in scope to `out` (one self-contained HTML file)."""
     text, summary = render_report(store, namespace=namespace, since=since, until=until, title=title)
     out.write_text(text, encoding="utf-8")
-    return ReportSummary(
-        path=out,
-        pods=summary.pods,
-        pods_total=summary.pods_total,
-        cluster_rows=summary.cluster_rows,
-        timelines=summary.timelines,
-        bytes=len(text.encode("utf-8")),
-        start=summary.start,
-        end=summary.end,
-        missing=summary.missing,
-    )
+    return replace(summary, path=out, bytes=len(text.encode("utf-8")))
 
 
 def render_report(
