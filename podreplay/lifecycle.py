@@ -40,12 +40,18 @@ def _require_lifecycle(store: Store) -> None:
 
 
 def find_pods(store: Store, name: str, namespace: str | None = None) -> pl.DataFrame:
-    """Pods whose name (or uid) is `name`, else whose name (or uid) starts with it."""
+    """Pods whose name (or uid) is `name`, else whose name (or uid) starts with it.
+
+    `namespace/name` (as kubectl and the candidate lists print it) works too.
+    """
     _require_lifecycle(store)
     params: dict[str, object] = {"name": name, "namespace": namespace}
     found = store.frame(_CANDIDATES, params)
     if found.height == 0:
         found = store.frame(_PREFIX, params)
+    if found.height == 0 and namespace is None and name.count("/") == 1:
+        ns, pod = name.split("/")
+        return find_pods(store, pod, ns)
     return found
 
 

@@ -15,7 +15,7 @@ from podreplay.derive import rebuild
 from podreplay.ingest import ingest_paths
 from podreplay.lifecycle import pod_story
 from podreplay.store import Store
-from tests.conftest import SAMPLE_LOGS
+from tests.conftest import SAMPLE_LOGS, real
 from tests.lifecycle_rows import pod, rebuilt, source
 
 runner = CliRunner()
@@ -117,3 +117,17 @@ def test_html_writes_the_pod_timeline_page(sample_db: Path, tmp_path: Path) -> N
     res = runner.invoke(app, ["timeline", uid, "--db", str(sample_db), "--html", str(out)])
     assert res.exit_code == 0, res.stderr
     assert name in out.read_text(encoding="utf-8")
+
+
+def test_a_pod_can_be_named_namespace_slash_name(tmp_path: Path) -> None:
+    db = tmp_path / "k3s.duckdb"
+    with Store(db) as store:
+        ingest_paths(store, [real("k3s-v1.33_2025_troubleshoot-bundle__default__pods")])
+        rebuild(store)
+        uid = store.scalar("SELECT pod_uid FROM pods WHERE pod LIKE 'backend-api-%'")
+        name = store.scalar("SELECT pod FROM pods WHERE pod_uid = ?", [uid])
+    result = CliRunner().invoke(
+        app, ["timeline", f"default/{name}", "--db", str(db), "--format", "json"]
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["pod"]["pod_uid"] == uid
