@@ -49,8 +49,9 @@ ev_points AS (
         CASE WHEN reason = 'Started' THEN 'running' ELSE 'waiting' END AS state,
         CASE
             WHEN reason = 'Started' THEN NULL
-            WHEN reason = 'BackOff' AND message ILIKE '%restarting failed%' THEN 'CrashLoopBackOff'
-            WHEN reason = 'BackOff' THEN 'ImagePullBackOff'
+            -- "Back-off pulling image …" (all versions); every other back-off restarts a container
+            WHEN reason = 'BackOff' AND message ILIKE '%pulling image%' THEN 'ImagePullBackOff'
+            WHEN reason = 'BackOff' THEN 'CrashLoopBackOff'
             ELSE regexp_extract(message, 'Error: (ErrImagePull|ImagePullBackOff|InvalidImageName|ErrImageNeverPull|CreateContainerConfigError)', 1)
         END AS reason,
         NULL::INTEGER AS exit_code,
