@@ -68,6 +68,7 @@ class IngestResult:
     """The outcome of one ingest call."""
 
     sources: list[SourceResult] = field(default_factory=list)
+    interrupted: str | None = None  # the source Ctrl-C stopped (rolled back); later ones unread
 
     @property
     def n_rejects(self) -> int:
@@ -163,6 +164,10 @@ def _ingest_files(
                 source = ingest_file(store, name, options)
         except InputError as exc:
             source = SourceResult(path=name, status="failed", error=str(exc))
+        except KeyboardInterrupt:
+            # this source's transaction is rolled back; the ones before it stay committed
+            result.interrupted = name
+            return
         if source.status == "not-a-capture" and name in explicit:
             source.status = "failed"
             if source.format == "empty":

@@ -126,10 +126,42 @@ def test_ctrl_c_mid_file_exits_130_with_one_line_and_changes_nothing(
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 130
-    assert err == "podreplay: interrupted\n"
+    assert err == (
+        f"podreplay: interrupted while reading {big} (not loaded; the sources before it were)\n"
+    )
     assert out == ""
     assert snapshot(db) == before
     assert not list(tmp_path.glob("a.duckdb.writing-*"))  # cleaned up on the way out
+
+
+@pytest.mark.slow
+def test_ctrl_c_keeps_the_sources_finished_before_the_interrupted_one(tmp_path: Path) -> None:
+    only_first = tmp_path / "first.duckdb"
+    first = real(K3S_SYS_EVENTS)
+    assert cli("ingest", str(first), "--db", str(only_first), "-q", cwd=tmp_path).returncode == 0
+    db, _ = ingested_before(tmp_path)
+    big = big_capture(tmp_path, "list")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "podreplay", "ingest", str(first), str(big), "--db", str(db), "-q"],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    wait_until_reading(proc, big, db)
+    proc.send_signal(signal.SIGINT)
+    _out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert err.count("\n") == 1 and f"interrupted while reading {big}" in err
+    with Store(db, read_only=True) as store:
+        assert store.rows("SELECT path FROM sources ORDER BY source_id") == [
+            (str(real(K3S_EVENTS)),),
+            (str(first),),
+        ]
+        assert store.scalar("SELECT count(*) FROM pod_snapshots") == 0
+    kept, alone = snapshot(db), snapshot(only_first)
+    first_events = {row for row in kept["events"] if row[1] == 2}  # source 2: `first`
+    assert {row[0] for row in first_events} == {row[0] for row in alone["events"]}
 
 
 def test_a_failing_ingest_leaves_no_working_copy(tmp_path: Path) -> None:

@@ -91,6 +91,12 @@ def ingest(
             rebuild(store)
         if not quiet:
             emit(summary_frame(result), fmt, title="ingested sources")
+        if result.interrupted is not None:
+            note(
+                f"podreplay: interrupted while reading {result.interrupted} "
+                "(not loaded; the sources before it were)"
+            )
+            raise typer.Exit(int(ExitCode.INTERRUPTED))
         _report_problems(result)
 
 
