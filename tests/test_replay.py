@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
 import signal
@@ -396,3 +398,9 @@ def test_latest_events_are_the_last_known_occurrences_up_to_the_moment(k3s_db: P
     assert res.exit_code == 0, res.stderr
     [row] = json.loads(res.stdout)
     assert [(e["at"], e["reason"], e["count"]) for e in row["events"]] == expected
+
+
+def test_replay_at_as_csv_encodes_nested_columns_as_json(sim: Sim) -> None:
+    result = _replay(sim, "--at", "+10m", "--format", "csv")
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert rows and all(json.loads(r["containers"]) for r in rows)

@@ -49,11 +49,9 @@ def to_json(df: pl.DataFrame) -> str:
 def to_csv(df: pl.DataFrame) -> str:
     """CSV with a header row; nested values are JSON-encoded."""
     flat = df.with_columns(
-        [
-            pl.col(name).map_elements(lambda v: json.dumps(plain(v)), return_dtype=pl.String)
-            for name, dtype in df.schema.items()
-            if isinstance(dtype, pl.List | pl.Struct)
-        ]
+        pl.Series(name, [json.dumps(plain(v)) for v in df[name].to_list()], dtype=pl.String)
+        for name, dtype in df.schema.items()
+        if isinstance(dtype, pl.List | pl.Struct)
     )
     return flat.write_csv(datetime_format="%Y-%m-%dT%H:%M:%S%.fZ")
 
