@@ -72,6 +72,8 @@ class Refused(Exception):
 def plan(path: str | Path) -> Plan | None:
     """A fast-path plan for a plain JSON file, or None when the Python reader must read it."""
     name = str(path)
+    if not hasattr(os, "mkfifo"):
+        return None  # no named pipes (Windows): the Python reader
     size = os.path.getsize(name)
     with open(name, "rb") as fh:
         head = fh.read(HEAD_BYTES)
