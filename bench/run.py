@@ -1,6 +1,6 @@
 """podreplay benchmarks: generate inputs, time every step in a child process, write a report.
 
-    python bench/run.py                      # full run (1M events; ~15 min), docs/performance.md
+    python bench/run.py                      # full run (1M events; 10-15 min), docs/performance.md
     python bench/run.py --quick              # seconds; CI; writes bench/out/performance-quick.md
 
 Every measured step runs in its own subprocess so its peak memory (ru_maxrss from wait4) is
