@@ -68,6 +68,8 @@ class Store:
         except duckdb.Error as exc:
             raise QueryError(f"{self.path}: cannot open database: {_first_line(exc)}") from exc
         self.con.execute("SET TimeZone = 'UTC'")
+        # DuckDB draws its own progress bar on stdout during long queries: stdout is for data
+        self.con.execute("SET enable_progress_bar = false")
         if not read_only:
             self.con.execute(sql_text("schema.sql"))
             self.con.execute(
