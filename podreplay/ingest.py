@@ -1,8 +1,9 @@
 """Ingesting capture sources into the store: one transaction per source, nothing lost.
 
-A source is a file, a file found under a directory, or stdin. Its objects are read by
-`readers`, staged, and normalised by `sql/ingest_normalize.sql`. Re-ingesting identical bytes
-is a no-op (sources are keyed by sha256).
+A source is a file, a file found under a directory, or stdin. Its objects are staged by
+`readers` (or, for large plain JSON, by DuckDB through `fastpath`) and normalised by the
+`sql/ingest_*.sql` steps. Re-ingesting identical bytes is a no-op (sources are keyed by sha256
+and observation time).
 """
 
 from __future__ import annotations
