@@ -6,8 +6,9 @@
 CREATE OR REPLACE TABLE pod_events AS
 WITH ev AS (
     SELECT
-        e.event_key, e.source_id, e.object_namespace, e.object_name, e.object_uid, e.reason,
-        e.message, e.type, e.container, e.field_path, e.count, e.component, e.host,
+        e.rowid AS event_row, e.event_key, e.source_id, e.object_namespace, e.object_name,
+        e.object_uid, e.reason, e.message, e.type, e.container, e.field_path, e.count,
+        e.component, e.host,
         coalesce(e.first_ts, e.event_ts, e.last_ts) AS ts0,
         greatest(coalesce(e.last_ts, e.event_ts, e.first_ts), coalesce(e.first_ts, e.event_ts))
             AS ts1
@@ -24,40 +25,65 @@ snap_pods AS (
     FROM pod_snapshots
     GROUP BY pod_uid
 ),
-by_uid AS (
-    SELECT ev.*, ev.object_uid AS pod_uid
-    FROM ev SEMI JOIN snap_pods AS sp ON ev.object_uid = sp.pod_uid
-),
-rest AS (
-    SELECT ev.* FROM ev ANTI JOIN snap_pods AS sp ON ev.object_uid = sp.pod_uid
+-- each event once, with whether its uid is a snapshot pod's and whether its namespace/name is
+-- one (only those can match by name: the ASOF join sees just their keys, not the documents)
+marked AS (
+    SELECT
+        ev.*,
+        u.pod_uid IS NOT NULL AS uid_known,
+        n.namespace IS NOT NULL AS name_known
+    FROM ev
+    LEFT JOIN (SELECT DISTINCT pod_uid FROM snap_pods) AS u ON ev.object_uid = u.pod_uid
+    LEFT JOIN (SELECT DISTINCT namespace, pod FROM snap_pods) AS n
+        ON ev.object_namespace = n.namespace AND ev.object_name = n.pod
 ),
 by_name AS (
-    SELECT r.*, sp.pod_uid AS matched_uid
-    FROM rest AS r
-    ASOF LEFT JOIN snap_pods AS sp
+    SELECT r.event_key, sp.pod_uid AS matched_uid
+    FROM (
+        SELECT event_key, object_namespace, object_name, ts0
+        FROM marked
+        WHERE NOT uid_known AND name_known
+    ) AS r
+    ASOF JOIN snap_pods AS sp
         ON r.object_namespace = sp.namespace
         AND r.object_name = sp.pod
         AND r.ts0 + INTERVAL 1 SECOND >= sp.created_at
 ),
-named AS (
-    SELECT
-        * EXCLUDE (matched_uid),
-        CASE
-            WHEN matched_uid IS NOT NULL AND (object_uid IS NULL OR matched_uid LIKE '%/%')
-                THEN matched_uid
-            WHEN object_uid IS NOT NULL THEN object_uid
-            ELSE concat_ws(
-                '/', object_namespace, object_name,
-                strftime(min(ts0) OVER (PARTITION BY object_namespace, object_name),
-                    '%Y-%m-%dT%H:%M:%SZ')
-            )
-        END AS pod_uid
-    FROM by_name
+-- the surrogate uid's time: the first event of that namespace/name among those not joined by
+-- uid, computed only for the names that need it
+need_first AS (
+    SELECT DISTINCT m.object_namespace, m.object_name
+    FROM marked AS m
+    ANTI JOIN by_name AS b ON b.event_key = m.event_key
+    WHERE m.object_uid IS NULL
+),
+first_seen AS (
+    SELECT m.object_namespace, m.object_name, min(m.ts0) AS first_ts
+    FROM marked AS m
+    SEMI JOIN need_first AS n
+        ON m.object_namespace IS NOT DISTINCT FROM n.object_namespace
+        AND m.object_name = n.object_name
+    WHERE NOT m.uid_known
+    GROUP BY ALL
 ),
 joined AS (
-    SELECT * FROM by_uid
-    UNION ALL BY NAME
-    SELECT * FROM named
+    SELECT
+        m.* EXCLUDE (uid_known, name_known),
+        CASE
+            WHEN m.uid_known THEN m.object_uid
+            WHEN b.matched_uid IS NOT NULL AND (m.object_uid IS NULL OR b.matched_uid LIKE '%/%')
+                THEN b.matched_uid
+            WHEN m.object_uid IS NOT NULL THEN m.object_uid
+            ELSE concat_ws(
+                '/', m.object_namespace, m.object_name,
+                strftime(f.first_ts, '%Y-%m-%dT%H:%M:%SZ')
+            )
+        END AS pod_uid
+    FROM marked AS m
+    LEFT JOIN by_name AS b ON b.event_key = m.event_key
+    LEFT JOIN first_seen AS f
+        ON m.object_namespace IS NOT DISTINCT FROM f.object_namespace
+        AND m.object_name = f.object_name
 )
 SELECT
     pod_uid,
@@ -88,4 +114,7 @@ SELECT
             ELSE 'other'
         END
     ) END AS kill_cause
-FROM joined;
+FROM joined
+-- stored pod by pod, in time order (the files after this one group and window by pod), events
+-- of the same time in the order of the events table
+ORDER BY pod_uid, first_ts, event_row;
