@@ -63,7 +63,8 @@ flagged AS (
         lag(ts) OVER w AS prev_ts,
         row_number() OVER w AS seq
     FROM points
-    WINDOW w AS (PARTITION BY pod_uid ORDER BY ts, src)
+    -- every column breaks ties, so events in the same second give the same result each rebuild
+    WINDOW w AS (PARTITION BY pod_uid ORDER BY ts, src, phase, basis)
 ),
 runs2 AS (
     -- a run is identified by its first point; the point before it is the previous run's last

@@ -52,7 +52,11 @@ flagged AS (
         lag(last_ts) OVER w AS prev_ts,
         row_number() OVER w AS seq
     FROM points
-    WINDOW w AS (PARTITION BY pod_uid, condition ORDER BY ts, src)
+    -- every column breaks ties, so events in the same second give the same result each rebuild
+    WINDOW w AS (
+        PARTITION BY pod_uid, condition
+        ORDER BY ts, src, status, reason NULLS FIRST, last_ts, lt NULLS FIRST, obs_basis
+    )
 ),
 starts AS (
     -- a run is identified by its first point; the point before it is the previous run's last

@@ -132,7 +132,12 @@ flagged AS (
         lag(struct_pack(state, reason, inst, exit_code)) OVER w AS prev_key,
         row_number() OVER w AS seq
     FROM points
-    WINDOW w AS (PARTITION BY pod_uid, container, is_init ORDER BY ts, ord)
+    -- every column breaks ties, so events in the same second give the same result each rebuild
+    WINDOW w AS (
+        PARTITION BY pod_uid, container, is_init
+        ORDER BY ts, ord, state, reason NULLS FIRST, exit_code NULLS FIRST, inst NULLS FIRST,
+            message NULLS FIRST, basis
+    )
 ),
 runs AS (
     -- a run is identified by its first point
