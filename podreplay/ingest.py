@@ -366,7 +366,7 @@ def _stage(store: Store, items: Iterator[Item]) -> int:
     for item in items:
         rows["seq"].append(count)
         rows["location"].append(item.location)
-        rows["listed"].append("item " in item.location)
+        rows["listed"].append(item.listed)
         rows["error"].append(item.error)
         rows["doc"].append(item.text)
         count += 1

@@ -52,6 +52,7 @@ class Item:
     location: str
     text: str
     error: str | None = None
+    listed: bool = False  # an item of a List or array (one snapshot), not a lone record
 
 
 @dataclass
@@ -365,7 +366,8 @@ def _array_items(text: _Text, where: str) -> Generator[Item, None, bool]:
             index += 1
             continue
         start, text.keep = text.keep, None
-        yield Item(f"line {line} (item {index})", _last_key_wins(text, text.buf[start : text.pos]))
+        item_text = _last_key_wins(text, text.buf[start : text.pos])
+        yield Item(f"line {line} (item {index})", item_text, listed=True)
         index += 1
 
 
@@ -481,17 +483,18 @@ def _yaml_doc(doc: str, doc_no: int, first_line: int) -> Iterator[Item]:
     items = value.get("items") if isinstance(value, dict) else None
     if isinstance(value, dict) and isinstance(items, list):
         for i, item in enumerate(items):
-            yield _yaml_item(item, f"{where} item {i}", doc)
+            yield _yaml_item(item, f"{where} item {i}", doc, listed=True)
     elif isinstance(value, list):
         for i, item in enumerate(value):
-            yield _yaml_item(item, f"{where} item {i}", doc)
+            yield _yaml_item(item, f"{where} item {i}", doc, listed=True)
     elif value is not None:
-        yield _yaml_item(value, where, doc)
+        yield _yaml_item(value, where, doc, listed=False)
 
 
-def _yaml_item(value: Any, where: str, doc: str) -> Item:
+def _yaml_item(value: Any, where: str, doc: str, *, listed: bool) -> Item:
     try:
-        return Item(where, json.dumps(value, default=_yaml_scalar, ensure_ascii=False))
+        text = json.dumps(value, default=_yaml_scalar, ensure_ascii=False)
+        return Item(where, text, listed=listed)
     except RecursionError:
         return Item(where, doc[:MAX_REJECT_TEXT], f"cannot convert YAML value: {_TOO_DEEP}")
     except (TypeError, ValueError) as exc:
