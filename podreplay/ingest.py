@@ -33,9 +33,9 @@ from podreplay.readers import (
 from podreplay.store import Store
 
 BATCH = 50_000
-# bounded memory for GB-sized sources; DuckDB spills beyond it (at 1 GB the 1M-event List no
-# longer fits its staging table and falls back to the slower Python reader)
-DEFAULT_MEMORY_LIMIT = "2GB"
+# bounded memory for GB-sized sources: DuckDB spills to disk beyond it (the 1M-event, 1.3 GB
+# benchmark List peaks at about 1.2 GB of process memory with it)
+DEFAULT_MEMORY_LIMIT = "1GB"
 STDIN = "-"
 
 _FILE_TS = re.compile(
@@ -196,6 +196,10 @@ class _Duplicate(Exception):
     """Raised inside the transaction to undo a source already ingested."""
 
 
+class _Redo(Exception):
+    """Raised inside a fast-path source's transaction to read it again with the Python reader."""
+
+
 def ingest_stream(store: Store, raw: ByteSource, name: str, options: IngestOptions) -> SourceResult:
     """Ingest one source inside one transaction and report what happened."""
     hashing = _Hashing(raw)
@@ -231,6 +235,8 @@ def ingest_file(store: Store, name: str, options: IngestOptions) -> SourceResult
         if staged is not None:
             try:
                 return _ingest_staged(store, name, options, staged)
+            except _Redo:
+                pass  # something was rejected: the Python reader knows its exact line
             finally:
                 fastpath.drop_stage(store)
     with open(name, "rb") as fh:
@@ -244,14 +250,16 @@ def _ingest_staged(
     stats = ReadStats(format=staged.format)
     stats.values = staged.n_items
     result = SourceResult(path=name, format=staged.format)
-    if options.on_bytes is not None:
-        options.on_bytes(os.path.getsize(name))
     try:
         with store.transaction():
             _commit_staged(store, result, options, stats, staged.n_items, staged.sha256)
+            if result.n_rejects:
+                raise _Redo
     except _Duplicate:
         if result.status != "not-a-capture":
             result.status = "duplicate"
+    if options.on_bytes is not None:
+        options.on_bytes(os.path.getsize(name))
     return result
 
 
@@ -266,7 +274,9 @@ def _commit_staged(
     """Everything after staging: duplicate check, normalisation, the sources row."""
     name = result.path
     file_ts = None if name == "<stdin>" else file_timestamp(name)
-    source_id = int(store.scalar("SELECT nextval('source_ids')"))
+    # not a sequence: a source rolled back (duplicate, or read again) leaves no gap; the
+    # writer lock (store.writing) makes max + 1 safe
+    source_id = int(store.scalar("SELECT coalesce(max(source_id), 0) + 1 FROM sources"))
     store.execute(
         "CREATE OR REPLACE TEMP TABLE stage_meta AS SELECT ?::INTEGER AS source_id, "
         "?::TIMESTAMPTZ AS observed_at, ?::TIMESTAMPTZ AS file_ts",
@@ -393,7 +403,12 @@ def _flush(store: Store, rows: dict[str, list[Any]]) -> None:
         values.clear()
     store.con.register("stage_batch", batch)
     try:
-        store.execute("INSERT INTO stage SELECT * FROM stage_batch")
+        # documents are stored minified, as DuckDB writes JSON (the fast path's form too)
+        store.execute(
+            "INSERT INTO stage SELECT seq, location, listed, error, "
+            "CASE WHEN error IS NULL AND json_valid(doc) THEN json(doc)::VARCHAR ELSE doc END "
+            "FROM stage_batch"
+        )
     finally:
         store.con.unregister("stage_batch")
 

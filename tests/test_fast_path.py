@@ -118,8 +118,8 @@ def test_simulated_capture_lands_identically_through_both_readers(tmp_path: Path
 
 
 def test_rejected_items_keep_their_exact_line_and_index(tmp_path: Path) -> None:
-    # item 1 is not an object and item 2 has an unreadable timestamp: both are rejects that the
-    # fast path stages itself; their lines are counted in the file text
+    # item 1 is not an object and item 2 has an unreadable timestamp: the fast path stages the
+    # file, sees rejects, and the source is read again by the Python reader for exact lines
     docs = [pretty(event(0)), "5", pretty(event(2, firstTimestamp="yesterday"))]
     path = write_list(tmp_path / "events.json", docs)
     text = path.read_text()
@@ -132,6 +132,32 @@ def test_rejected_items_keep_their_exact_line_and_index(tmp_path: Path) -> None:
     assert staged_fast(path)
     fast = assert_same_tables(tmp_path, [path])
     assert fast["rejects"]["location"].to_list() == expected
+
+
+def test_a_list_read_in_parallel_parts_keeps_the_item_order(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # messages holding the item separator's characters must not move the cuts
+    docs = [pretty(event(i, message=f"m{i} }},{{ [{i}]")) for i in range(400)]
+    path = write_list(tmp_path / "events.json", docs)
+    monkeypatch.setattr(fastpath, "PART_MIN_BYTES", path.stat().st_size // 6)
+    plan = fastpath.plan(path)
+    assert plan is not None and len(fastpath._parts(plan)) == 5
+    with Store(":memory:") as store:
+        fastpath.stage(store, plan)
+        seqs = store.frame("SELECT seq, doc ->> '$.message' AS m FROM stage ORDER BY seq")
+    assert seqs["m"].to_list() == [f"m{i} }},{{ [{i}]" for i in range(400)]
+    assert seqs["seq"].to_list() == list(range(400))
+    assert_same_tables(tmp_path, [path])
+
+
+def test_a_compact_list_is_read_as_one_part(tmp_path: Path) -> None:
+    path = tmp_path / "events.json"
+    path.write_text(json.dumps({"kind": "List", "items": [event(i) for i in range(50)]}))
+    plan = fastpath.plan(path)
+    assert plan is not None and plan.sep == b", " and len(fastpath._parts(plan)) == 1
+    assert staged_fast(path)
+    assert_same_tables(tmp_path, [path])
 
 
 def test_malformed_item_falls_back_to_the_python_reader(tmp_path: Path) -> None:
@@ -150,24 +176,43 @@ def test_trailing_comma_that_duckdb_accepts_still_falls_back(tmp_path: Path) -> 
     assert fast["rejects"].height == 1
 
 
-def test_irregular_spacing_between_items_falls_back_and_keeps_lines(tmp_path: Path) -> None:
-    # a blank line before the last item would shift its line: the newline totals catch it
+def test_irregular_spacing_between_items_lands_the_same(tmp_path: Path) -> None:
+    # a blank line before the last item: the reject's line is the Python reader's
     path = tmp_path / "events.json"
     write_list(path, [pretty(event(0)), pretty(event(1)), "5"])
     text = path.read_text().replace(",\n        5", ",\n\n        5")
     path.write_text(text)
     expected = f"line {text.count(chr(10), 0, text.index(chr(10) + '        5')) + 2} (item 2)"
-    assert not staged_fast(path)
     fast = assert_same_tables(tmp_path, [path])
     assert fast["rejects"]["location"].to_list() == [expected]
 
 
-def test_ndjson_with_a_blank_line_falls_back_and_keeps_lines(tmp_path: Path) -> None:
+def test_ndjson_with_a_blank_line_lands_the_same(tmp_path: Path) -> None:
     lines = [json.dumps(event(i)) for i in range(3)]
     path = tmp_path / "events.ndjson"
     path.write_text(lines[0] + "\n\n" + lines[1] + "\n" + lines[2] + "\n")
+    fast = assert_same_tables(tmp_path, [path])
+    assert fast["events"].height == 3
+
+
+def test_a_list_inside_an_object_stream_falls_back(tmp_path: Path) -> None:
+    path = tmp_path / "mixed.ndjson"
+    path.write_text(
+        json.dumps(event(0)) + "\n" + json.dumps({"kind": "List", "items": [event(1)]}) + "\n"
+    )
     assert not staged_fast(path)
-    assert_same_tables(tmp_path, [path])
+    fast = assert_same_tables(tmp_path, [path])
+    assert fast["events"].height == 2
+
+
+def test_raw_documents_are_stored_minified_by_both_readers(tmp_path: Path) -> None:
+    path = write_list(tmp_path / "events.json", [pretty(event(i)) for i in range(3)])
+    fast = assert_same_tables(tmp_path, [path])
+    raw = fast["events"]["raw"].to_list()
+    assert all("\n" not in r and '": ' not in r for r in raw)
+    assert [json.loads(r) for r in sorted(raw)] == sorted(
+        (event(i) for i in range(3)), key=json.dumps
+    )
 
 
 def test_reingesting_a_fast_path_file_is_a_duplicate(tmp_path: Path) -> None:

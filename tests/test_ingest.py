@@ -184,6 +184,35 @@ def test_overlapping_captures_do_not_double_count(store: Store, tmp_path: Path) 
     assert store.scalar("SELECT count FROM events WHERE uid = ?", [bumped["metadata"]["uid"]]) == 7
 
 
+def test_versions_of_one_event_in_one_source_keep_the_latest_once(
+    store: Store, tmp_path: Path
+) -> None:
+    # a watch-like List repeating events as they were updated; event_key is not a declared
+    # PRIMARY KEY, so uniqueness rests on the ingest SQL alone
+    events = items(K3S_EVENTS)
+    first = events[0]
+    updates = []
+    for n, last in ((3, "2025-09-11T21:03:00Z"), (2, "2025-09-11T21:02:00Z")):
+        doc = json.loads(json.dumps(first))
+        doc["count"], doc["lastTimestamp"] = n, last
+        updates.append(doc)
+    same_count_later = json.loads(json.dumps(events[1]))
+    same_count_later["lastTimestamp"] = "2025-09-11T23:00:00Z"
+    path = tmp_path / "repeats.json"
+    docs = [*events, *updates, same_count_later, events[1]]
+    path.write_text(json.dumps({"kind": "List", "items": docs}))
+    ingest_paths(store, [path])
+    assert store.rows("SELECT count(*), count(DISTINCT event_key) FROM events") == [(56, 56)]
+    assert store.rows(
+        "SELECT count, last_ts FROM events WHERE uid = ?", [first["metadata"]["uid"]]
+    ) == [(3, datetime(2025, 9, 11, 21, 3, tzinfo=UTC))]
+    assert store.scalar(
+        "SELECT last_ts FROM events WHERE uid = ?", [events[1]["metadata"]["uid"]]
+    ) == datetime(2025, 9, 11, 23, 0, tzinfo=UTC)
+    ingest_paths(store, [path, tmp_path / "repeats.json"])
+    assert store.rows("SELECT count(*), count(DISTINCT event_key) FROM events") == [(56, 56)]
+
+
 def test_pods_are_keyed_by_uid_so_a_recreated_pod_is_two_pods(store: Store, tmp_path: Path) -> None:
     pod = items(K3S_PODS)[0]
     again = json.loads(json.dumps(pod))

@@ -53,8 +53,8 @@ FROM k;
 CREATE OR REPLACE TEMP VIEW stage_kind AS
 SELECT c.seq, s.location, s.listed, s.doc,
        CASE WHEN c.parse_error IS NOT NULL THEN NULL
-            WHEN c.is_watch THEN json_extract(s.doc, '$.object')::VARCHAR
-            ELSE s.doc END AS obj,
+            WHEN c.is_watch THEN json_extract(s.doc, '$.object')
+            ELSE s.doc::JSON END AS obj,
        c.watch_type, c.record_observed, c.parse_error, c.kind
 FROM stage_class AS c JOIN stage AS s USING (seq);
 
