@@ -27,7 +27,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from podreplay.errors import QueryError
 from podreplay.store import Store
@@ -193,6 +192,8 @@ class _Checker(threading.Thread):
 
 
 def _has_trailing_comma(data: bytes) -> bool:
+    import pyarrow.compute as pc  # 60 ms to import: only when a large file is read
+
     offsets = pa.py_buffer(struct.pack("<qq", 0, len(data)))
     array = pa.Array.from_buffers(pa.large_binary(), 1, [None, offsets, pa.py_buffer(data)])
     return bool(pc.match_substring_regex(array, _TRAILING_COMMA)[0].as_py())

@@ -138,13 +138,8 @@ def ingest_paths(
     files = expand_paths(paths)
     explicit = {str(p) for p in paths}
     result = IngestResult()
-    previous = store.scalar("SELECT current_setting('memory_limit')")
-    if options.memory_limit is not None:
-        store.execute(f"SET memory_limit = '{options.memory_limit}'")
-    try:
+    with store.memory_limit(options.memory_limit):
         _ingest_files(store, files, explicit, options, result)
-    finally:
-        store.execute(f"SET memory_limit = '{previous}'")
     return result
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import re
 import shutil
 import time
 from collections.abc import Iterator, Sequence
@@ -130,6 +131,24 @@ class Store:
                 "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]
             )
         )
+
+    @contextmanager
+    def memory_limit(self, limit: str | None) -> Iterator[None]:
+        """DuckDB keeps its memory under `limit` inside the block, spilling to disk beyond it
+        (None: unchanged); the previous limit is restored afterwards."""
+        if limit is None:
+            yield
+            return
+        previous = self.scalar("SELECT current_setting('memory_limit')")
+        if not re.fullmatch(r"\d+(\.\d+)?\s*[KMGT]i?B", limit, re.IGNORECASE):
+            raise ValueError(f"not a memory size: {limit!r}")
+        self.execute(f"SET memory_limit = '{limit}'")
+        try:
+            yield
+        finally:
+            self.execute("RESET memory_limit")  # exact when it was the default
+            if self.scalar("SELECT current_setting('memory_limit')") != previous:
+                self.execute(f"SET memory_limit = '{previous}'")
 
     @contextmanager
     def transaction(self) -> Iterator[None]:

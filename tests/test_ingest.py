@@ -469,3 +469,16 @@ def test_an_empty_list_is_a_capture_that_shows_no_pods(store: Store, tmp_path: P
     result = ingest_paths(store, [path])
     assert result.sources[0].status == "ingested"
     assert store.scalar("SELECT n_objects FROM sources") == 0
+
+
+def test_memory_limit_holds_inside_the_block_and_is_restored(store: Store) -> None:
+    before = store.scalar("SELECT current_setting('memory_limit')")
+    with store.memory_limit("512MB"):
+        assert store.scalar("SELECT current_setting('memory_limit')") == "488.2 MiB"
+    assert store.scalar("SELECT current_setting('memory_limit')") == before
+    with (
+        pytest.raises(ValueError, match="not a memory size"),
+        store.memory_limit("1GB'; SET threads = 1; --"),
+    ):
+        pass
+    assert store.scalar("SELECT current_setting('memory_limit')") == before

@@ -84,11 +84,13 @@ def ingest(
         with writing(db, wait=wait) as store:
             options = IngestOptions(observed_at=when, max_decompressed=max_gz_size)
             show_bar = not quiet and stderr_is_tty() and size is not None
-            if show_bar and size is not None and size >= PROGRESS_MIN_BYTES:
-                result = _with_progress(store, paths, options, size)
-            else:
-                result = ingest_paths(store, paths, options)
-            rebuild(store)
+            # the rebuild too stays within the ingest's memory limit (it spills beyond it)
+            with store.memory_limit(options.memory_limit):
+                if show_bar and size is not None and size >= PROGRESS_MIN_BYTES:
+                    result = _with_progress(store, paths, options, size)
+                else:
+                    result = ingest_paths(store, paths, options)
+                rebuild(store)
         if not quiet:
             emit(summary_frame(result), fmt, title="ingested sources")
         if result.interrupted is not None:
