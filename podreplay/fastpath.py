@@ -338,7 +338,7 @@ def _read(store: Store, p: Plan, sources: list[str]) -> int:
     store.execute(
         "CREATE OR REPLACE TEMP VIEW stage AS "
         f"SELECT rowid AS seq, '{where} ' || rowid AS location, {str(p.listed).lower()} AS listed, "
-        "NULL::VARCHAR AS error, doc FROM fast_raw"
+        "NULL::VARCHAR AS error, doc, true AS valid FROM fast_raw"
     )
     n, odd = store.rows(
         "SELECT count(*), coalesce(bool_or(json_type(doc) <> 'OBJECT' "

@@ -204,8 +204,8 @@ def ingest_stream(store: Store, raw: ByteSource, name: str, options: IngestOptio
     try:
         with store.transaction():
             store.execute(
-                "CREATE OR REPLACE TEMP TABLE stage "
-                "(seq BIGINT, location VARCHAR, listed BOOLEAN, error VARCHAR, doc VARCHAR)"
+                "CREATE OR REPLACE TEMP TABLE stage (seq BIGINT, location VARCHAR, "
+                "listed BOOLEAN, error VARCHAR, doc VARCHAR, valid BOOLEAN)"
             )
             n_items = _stage(store, read_items(stream, name, stats, options.on_bytes))
             result.format = stats.format
@@ -401,8 +401,8 @@ def _flush(store: Store, rows: dict[str, list[Any]]) -> None:
         # documents are stored minified, as DuckDB writes JSON (the fast path's form too)
         store.execute(
             "INSERT INTO stage SELECT seq, location, listed, error, "
-            "CASE WHEN error IS NULL AND json_valid(doc) THEN json(doc)::VARCHAR ELSE doc END "
-            "FROM stage_batch"
+            "CASE WHEN valid THEN json(doc)::VARCHAR ELSE doc END, valid "
+            "FROM (SELECT *, error IS NULL AND json_valid(doc) AS valid FROM stage_batch)"
         )
     finally:
         store.con.unregister("stage_batch")

@@ -1,6 +1,7 @@
 -- Normalising one source, step 1: parse, unwrap watch records, classify by kind.
 -- Runs inside the source's transaction after podreplay/ingest.py filled:
---   stage(seq, location, listed, error, doc)        one JSON text per object read (or why not)
+--   stage(seq, location, listed, error, doc, valid)  one JSON text per object read (or why not),
+--                                                    valid: DuckDB can parse doc
 --   stage_meta(source_id, observed_at, file_ts)      one row
 -- Every staged object ends up in exactly one place: events, pod_snapshots, owners/skipped
 -- (other kinds, counted) or rejects (with its location and why).
@@ -11,11 +12,11 @@
 CREATE OR REPLACE TEMP TABLE stage_class AS
 WITH parsed AS (
     SELECT seq, error,
-           CASE WHEN error IS NULL AND json_valid(doc) THEN json_type(doc, [
+           CASE WHEN error IS NULL AND valid THEN json_type(doc, [
                '$', '$.object', '$.involvedObject', '$.regarding', '$.spec.containers',
                '$.metadata', '$.object.involvedObject', '$.object.regarding',
                '$.object.spec.containers', '$.object.metadata']) END AS t,
-           CASE WHEN error IS NULL AND json_valid(doc)
+           CASE WHEN error IS NULL AND valid
                 THEN json_extract_string(doc, ['$.type', '$.observedAt', '$.kind', '$.object.kind'])
            END AS s
     FROM stage

@@ -28,22 +28,24 @@ CREATE TABLE IF NOT EXISTS sources (
 
 -- Events of both APIs (core/v1 and events.k8s.io/v1), merged by event_key: latest state wins.
 -- event_key is unique (ingest_20_events.sql keeps one row per key); it is not declared a
--- PRIMARY KEY because maintaining that index cost a third of the time of loading 1M events.
+-- PRIMARY KEY because maintaining that index cost about 1 s of loading 1M events.
+-- Columns holding a different value on (almost) every row use zstd: on 1M events it wrote them
+-- 30% faster than the default dictionary+FSST and 5x smaller, scans about 15% slower.
 CREATE TABLE IF NOT EXISTS events (
-    event_key VARCHAR NOT NULL,         -- metadata.uid, else namespace/name/first occurrence
+    event_key VARCHAR NOT NULL USING COMPRESSION zstd, -- metadata.uid, else namespace/name/first occurrence
     source_id INTEGER,                  -- the source that gave the winning version
     api_version VARCHAR,
     namespace VARCHAR,
-    name VARCHAR,
-    uid VARCHAR,
+    name VARCHAR USING COMPRESSION zstd,
+    uid VARCHAR USING COMPRESSION zstd,
     object_kind VARCHAR,
     object_namespace VARCHAR,
-    object_name VARCHAR,
-    object_uid VARCHAR,
+    object_name VARCHAR USING COMPRESSION zstd,
+    object_uid VARCHAR USING COMPRESSION zstd,
     field_path VARCHAR,
     container VARCHAR,                  -- parsed from field_path spec.containers{NAME}
     reason VARCHAR,
-    message VARCHAR,
+    message VARCHAR USING COMPRESSION zstd,
     type VARCHAR,
     count BIGINT,                       -- occurrences (series.count, count, deprecatedCount, else 1)
     first_ts TIMESTAMPTZ,
@@ -52,7 +54,7 @@ CREATE TABLE IF NOT EXISTS events (
     component VARCHAR,
     host VARCHAR,
     resource_version VARCHAR,
-    raw JSON USING COMPRESSION zstd  -- zstd: 3x faster commits than the default FSST, smaller
+    raw JSON USING COMPRESSION zstd     -- zstd: 3x faster commits than the default FSST, smaller
 );
 
 -- One row per pod object seen (a pod in a List snapshot, or a watch record).
