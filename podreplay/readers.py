@@ -25,6 +25,7 @@ from podreplay.errors import InputError
 
 CHUNK = 1 << 20
 MAX_OBJECT_CHARS = 512 << 20
+MAX_INDENT = 4096  # a line start further back than this is not kept on a refill
 MAX_REJECT_TEXT = 64 << 10
 DEFAULT_MAX_DECOMPRESSED = 8 << 30
 GZIP_MAGIC = b"\x1f\x8b"
@@ -180,6 +181,12 @@ class _Text:
             chunk = chunk.removeprefix("\ufeff")
             self.started = True
         cut = self.pos if self.keep is None else min(self.keep, self.pos)
+        # keep the start of that line too: a damaged value's indent is where reading resumes
+        # (no newline before it: the line starts the buffer, kept by an earlier refill)
+        lo = max(0, cut - MAX_INDENT)
+        line_start = self.buf.rfind("\n", lo, cut)
+        if line_start >= 0 or lo == 0:
+            cut = line_start + 1
         if cut > 0:
             self.line_at(cut)
             self.count_pos -= cut

@@ -49,6 +49,11 @@ def the_error(res: Result, path: Path) -> str:
     return lines[0][len(prefix) :]
 
 
+def items_of(name: str) -> list[dict[str, Any]]:
+    """The objects of a real JSON capture, read with json."""
+    return list(json.loads(real(name).read_text())["items"])
+
+
 def rows(db: Path, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
     with Store(db, read_only=True) as store:
         return store.rows(sql, params)
@@ -142,6 +147,33 @@ def test_kubectl_warnings_and_errors_are_rejected_by_line_and_the_list_lands(
 
 
 # --- what old clusters and hand edits leave out or change ---------------------------------------
+
+
+@pytest.mark.parametrize("damaged", [3, 700, 1499])
+def test_a_damaged_item_in_a_large_list_loses_only_itself(
+    db_path: Path, tmp_path: Path, damaged: int
+) -> None:
+    # the reader refills its buffer while it looks at a damaged item; it must still find the
+    # item's indent to resume at the next one (it used to swallow the rest of the List)
+    events = items_of(K3S_EVENTS)
+    docs = []
+    for i in range(1500):
+        doc = json.loads(json.dumps(events[i % len(events)]))
+        doc["metadata"]["uid"] = f"uid-{i}"
+        docs.append(json.dumps(doc, indent=4).replace("\n", "\n        "))
+    docs[damaged] = docs[damaged].replace('"reason":', '"reason"', 1)
+    path = tmp_path / "events.json"
+    path.write_text(
+        '{\n    "items": [\n        ' + ",\n        ".join(docs) + "\n    ],\n"
+        '    "kind": "List"\n}\n'
+    )
+    assert path.stat().st_size > (1 << 21)  # several reader chunks
+    res = ingest(db_path, path)
+    assert res.exit_code == 1
+    assert f"(item {damaged}): invalid JSON" in the_error(res, path)
+    assert rows(db_path, "SELECT count(*) FROM events") == [(1499,)]
+    (reject,) = rows(db_path, "SELECT raw_text FROM rejects")
+    assert reject[0].count('"uid": "uid-') == 1 and f'"uid": "uid-{damaged}"' in reject[0]
 
 
 def test_events_without_uid_event_time_series_or_count_land(db_path: Path) -> None:
