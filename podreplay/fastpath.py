@@ -16,6 +16,7 @@ Pure: no printing.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
@@ -25,6 +26,7 @@ import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import pyarrow as pa
 
@@ -255,18 +257,35 @@ class _Feeder(threading.Thread):
         try:
             with open(self.fifo, "wb", buffering=0) as out, open(self.path, "rb") as src:
                 out.write(self.part.prefix)
-                offset, left = self.part.lo, self.part.hi - self.part.lo
-                while left > 0:
-                    sent = os.sendfile(out.fileno(), src.fileno(), offset, min(left, CHUNK))
-                    if sent == 0:
-                        raise OSError(f"{self.path} shrank while it was read")
-                    offset += sent
-                    left -= sent
+                _copy_range(src, out, self.part.lo, self.part.hi)
                 out.write(self.part.suffix)
         except BrokenPipeError:
             pass  # DuckDB stopped reading (it failed): the caller refuses the file
         except BaseException as exc:
             self.error = exc
+
+
+def _copy_range(src: BinaryIO, out: BinaryIO, lo: int, hi: int) -> None:
+    """Copy bytes lo..hi of src into out: in the kernel (sendfile) where it can write to a
+    pipe (Linux), else through a buffer (macOS only sends files to sockets)."""
+    offset = lo
+    try:
+        while offset < hi:
+            sent = os.sendfile(out.fileno(), src.fileno(), offset, min(hi - offset, CHUNK))
+            if sent == 0:
+                raise OSError(f"{src.name} shrank while it was read")
+            offset += sent
+        return
+    except OSError as exc:
+        if offset > lo or exc.errno not in (errno.EINVAL, errno.ENOTSOCK, errno.ENOSYS):
+            raise
+    src.seek(lo)
+    while offset < hi:
+        chunk = src.read(min(hi - offset, CHUNK))
+        if not chunk:
+            raise OSError(f"{src.name} shrank while it was read")
+        out.write(chunk)
+        offset += len(chunk)
 
 
 def stage(store: Store, p: Plan) -> Staged:
@@ -289,13 +308,13 @@ def stage(store: Store, p: Plan) -> Staged:
         try:
             n = _read(store, p, [f.fifo for f in feeders] or [p.path])
         except QueryError as exc:
-            for feeder in feeders:
-                _unblock(feeder)
             drop_stage(store)
             raise Refused(str(exc)) from exc
         finally:
-            for feeder in feeders:
-                feeder.join()
+            for feeder in feeders:  # also after a failure or Ctrl-C: never left waiting
+                while feeder.is_alive():
+                    _unblock(feeder)
+                    feeder.join(0.05)
     checker.join()
     threads: list[_Checker | _Feeder] = [checker, *feeders]
     errors = [t.error for t in threads if t.error is not None]
@@ -315,9 +334,8 @@ def drop_stage(store: Store) -> None:
 
 
 def _unblock(feeder: _Feeder) -> None:
-    """If DuckDB never opened the pipe, open and close it so the feeder's open returns."""
-    if not feeder.is_alive():
-        return
+    """If DuckDB never opened the pipe (or let it go), open and close it so the feeder's open
+    returns and its next write fails."""
     try:
         fd = os.open(feeder.fifo, os.O_RDONLY | os.O_NONBLOCK)
         os.close(fd)

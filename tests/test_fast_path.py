@@ -8,6 +8,7 @@ refuse a file, the tables still match because the Python reader read it.
 
 from __future__ import annotations
 
+import errno
 import json
 from pathlib import Path
 
@@ -149,6 +150,35 @@ def test_a_list_read_in_parallel_parts_keeps_the_item_order(
     assert seqs["m"].to_list() == [f"m{i} }},{{ [{i}]" for i in range(400)]
     assert seqs["seq"].to_list() == list(range(400))
     assert_same_tables(tmp_path, [path])
+
+
+def test_a_malformed_item_in_one_part_falls_back_without_waiting(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # DuckDB fails on the third of five parts: the other feeders must not be left blocked
+    docs = [pretty(event(i)) for i in range(400)]
+    docs[250] = docs[250].replace('"reason"', '"reason" "oops"')
+    path = write_list(tmp_path / "events.json", docs)
+    monkeypatch.setattr(fastpath, "PART_MIN_BYTES", path.stat().st_size // 6)
+    plan = fastpath.plan(path)
+    assert plan is not None and len(fastpath._parts(plan)) == 5
+    assert not staged_fast(path)
+    fast = assert_same_tables(tmp_path, [path])
+    assert fast["events"].height == 399 and fast["rejects"].height == 1
+
+
+def test_parts_are_copied_through_a_buffer_where_sendfile_cannot_write_to_a_pipe(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_sendfile(*_args: object) -> int:
+        raise OSError(errno.ENOTSOCK, "sendfile to a pipe is not supported here")
+
+    path = write_list(tmp_path / "events.json", [pretty(event(i)) for i in range(400)])
+    monkeypatch.setattr(fastpath, "PART_MIN_BYTES", path.stat().st_size // 6)
+    monkeypatch.setattr(fastpath.os, "sendfile", no_sendfile)
+    assert staged_fast(path)
+    fast = assert_same_tables(tmp_path, [path])
+    assert fast["events"].height == 400
 
 
 def test_a_compact_list_is_read_as_one_part(tmp_path: Path) -> None:
