@@ -8,6 +8,17 @@ from __future__ import annotations
 
 from podreplay.store import Store, sql_files, sql_text
 
+# the derived tables of the database contract (docs/sql.md); helper tables are not listed
+DERIVED_TABLES = (
+    "pods",
+    "phase_intervals",
+    "condition_intervals",
+    "container_intervals",
+    "restarts",
+    "probe_failures",
+    "pod_stats",
+)
+
 
 def derive_files() -> list[str]:
     """The derive SQL files, in run order."""

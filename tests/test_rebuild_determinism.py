@@ -5,24 +5,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from podreplay.derive import rebuild
+from podreplay.derive import DERIVED_TABLES, rebuild
 from podreplay.ingest import ingest_paths
 from podreplay.store import Store
 from tests.conftest import SAMPLE_LOGS
 
-DERIVED = (
-    "pods",
-    "phase_intervals",
-    "condition_intervals",
-    "container_intervals",
-    "restarts",
-    "probe_failures",
-    "pod_stats",
-)
-
 
 def _derived(store: Store) -> dict[str, list[str]]:
-    return {t: sorted(map(repr, store.rows(f"SELECT * FROM {t}"))) for t in DERIVED}
+    return {t: sorted(map(repr, store.rows(f"SELECT * FROM {t}"))) for t in DERIVED_TABLES}
 
 
 def test_shuffling_the_stored_rows_does_not_change_the_rebuild(tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ from typing import Any
 
 import polars as pl
 
+from podreplay.derive import DERIVED_TABLES
 from podreplay.store import Store
 
 PHASES = ["Pending", "Running", "Succeeded", "Failed", "Unknown"]
@@ -20,15 +21,6 @@ CLUSTER_ROWS_CAP = 400  # rows of the cluster timeline
 TABLE_ROWS = 15  # rows of each worst-offender table
 POD_EVENTS_CAP = 200  # events listed under one pod's timeline
 COUNT_BUCKETS = 300  # samples of the pods-per-phase chart
-DERIVED = (
-    "pods",
-    "phase_intervals",
-    "condition_intervals",
-    "container_intervals",
-    "restarts",
-    "probe_failures",
-    "pod_stats",
-)
 
 
 @dataclass(frozen=True)
@@ -84,7 +76,7 @@ def select_scope(store: Store, scope: Scope) -> ReportData:
     start, end = capture_span(store)
     lo = scope.since or start
     hi = scope.until or end
-    missing = [t for t in DERIVED if not table_exists(store, t)]
+    missing = [t for t in DERIVED_TABLES if not table_exists(store, t)]
     if "pods" in missing:
         return ReportData(lo, hi, pl.DataFrame(), 0, missing)
     stats_cols = (
