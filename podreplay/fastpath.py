@@ -40,6 +40,7 @@ CHUNK = 1 << 22
 PART_MIN_BYTES = 1 << 24  # smaller Lists are read as one part
 MAX_PARTS = 8
 _WS = b" \t\r\n"
+_BLANKS = re.compile(rb"[ \t\r\n]*")
 # DuckDB accepts `{"a": 1,}`, Python's json does not (a string such as ", }" is a false alarm:
 # the file then goes to the Python reader, which is slower but exact)
 _TRAILING_COMMA = r",[ \t\r\n]*[}\]]"
@@ -50,11 +51,9 @@ class Plan:
     """Where the values of a file are and how DuckDB should read them."""
 
     path: str
-    size: int
     listed: bool  # True: the items of a top-level List; False: a stream of top-level objects
     start: int  # byte offset of the range DuckDB reads ('[' of the items, or the first '{')
     end: int  # byte offset just past the range
-    first_at: int  # byte offset of the first value
     sep: bytes  # what separates the first two values (b"" when there is one)
     newline_delimited: bool = False
 
@@ -115,7 +114,7 @@ def plan(path: str | Path) -> Plan | None:
     single = last or after >= len(text)
     sep = b"" if single else text[value_end:after].encode("utf-8", "surrogateescape")
     ndjson = not listed and b"\n" in sep and "\n" not in text[value_at:value_end]
-    return Plan(name, size, listed, start, end, value_at, sep, newline_delimited=ndjson)
+    return Plan(name, listed, start, end, sep, newline_delimited=ndjson)
 
 
 _WS_TEXT = re.compile(r"[ \t\r\n]*")
@@ -182,13 +181,21 @@ class _Checker(threading.Thread):
 
     def run(self) -> None:
         try:
-            carry = b""
+            comma_open = False  # the last non-blank byte of the chunks before is a comma
             with open(self.path, "rb") as fh:
                 while chunk := fh.read(CHUNK):
                     self.sha.update(chunk)  # hashlib and RE2 release the GIL on big buffers
-                    if not self.trailing_comma:
-                        self.trailing_comma = _has_trailing_comma(carry + chunk)
-                    carry = chunk[-4096:]
+                    if self.trailing_comma:
+                        continue
+                    first = _BLANKS.match(chunk).end()  # type: ignore[union-attr]
+                    self.trailing_comma = _has_trailing_comma(chunk) or (
+                        comma_open and chunk[first : first + 1] in (b"}", b"]")
+                    )
+                    last = len(chunk)
+                    while last > 0 and chunk[last - 1] in _WS:
+                        last -= 1
+                    if last > 0:
+                        comma_open = chunk[last - 1] == ord(",")
         except BaseException as exc:  # reported to the caller, never lost in the thread
             self.error = exc
 

@@ -206,6 +206,24 @@ def test_trailing_comma_that_duckdb_accepts_still_falls_back(tmp_path: Path) -> 
     assert fast["rejects"].height == 1
 
 
+@pytest.mark.parametrize("blanks", [0, 3, 200])
+def test_a_trailing_comma_across_two_read_chunks_is_found(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, blanks: int
+) -> None:
+    monkeypatch.setattr(fastpath, "CHUNK", 64)
+    head = '{"items": [{"a": "' + "x" * 40 + '",'  # the comma ends the first 64-byte chunk
+    head = head.rjust(64)
+    clean, trailing = tmp_path / "clean.json", tmp_path / "trailing.json"
+    trailing.write_text(head + " " * blanks + "}]}")
+    clean.write_text(head + " " * blanks + '"b": 1}]}')
+    found = {}
+    for path in (clean, trailing):
+        checker = fastpath._Checker(str(path))
+        checker.run()
+        found[path.name] = checker.trailing_comma
+    assert found == {"clean.json": False, "trailing.json": True}
+
+
 def test_irregular_spacing_between_items_lands_the_same(tmp_path: Path) -> None:
     # a blank line before the last item: the reject's line is the Python reader's
     path = tmp_path / "events.json"
