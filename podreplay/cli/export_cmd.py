@@ -2,35 +2,78 @@
 
 from __future__ import annotations
 
+import sys
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from podreplay.cli.app import DEFAULT_DB_PATH, DbOption, app, note, reporting_errors
+from podreplay.errors import UsageError
 from podreplay.export import MANIFEST, export_parquet
 from podreplay.store import Store
+from podreplay.trace import export_trace, write_trace
+
+
+class TraceGroup(StrEnum):
+    """What a trace's processes are."""
+
+    namespace = "namespace"
+    node = "node"
 
 
 @app.command()
 def export(
     parquet: Annotated[
-        Path,
+        Path | None,
         typer.Option(
             "--parquet",
             metavar="DIR",
             help="Directory to write one Parquet file (or namespace-partitioned folder) per "
             "table and view, plus _manifest.json.",
         ),
-    ],
+    ] = None,
+    trace: Annotated[
+        str | None,
+        typer.Option(
+            "--trace",
+            metavar="FILE",
+            help="Chrome trace-event JSON file for ui.perfetto.dev or chrome://tracing "
+            "('-' for stdout).",
+        ),
+    ] = None,
+    group_by: Annotated[
+        TraceGroup,
+        typer.Option("--group-by", help="Trace processes: one per namespace or per node."),
+    ] = TraceGroup.namespace,
     db: DbOption = DEFAULT_DB_PATH,
 ) -> None:
-    """Export every table and view as Parquet, Hive-partitioned by namespace where it has one.
+    """Export the database: every table and view as Parquet (Hive-partitioned by namespace
+    where it has one), or the pods' lifecycles as a Perfetto / Chrome trace.
 
-    Example: podreplay export --parquet out/ --db podreplay.duckdb
+    Example: podreplay export --trace trace.json --group-by node --db podreplay.duckdb
     """
     with reporting_errors():
+        if parquet is None and trace is None:
+            raise UsageError("nothing to export: give --parquet DIR and/or --trace FILE")
         with Store(db, read_only=True) as store:
-            written = export_parquet(store, parquet)
-        rows = sum(o.rows for o in written)
-        note(f"wrote {len(written)} tables and views ({rows} rows) to {parquet}; see {MANIFEST}")
+            if parquet is not None:
+                written = export_parquet(store, parquet)
+                rows = sum(o.rows for o in written)
+                note(
+                    f"wrote {len(written)} tables and views ({rows} rows) to {parquet};"
+                    f" see {MANIFEST}"
+                )
+            if trace == "-":
+                summary = write_trace(store, sys.stdout, group_by.value)
+                sys.stdout.flush()
+            elif trace is not None:
+                summary = export_trace(store, trace, group_by.value)
+            if trace is not None:
+                note(
+                    f"wrote {summary.pods} pods in {summary.groups} {group_by.value}s"
+                    f" ({summary.tracks} tracks, {summary.slices} slices,"
+                    f" {summary.instants} events, {summary.flows} probe-kill flows)"
+                    f" to {'stdout' if trace == '-' else trace}"
+                )
