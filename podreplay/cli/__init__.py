@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from podreplay.cli import (  # noqa: F401  (each module registers its commands on `app`)
     capture_cmd,
+    diff_cmd,
     export_cmd,
     ingest_cmd,
     query_cmd,
