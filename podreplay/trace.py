@@ -91,9 +91,12 @@ FROM trace_tracks
 
 
 def _slices(source: str, join: str, name: str, cat: str, args: str) -> str:
-    """Complete ('X') events for the intervals of one derived table."""
+    """Complete ('X') events for the intervals of one derived table; a stretch no capture
+    covers (basis 'gap') is named 'no evidence'."""
     return f"""
-SELECT json_object('name', {name}, 'cat', '{cat}', 'ph', 'X',
+SELECT json_object(
+        'name', CASE WHEN i.basis = 'gap' THEN 'no evidence' ELSE {name} END,
+        'cat', '{cat}', 'ph', 'X',
         'ts', epoch_us(i.start_ts), 'dur', epoch_us(i.end_ts) - epoch_us(i.start_ts),
         'pid', t.pid, 'tid', t.tid,
         'args', json_object('pod_uid', i.pod_uid, {args},

@@ -274,3 +274,27 @@ def test_html_escapes_every_value(tmp_path: Path) -> None:
     html = page.read_text()
     assert nasty not in html and "<img" not in html
     assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;&amp;" in html
+
+
+@pytest.mark.parametrize(
+    ("by", "keys"),
+    [("workload", "namespace, workload"), ("namespace", "namespace"), ("node", "node")],
+)
+def test_every_grouping_counts_the_pods_of_each_group(
+    sims: dict[str, Any], by: str, keys: str
+) -> None:
+    (before_db, _), (after_db, _) = sims["before"], sims["after"]
+    result = diff(before_db, after_db, by=by)
+    cols = [k.strip() for k in keys.split(",")]
+    got = {
+        (tuple(r[c] for c in cols), side): r[side]
+        for r in result.metrics.filter(pl.col("metric") == "pods").iter_rows(named=True)
+        for side in ("before", "after")
+        if r[side]
+    }
+    want = {}
+    for side, db in (("before", before_db), ("after", after_db)):
+        with Store(db, read_only=True) as store:
+            for *group, n in store.rows(f"SELECT {keys}, count(*) FROM pod_stats GROUP BY ALL"):
+                want[(tuple(group), side)] = n
+    assert got == want

@@ -4,6 +4,7 @@ every pod, interval and event of the capture at the right times."""
 from __future__ import annotations
 
 import json
+import shutil
 from collections import Counter
 from datetime import datetime
 from pathlib import Path
@@ -307,3 +308,16 @@ def test_the_rule_checker_catches_broken_traces(
 ) -> None:
     found = violations({"traceEvents": NAMES + events})
     assert any(complaint in v for v in found), found
+
+
+def test_a_stretch_without_evidence_is_named_so(sim: SimDb, tmp_path: Path) -> None:
+    db = tmp_path / "gap.duckdb"
+    shutil.copyfile(sim.db, db)
+    with Store(db) as store:
+        store.execute(
+            "UPDATE phase_intervals SET basis = 'gap', phase = 'unknown'"
+            " WHERE rowid = (SELECT min(rowid) FROM phase_intervals)"
+        )
+    doc = export(db, tmp_path / "gap.json")
+    gaps = [e for e in events_of(doc, "X", "phase") if e["args"]["basis"] == "gap"]
+    assert [e["name"] for e in gaps] == ["no evidence"]
