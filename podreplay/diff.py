@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal, get_args
 
@@ -44,6 +44,8 @@ METRICS: tuple[str, ...] = (
     "restarts_per_pod_hour",
 )
 SECTIONS: tuple[str, ...] = ("metrics", "failure_reasons")
+_EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+_LATEST = datetime(9999, 12, 31, tzinfo=UTC)
 
 
 def user_time(text: str, start: datetime, end: datetime) -> datetime:
@@ -60,11 +62,19 @@ class Window:
     lo: datetime
     hi: datetime
     hi_is_end: bool
-    text: str
+    text: str | None  # None: the whole capture
+
+    def bounds(self) -> tuple[datetime, datetime]:
+        """The bounds the SQL uses: the whole capture is unbounded, so pods created before its
+        first observation (a single List of long-running pods) still count."""
+        if self.text is None:
+            return _EARLIEST, _LATEST
+        return self.lo, self.hi
 
     def label(self) -> str:
         """How the window reads in headings."""
-        return f"{self.lo:%Y-%m-%d %H:%M:%S} .. {self.hi:%Y-%m-%d %H:%M:%S} UTC"
+        span = f"{self.lo:%Y-%m-%d %H:%M:%S} .. {self.hi:%Y-%m-%d %H:%M:%S} UTC"
+        return span if self.text is not None else f"whole capture ({span})"
 
 
 def _bound(text: str, start: datetime, end: datetime, default: datetime) -> datetime:
@@ -75,7 +85,7 @@ def parse_window(text: str | None, start: datetime, end: datetime) -> Window:
     """`FROM..TO`: each end a moment `user_time` reads (`start`, `end`, `+30m`, `-1h`,
     `20:45`, an ISO 8601 time) or empty (the capture's own end)."""
     if text is None:
-        return Window(start, end, True, "whole capture")
+        return Window(start, end, True, None)
     if text.count("..") != 1:
         raise UsageError(f"not a window: {text!r} (use FROM..TO, e.g. 'start..+30m')")
     lo_text, hi_text = text.split("..")
@@ -367,7 +377,8 @@ def diff(
             except UsageError as exc:
                 raise UsageError(f"--{name}: {exc}") from None
             sides.append(Side(path, window))
-            params |= {f"{name}_lo": window.lo, f"{name}_hi": window.hi}
+            lo, hi = window.bounds()
+            params |= {f"{name}_lo": lo, f"{name}_hi": hi}
             params[f"{name}_incl"] = window.hi_is_end
         metrics = store.frame(_metrics_sql(cats[0], cats[1], keys), params)
         reasons = store.frame(_reasons_sql(cats[0], cats[1], keys), params)

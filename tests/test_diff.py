@@ -20,6 +20,7 @@ from podreplay.diff import diff, parse_window
 from podreplay.ingest import ingest_paths
 from podreplay.simulate import simulate
 from podreplay.store import Store
+from tests.conftest import REAL
 
 runner = CliRunner()
 TOLERANCE_S = 1.0  # the sources' resolution
@@ -298,3 +299,28 @@ def test_every_grouping_counts_the_pods_of_each_group(
             for *group, n in store.rows(f"SELECT {keys}, count(*) FROM pod_stats GROUP BY ALL"):
                 want[(tuple(group), side)] = n
     assert got == want
+
+
+def test_a_whole_capture_counts_pods_created_before_its_first_observation(
+    tmp_path: Path,
+) -> None:
+    """A single List of long-running pods (real captures): every pod is the side's own."""
+    sides = []
+    for name in ("k3s-v1.33_*__kube-system__pods", "kurl-*__pods"):
+        db = tmp_path / f"{name[:3]}.duckdb"
+        with Store(db) as store:
+            ingest_paths(store, sorted(REAL.glob(f"{name}.json")))
+            rebuild(store)
+            ready = store.rows(
+                "SELECT namespace, quantile_cont(time_to_ready_s, 0.5) FROM pod_stats"
+                " GROUP BY namespace"
+            )
+        sides.append((db, dict(ready)))
+    result = diff(sides[0][0], sides[1][0], by="namespace")
+    assert "whole capture (" in result.before.label()
+    for side, (_, ready) in zip(("before", "after"), sides, strict=True):
+        for ns, p50 in ready.items():
+            assert metric(result.metrics, ns, "pods_created", side) == metric(
+                result.metrics, ns, "pods", side
+            )
+            assert metric(result.metrics, ns, "time_to_ready_p50_s", side) == p50

@@ -267,10 +267,16 @@ def test_real_captures_give_valid_traces(tmp_path: Path, group_by: str) -> None:
         events = store.scalar(
             "SELECT count(*) + count(*) FILTER (WHERE last_ts > first_ts) FROM pod_events"
         )
+        intervals = store.scalar(
+            "SELECT (SELECT count(*) FROM phase_intervals)"
+            " + (SELECT count(*) FROM condition_intervals)"
+            " + (SELECT count(*) FROM container_intervals)"
+        )
     doc = export(db, tmp_path / "real.json", "--group-by", group_by)
     assert violations(doc) == []
     assert len({e["args"]["pod_uid"] for e in events_of(doc, "X", "phase")}) == pods
     assert len(events_of(doc, "i", "event")) == events
+    assert len(events_of(doc, "X")) == intervals
 
 
 T = 1_714_557_600_000_000  # 2024-05-01T10:00:00Z in microseconds
