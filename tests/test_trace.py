@@ -99,6 +99,43 @@ def test_phase_slices_are_the_true_phases(sim: SimDb, trace: dict[str, Any]) -> 
             assert abs(h[1] - w[1]) <= 1_000_000 and abs(h[2] - w[2]) <= 1_000_000, pod["pod"]
 
 
+def close(got: list[tuple[Any, ...]], want: list[tuple[Any, ...]]) -> bool:
+    """Same labels in the same order; start and end within the sources' 1 s resolution."""
+    return len(got) == len(want) and all(
+        g[:-2] == w[:-2] and abs(g[-2] - w[-2]) <= 1_000_000 and abs(g[-1] - w[-1]) <= 1_000_000
+        for g, w in zip(got, want, strict=True)
+    )
+
+
+def test_condition_and_container_slices_are_the_true_ones(
+    sim: SimDb, trace: dict[str, Any]
+) -> None:
+    end = us(sim.truth["capture_end"])
+    got: dict[tuple[str, ...], list[tuple[Any, ...]]] = {}
+    for e in events_of(trace, "X", "condition"):
+        a = e["args"]
+        key = (a["pod_uid"], "condition", a["condition"])
+        got.setdefault(key, []).append((a["status"], e["ts"], e["ts"] + e["dur"]))
+    for e in events_of(trace, "X", "container"):
+        a = e["args"]
+        key = (a["pod_uid"], "container", a["container"])
+        got.setdefault(key, []).append((a["state"], a["reason"], e["ts"], e["ts"] + e["dur"]))
+    want: dict[tuple[str, ...], list[tuple[Any, ...]]] = {}
+    for pod in sim.pods:
+        uid = pod["pod_uid"]
+        for c in pod["conditions"]:
+            span = (us(c["start"]), us(c["end"]) if c["end"] else end)
+            want.setdefault((uid, "condition", c["condition"]), []).append((c["status"], *span))
+        for c in pod["containers"]:
+            want[(uid, "container", c["container"])] = [
+                (s["state"], s["reason"], us(s["start"]), us(s["end"]) if s["end"] else end)
+                for s in c["states"]
+            ]
+    assert set(got) == set(want)
+    wrong = [k for k, w in want.items() if not close(sorted(got[k], key=lambda g: g[-2]), w)]
+    assert wrong == []
+
+
 def _rows(store: Store, sql: str) -> Counter[tuple[Any, ...]]:
     return Counter(tuple(r) for r in store.rows(sql))
 
