@@ -188,9 +188,10 @@ def _side_sql(cat: str, keys: tuple[str, ...], side: str) -> str:
         GROUP BY ALL
     ),
     long_{side} AS (
+        -- every group has every latency row, empty where no figure is known
         SELECT {k}, metric, value
-        FROM (UNPIVOT per_pod_{side} ON pods, pods_created, {lat_cols}
-              INTO NAME metric VALUE value)
+        FROM per_pod_{side}
+        UNPIVOT INCLUDE NULLS (value FOR metric IN (pods, pods_created, {lat_cols}))
         UNION ALL
         SELECT {k}, 'running_pod_hours', value FROM running_{side}
         UNION ALL
