@@ -364,3 +364,11 @@ def test_a_stretch_without_evidence_is_named_so(sim: SimDb, tmp_path: Path) -> N
     doc = export(db, tmp_path / "gap.json")
     gaps = [e for e in events_of(doc, "X", "phase") if e["args"]["basis"] == "gap"]
     assert [e["name"] for e in gaps] == ["no evidence"]
+
+
+def test_group_by_without_a_trace_is_a_usage_error(sim: SimDb, tmp_path: Path) -> None:
+    res = runner.invoke(
+        app, ["export", "--parquet", str(tmp_path / "p"), "--group-by", "node", "--db", str(sim.db)]
+    )
+    assert res.exit_code == 2
+    assert "--group-by applies to --trace only" in res.stderr

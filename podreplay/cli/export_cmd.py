@@ -44,9 +44,13 @@ def export(
         ),
     ] = None,
     group_by: Annotated[
-        TraceGroup,
-        typer.Option("--group-by", help="Trace processes: one per namespace or per node."),
-    ] = TraceGroup.namespace,
+        TraceGroup | None,
+        typer.Option(
+            "--group-by",
+            help="Trace processes: one per namespace (the default) or per node.",
+            show_default=False,
+        ),
+    ] = None,
     db: DbOption = DEFAULT_DB_PATH,
 ) -> None:
     """Export the database: every table and view as Parquet (Hive-partitioned by namespace
@@ -57,6 +61,9 @@ def export(
     with reporting_errors():
         if parquet is None and trace is None:
             raise UsageError("nothing to export: give --parquet DIR and/or --trace FILE")
+        if group_by is not None and trace is None:
+            raise UsageError("--group-by applies to --trace only")
+        grouping = (group_by or TraceGroup.namespace).value
         with Store(db, read_only=True) as store:
             if parquet is not None:
                 written = export_parquet(store, parquet)
@@ -66,13 +73,13 @@ def export(
                     f" see {MANIFEST}"
                 )
             if trace == "-":
-                summary = write_trace(store, sys.stdout, group_by.value)
+                summary = write_trace(store, sys.stdout, grouping)
                 sys.stdout.flush()
             elif trace is not None:
-                summary = export_trace(store, trace, group_by.value)
+                summary = export_trace(store, trace, grouping)
             if trace is not None:
                 note(
-                    f"wrote {summary.pods} pods in {summary.groups} {group_by.value}s"
+                    f"wrote {summary.pods} pods in {summary.groups} {grouping}s"
                     f" ({summary.tracks} tracks, {summary.slices} slices,"
                     f" {summary.instants} events, {summary.flows} probe-kill flows)"
                     f" to {'stdout' if trace == '-' else trace}"
