@@ -14,7 +14,7 @@ from podreplay.render.report_assets import CSS
 
 # higher is better for these; for every other figure (latencies, restarts) higher is worse
 _NEUTRAL = ("pods", "pods_created", "running_pod_hours")
-_EXTRA_CSS = """
+DIFF_CSS = """
 td.num { text-align:right; font-variant-numeric:tabular-nums; white-space:nowrap; }
 td.worse { color:#c62828; font-weight:600; }
 td.better { color:#2e7d32; font-weight:600; }
@@ -72,8 +72,9 @@ def _group_name(row: dict[str, Any], keys: list[str]) -> str:
     return " / ".join("(none)" if row[k] is None else str(row[k]) for k in keys)
 
 
-def render_diff_page(result: DiffResult) -> str:
-    """The whole page as text."""
+def render_diff_section(result: DiffResult) -> str:
+    """The comparison as page sections (markup only; the styles are DIFF_CSS), for this page or
+    another one such as the report."""
     keys = [c for c in result.metrics.columns if c not in _METRIC_COLUMNS]
     groups: dict[str, list[dict[str, Any]]] = {}
     for row in result.metrics.iter_rows(named=True):
@@ -97,21 +98,28 @@ def render_diff_page(result: DiffResult) -> str:
         if reasons
         else '<p class="empty">none</p>'
     )
-    title = f"podreplay diff by {result.by}"
     return (
-        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        f"<title>{escape(title)}</title>\n<style>{CSS}{_EXTRA_CSS}</style>\n</head>\n<body>\n"
-        f"<header><h1>{escape(title)}</h1>"
-        f'<p class="scope">before: {escape(result.before.label())}<br>'
-        f"after: {escape(result.after.label())}</p></header>\n<main>\n"
         f'<section id="diff"><h2>Changes by {escape(result.by)}</h2>'
         '<p class="note">Latencies are p50 / p90 over the pods created in the window whose'
         " figure is known; restarts per running pod-hour inside the window; red is worse,"
         " green better.</p>\n"
         f'<div class="grid-groups">\n{blocks}\n</div></section>\n'
         f'<section id="failure-reasons"><h2>Failure reasons</h2>{reasons_table}</section>\n'
-        "</main>\n</body>\n</html>\n"
+    )
+
+
+def render_diff_page(result: DiffResult) -> str:
+    """The whole page as text: the report's stylesheet, a header naming both sides, the
+    sections."""
+    title = f"podreplay diff by {result.by}"
+    return (
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{escape(title)}</title>\n<style>{CSS}{DIFF_CSS}</style>\n</head>\n<body>\n"
+        f"<header><h1>{escape(title)}</h1>"
+        f'<p class="scope">before: {escape(result.before.label())}<br>'
+        f"after: {escape(result.after.label())}</p></header>\n<main>\n"
+        f"{render_diff_section(result)}</main>\n</body>\n</html>\n"
     )
 
 
