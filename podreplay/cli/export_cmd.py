@@ -82,5 +82,5 @@ def export(
                     f"wrote {summary.pods} pods in {summary.groups} {grouping}s"
                     f" ({summary.tracks} tracks, {summary.slices} slices,"
                     f" {summary.instants} events, {summary.flows} probe-kill flows)"
-                    f" to {'stdout' if trace == '-' else trace}"
+                    f" to {'stdout' if trace == '-' else trace} (open it in ui.perfetto.dev)"
                 )
