@@ -55,6 +55,8 @@ class SourceResult:
     n_pods: int = 0
     n_skipped: int = 0
     n_rejects: int = 0
+    n_foreign: int = 0  # JSON/YAML values that are no Kubernetes object (in n_skipped too)
+    n_text_lines: int = 0  # lines of text between documents and in log sections, skipped
     skipped_kinds: str | None = None
     first_ts: datetime | None = None
     last_ts: datetime | None = None
@@ -168,6 +170,11 @@ def _ingest_files(
             source.status = "failed"
             if source.format == "empty":
                 source.error = f"{name}:byte 0: empty file, no Kubernetes objects"
+            elif source.format == "not-kubernetes":
+                source.error = (
+                    f"{name}: no Kubernetes objects found ({source.n_foreign} JSON/YAML values "
+                    "without kind or apiVersion)"
+                )
             else:
                 where = f"{name}:{source.first_reject}" if source.first_reject else name
                 source.error = f"{where}: no Kubernetes objects found (not JSON or YAML)"
@@ -205,11 +212,13 @@ def ingest_stream(store: Store, raw: ByteSource, name: str, options: IngestOptio
         with store.transaction():
             store.execute(
                 "CREATE OR REPLACE TEMP TABLE stage (seq BIGINT, location VARCHAR, "
-                "listed BOOLEAN, error VARCHAR, doc VARCHAR, valid BOOLEAN)"
+                "listed BOOLEAN, error VARCHAR, doc VARCHAR, valid BOOLEAN, list_no INTEGER)"
             )
             n_items = _stage(store, read_items(stream, name, stats, options.on_bytes))
             result.format = stats.format
+            result.n_text_lines = stats.text_lines_skipped
             _drain(stream)
+            _stage_lists(store, stats.list_kinds)
             _commit_staged(store, result, options, stats, n_items, hashing.sha.hexdigest())
             store.execute("DROP TABLE stage")
     except _Duplicate:
@@ -247,6 +256,7 @@ def _ingest_staged(
     result = SourceResult(path=name, format=staged.format)
     try:
         with store.transaction():
+            _stage_lists(store, {0: staged.list_kind} if staged.list_kind else {})
             _commit_staged(store, result, options, stats, staged.n_items, staged.sha256)
             if result.n_rejects:
                 raise _Redo
@@ -284,12 +294,19 @@ def _commit_staged(
         [digest, observed],
     ):
         raise _Duplicate
-    if stats.values == 0 and (n_items == 0 or _only_text(store)):
+    if stats.values == 0:
         result.status = "not-a-capture"
         result.format = "empty" if stats.format == "empty" else "text"
-        result.first_reject = store.scalar("SELECT min_by(location, seq) FROM stage")
+        if stats.first_text_line is not None:
+            result.first_reject = f"line {stats.first_text_line}"
         raise _Duplicate
     summary = _normalize(store, source_id)
+    if summary["n_foreign"] and summary["n_objects"] == summary["n_foreign"]:
+        # JSON or YAML, but no Kubernetes object in it (a must-gather's cpu_affinities.json)
+        result.status = "not-a-capture"
+        result.format = "not-kubernetes"
+        result.n_foreign = summary["n_foreign"]
+        raise _Duplicate
     basis = "option" if options.observed_at else "file_name" if file_ts is not None else None
     store.execute(
         "INSERT INTO sources VALUES (?, ?, ?, ?, now(), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -331,6 +348,7 @@ def _normalize(store: Store, source_id: int) -> dict[str, Any]:
     kinds: dict[str, int] = dict(
         store.rows("SELECT kind, count(*) FROM stage_class WHERE kind IS NOT NULL GROUP BY kind")
     )
+    foreign = int(store.scalar("SELECT count(*) FROM stage_class WHERE is_foreign"))
     summary: dict[str, Any] = {"n_events": 0, "n_pods": 0, "first_ts": None, "last_ts": None}
     spans: list[tuple[Any, Any]] = []
     if "Event" in kinds:
@@ -350,8 +368,9 @@ def _normalize(store: Store, source_id: int) -> dict[str, Any]:
     if _OWNER_KINDS & kinds.keys():
         store.run_script("ingest_40_owners.sql")
     others = {k: n for k, n in kinds.items() if k not in ("Event", "Pod")}
-    summary["n_objects"] = sum(kinds.values())
-    summary["n_skipped"] = sum(others.values())
+    summary["n_objects"] = sum(kinds.values()) + foreign
+    summary["n_skipped"] = sum(others.values()) + foreign
+    summary["n_foreign"] = foreign
     ranked = sorted(others.items(), key=lambda kv: (-kv[1], kv[0]))
     summary["skipped_kinds"] = ", ".join(f"{k}:{n}" for k, n in ranked) or None
     firsts = [f for f, _ in spans if f is not None]
@@ -366,7 +385,7 @@ def _normalize(store: Store, source_id: int) -> dict[str, Any]:
 
 def _stage(store: Store, items: Iterator[Item]) -> int:
     """Insert the items into the temp `stage` table in batches; returns how many."""
-    rows: dict[str, list[Any]] = {k: [] for k in ("seq", "location", "listed", "error", "doc")}
+    rows: dict[str, list[Any]] = {k: [] for k in _STAGE_SCHEMA}
     count = 0
     for item in items:
         rows["seq"].append(count)
@@ -374,6 +393,8 @@ def _stage(store: Store, items: Iterator[Item]) -> int:
         rows["listed"].append(item.listed)
         rows["error"].append(item.error)
         rows["doc"].append(item.text)
+        rows["list_no"].append(item.list_no)
+        rows["go"].append(item.go_internal)
         count += 1
         if count % BATCH == 0:
             _flush(store, rows)
@@ -387,13 +408,60 @@ _STAGE_SCHEMA = {
     "listed": pl.Boolean,
     "error": pl.String,
     "doc": pl.String,
+    "list_no": pl.Int32,
+    "go": pl.Boolean,
 }
+# Go-internal objects (kubectl < 1.10): ObjectMeta's fields sit at the top level; moved under
+# `metadata` as the API prints them
+_GO_METADATA = (
+    "name",
+    "generateName",
+    "namespace",
+    "uid",
+    "resourceVersion",
+    "creationTimestamp",
+    "deletionTimestamp",
+    "deletionGracePeriodSeconds",
+    "labels",
+    "annotations",
+    "ownerReferences",
+)
+_GO_META_SQL = "json_object({})".format(", ".join(f"'{k}', d->'{k}'" for k in _GO_METADATA))
+_GO_KEY = re.compile(r"[A-Z]+(?=[A-Z][a-z0-9]|$)")
+_GO_RENAMED = {"LastTerminationState": "lastState"}
+
+
+def _json_key(go_name: str) -> str:
+    """A Go field name as the API's JSON spells it: UID -> uid, APIVersion -> apiVersion,
+    HostIP -> hostIP, FirstTimestamp -> firstTimestamp."""
+    if go_name in _GO_RENAMED:
+        return _GO_RENAMED[go_name]
+    acronym = _GO_KEY.match(go_name)
+    if acronym and len(acronym.group()) > 1:
+        return acronym.group().lower() + go_name[acronym.end() :]
+    return go_name[:1].lower() + go_name[1:]
+
+
+def _go_keys(batch: pl.DataFrame) -> pl.DataFrame:
+    """Rename the CamelCase keys of Go-internal objects, one vectorised pass over the batch."""
+    go = batch.filter(pl.col("go"))
+    if go.is_empty():
+        return batch
+    found = go.select(pl.col("doc").str.extract_all(r'"[A-Z][A-Za-z0-9]*":').explode().unique())
+    keys = [k for k in found.to_series().to_list() if k]
+    new = [f'"{_json_key(k[1:-2])}":' for k in keys]
+    return batch.with_columns(
+        pl.when(pl.col("go"))
+        .then(pl.col("doc").str.replace_many(keys, new))
+        .otherwise(pl.col("doc"))
+        .alias("doc")
+    )
 
 
 def _flush(store: Store, rows: dict[str, list[Any]]) -> None:
     if not rows["seq"]:
         return
-    batch = pl.DataFrame(rows, schema=_STAGE_SCHEMA)
+    batch = _go_keys(pl.DataFrame(rows, schema=_STAGE_SCHEMA))
     for values in rows.values():
         values.clear()
     store.con.register("stage_batch", batch)
@@ -401,18 +469,21 @@ def _flush(store: Store, rows: dict[str, list[Any]]) -> None:
         # documents are stored minified, as DuckDB writes JSON (the fast path's form too)
         store.execute(
             "INSERT INTO stage SELECT seq, location, listed, error, "
-            "CASE WHEN valid THEN json(doc)::VARCHAR ELSE doc END, valid "
-            "FROM (SELECT *, error IS NULL AND json_valid(doc) AS valid FROM stage_batch)"
+            "CASE WHEN NOT valid THEN doc WHEN go "
+            f"THEN json_merge_patch(d, json_object('metadata', {_GO_META_SQL}))::VARCHAR "
+            "ELSE d::VARCHAR END, valid, list_no "
+            "FROM (SELECT *, CASE WHEN valid THEN json(doc) END AS d "
+            "FROM (SELECT *, error IS NULL AND json_valid(doc) AS valid FROM stage_batch))"
         )
     finally:
         store.con.unregister("stage_batch")
 
 
-def _only_text(store: Store) -> bool:
-    """True when nothing staged was a JSON/YAML value (e.g. a log file in a dump folder)."""
-    return not store.scalar(
-        "SELECT count(*) FROM stage WHERE error IS NULL OR error <> 'not JSON: text line'"
-    )
+def _stage_lists(store: Store, kinds: dict[int, str]) -> None:
+    """The kind each List of the source gives its items (`PodList` -> `Pod`)."""
+    store.execute("CREATE OR REPLACE TEMP TABLE stage_lists (list_no INTEGER, kind VARCHAR)")
+    if kinds:
+        store.con.executemany("INSERT INTO stage_lists VALUES (?, ?)", list(kinds.items()))
 
 
 def _drain(stream: ByteSource) -> None:
@@ -428,7 +499,16 @@ def _fill_result(
     observed: datetime | None,
     basis: str | None,
 ) -> None:
-    for key in ("n_objects", "n_events", "n_pods", "n_skipped", "n_rejects", "skipped_kinds"):
+    keys = (
+        "n_objects",
+        "n_events",
+        "n_pods",
+        "n_skipped",
+        "n_foreign",
+        "n_rejects",
+        "skipped_kinds",
+    )
+    for key in keys:
         setattr(result, key, summary[key])
     result.first_ts = summary["first_ts"]
     result.last_ts = summary["last_ts"]

@@ -24,7 +24,14 @@ from podreplay.cli.app import (
 from podreplay.cli.output import emit
 from podreplay.derive import rebuild
 from podreplay.errors import UsageError
-from podreplay.ingest import IngestOptions, IngestResult, expand_paths, ingest_paths, total_bytes
+from podreplay.ingest import (
+    IngestOptions,
+    IngestResult,
+    SourceResult,
+    expand_paths,
+    ingest_paths,
+    total_bytes,
+)
 from podreplay.readers import DEFAULT_MAX_DECOMPRESSED
 from podreplay.store import Store, writing
 
@@ -165,6 +172,8 @@ def summary_frame(result: IngestResult) -> pl.DataFrame:
 
 def _report_problems(result: IngestResult) -> None:
     bad = False
+    for line in skipped_notices(result):
+        note(line)
     for source in result.sources:
         if source.status == "failed":
             note(f"podreplay: error: {source.error}")
@@ -178,10 +187,45 @@ def _report_problems(result: IngestResult) -> None:
             bad = True
         elif source.status == "duplicate":
             note(f"podreplay: {source.path}: already ingested (same content), skipped")
-        elif source.status == "not-a-capture":
-            note(f"podreplay: {source.path}: no Kubernetes objects, skipped")
+        elif source.status == "ingested" and (source.n_text_lines or source.n_foreign):
+            note(f"podreplay: {source.path}: {_skipped_text(source)}")
         if source.skipped_kinds:
             kinds = source.skipped_kinds
             note(f"podreplay: {source.path}: other kinds counted, not loaded: {kinds}")
     if bad:
         raise typer.Exit(int(ExitCode.ERROR))
+
+
+def _skipped_text(source: SourceResult) -> str:
+    parts = []
+    if source.n_text_lines:
+        parts.append(f"{source.n_text_lines} lines of text skipped")
+    if source.n_foreign:
+        parts.append(f"{source.n_foreign} JSON/YAML values that are no Kubernetes object skipped")
+    return ", ".join(parts)
+
+
+def skipped_notices(result: IngestResult) -> list[str]:
+    """One notice per kind of file skipped for holding no Kubernetes object (a must-gather's
+    `nodes/*/cpu_affinities.json`, pod logs), not one per file."""
+    groups: dict[str, list[str]] = {}
+    for source in result.sources:
+        if source.status == "not-a-capture":
+            path = Path(source.path.replace("!", "/"))
+            kind = path.name.replace(path.parent.name, "*") if path.parent.name else path.name
+            groups.setdefault(kind, []).append(source.path)
+    lines = []
+    for kind, paths in groups.items():
+        if len(paths) == 1:
+            lines.append(f"podreplay: {paths[0]}: no Kubernetes objects, skipped")
+            continue
+        split = [p.split("/")[:-1] for p in paths]
+        same = all(len(parts) == len(split[0]) for parts in split)
+        parent = "/".join(
+            part if all(o[i] == part for o in split) else "*" for i, part in enumerate(split[0])
+        )
+        pattern = f"{parent}/{kind}" if same else paths[0]
+        lines.append(
+            f"podreplay: {len(paths)} files like {pattern}: no Kubernetes objects, skipped"
+        )
+    return lines
