@@ -9,18 +9,19 @@ and observation time).
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
 import re
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
-from podreplay import fastpath
+from podreplay import archives, fastpath
 from podreplay.errors import InputError, NotFoundError
 from podreplay.readers import (
     DEFAULT_MAX_DECOMPRESSED,
@@ -158,6 +159,9 @@ def _ingest_files(
         try:
             if name == STDIN:
                 source = ingest_stream(store, sys.stdin.buffer, "<stdin>", options)
+            elif archives.sniff(name, options.max_decompressed):
+                _ingest_archive(store, name, options, result)
+                continue
             else:
                 source = ingest_file(store, name, options)
         except InputError as exc:
@@ -179,6 +183,29 @@ def _ingest_files(
                 where = f"{name}:{source.first_reject}" if source.first_reject else name
                 source.error = f"{where}: no Kubernetes objects found (not JSON or YAML)"
         result.sources.append(source)
+
+
+def _ingest_archive(store: Store, name: str, options: IngestOptions, result: IngestResult) -> None:
+    """Each member of a .tar(.gz)/.tgz/.zip archive is a source of its own (`archive!member`);
+    a member's failure is its own, a bound passed (size, members) ends the archive."""
+    member_options = replace(options, on_bytes=None)
+    try:
+        for member in archives.members(name, options.max_decompressed):
+            if member.stream is None:
+                error = f"{member.name}: {member.refused}"
+                result.sources.append(SourceResult(path=member.name, status="failed", error=error))
+                continue
+            try:
+                source = ingest_stream(store, member.stream, member.name, member_options)
+            except InputError as exc:
+                if isinstance(exc, archives.ArchiveLimit) or exc.path == name:
+                    raise  # the archive itself went past a bound or is damaged
+                source = SourceResult(path=member.name, status="failed", error=str(exc))
+            result.sources.append(source)
+    except InputError as exc:
+        result.sources.append(SourceResult(path=name, status="failed", error=str(exc)))
+    if options.on_bytes is not None:
+        options.on_bytes(os.path.getsize(name))
 
 
 class _Hashing:
@@ -208,13 +235,26 @@ def ingest_stream(store: Store, raw: ByteSource, name: str, options: IngestOptio
     stream = open_binary(hashing, name, options.max_decompressed)
     stats = ReadStats()
     result = SourceResult(path=name)
+    items = read_items(stream, name, stats, options.on_bytes)
+    first = next(items, None)
+    if first is None and stats.values == 0:
+        # nothing but text (a log, a README): no transaction (must-gathers hold thousands)
+        _drain(stream)
+        result.status = "not-a-capture"
+        result.format = "empty" if stats.format == "empty" else "text"
+        result.n_text_lines = stats.text_lines_skipped
+        if stats.first_text_line is not None:
+            result.first_reject = f"line {stats.first_text_line}"
+        return result
     try:
         with store.transaction():
             store.execute(
                 "CREATE OR REPLACE TEMP TABLE stage (seq BIGINT, location VARCHAR, "
                 "listed BOOLEAN, error VARCHAR, doc VARCHAR, valid BOOLEAN, list_no INTEGER)"
             )
-            n_items = _stage(store, read_items(stream, name, stats, options.on_bytes))
+            if first is not None:
+                items = itertools.chain([first], items)
+            n_items = _stage(store, items)
             result.format = stats.format
             result.n_text_lines = stats.text_lines_skipped
             _drain(stream)
@@ -293,12 +333,6 @@ def _commit_staged(
         "SELECT count(*) FROM sources WHERE sha256 = ? AND observed_at IS NOT DISTINCT FROM ?",
         [digest, observed],
     ):
-        raise _Duplicate
-    if stats.values == 0:
-        result.status = "not-a-capture"
-        result.format = "empty" if stats.format == "empty" else "text"
-        if stats.first_text_line is not None:
-            result.first_reject = f"line {stats.first_text_line}"
         raise _Duplicate
     summary = _normalize(store, source_id)
     if summary["n_foreign"] and summary["n_objects"] == summary["n_foreign"]:

@@ -45,9 +45,9 @@ _LOGS_END = "==== END logs for"
 # array, a string, a number or the end of the line): `[INFO] ...`, `[main] ...` are log text
 _ARRAY_START = re.compile(r"\[[ \t]*(?:\r?\n|[{\[\]\"\d-]|$)")
 # a YAML document inside text (a transcript, markdown): it starts at column 0 with one of these
-_YAML_BLOCK_START = re.compile(r"^(---\s*$|(apiVersion|kind|items|metadata)\s*:)")
+_YAML_BLOCK_START = re.compile(r"(---[ \t]*(\r?\n|$)|(apiVersion|kind|items|metadata)[ \t]*:)")
 # lines that continue such a block: indented, list items, comments, blank, `key:` or `---`
-_YAML_BLOCK_LINE = re.compile(r"^([ \t#-]|\r?\n|$|---|[A-Za-z_][\w.-]*\s*:(\s|$))")
+_YAML_BLOCK_LINE = re.compile(r"([ \t#-]|\r?\n|$|---|[A-Za-z_][\w.-]*\s*:(\s|$))")
 _WS = " \t\r\n"
 _BOMS = (
     (codecs.BOM_UTF8, "utf-8"),
@@ -140,11 +140,11 @@ def open_binary(
     stream: ByteSource, name: str, max_decompressed: int = DEFAULT_MAX_DECOMPRESSED
 ) -> ByteSource:
     """Wrap a binary stream, transparently (and boundedly) decompressing gzip."""
-    peek = _peek(stream, 2)
-    if peek[0] == GZIP_MAGIC:
-        gz = gzip.GzipFile(fileobj=peek[1], mode="rb")  # type: ignore[call-overload]
+    head, stream = peek(stream, 2)
+    if head == GZIP_MAGIC:
+        gz = gzip.GzipFile(fileobj=stream, mode="rb")  # type: ignore[call-overload]
         return _Bounded(gz, max_decompressed, name)
-    return peek[1]
+    return stream
 
 
 class _Prefixed:
@@ -166,7 +166,8 @@ class _Prefixed:
         return self.rest.read(n)
 
 
-def _peek(stream: ByteSource, n: int) -> tuple[bytes, ByteSource]:
+def peek(stream: ByteSource, n: int) -> tuple[bytes, ByteSource]:
+    """The first n bytes of a stream, and the stream with them put back."""
     head = stream.read(n)
     return head, _Prefixed(head, stream)
 
@@ -175,7 +176,7 @@ def read_items(
     stream: ByteSource, name: str, stats: ReadStats, on_bytes: Progress | None = None
 ) -> Iterator[Item]:
     """Yield every object of a (decompressed) capture stream, sniffing its format."""
-    head, stream = _peek(stream, 3)
+    head, stream = peek(stream, 3)
     encoding = next((enc for bom, enc in _BOMS if head.startswith(bom)), "utf-8")
     text = _Text(stream, name, on_bytes, encoding)
     text.fill()
@@ -337,8 +338,7 @@ def _json_stream(text: _Text, stats: ReadStats) -> Iterator[Item]:
             yield from _array_items(text, f"line {line}", stats.lists)
             stats.lists += 1
         elif _at_line_start(text) and _YAML_BLOCK_START.match(text.buf, text.pos):
-            values += 1
-            yield from _yaml_block(text, stats, line)
+            yield from _yaml_block(text, stats, line)  # counts its documents in stats.values
         else:
             content = text.rest_of_line()
             if content.startswith(_LOGS_START):
@@ -422,7 +422,8 @@ def _top_object(text: _Text, line: int, stats: ReadStats) -> Iterator[Item]:
                     self_link = value
     except (_Broken, json.JSONDecodeError) as exc:
         at = text.keep if text.keep is not None else text.pos
-        yield _broken(text, at, f"line {line}", exc)
+        first = line if text.keep is not None else text.line_at(at)
+        yield _broken(text, at, f"line {line}", exc, first)
         return
     finally:
         if streamed:
@@ -465,7 +466,7 @@ def _array_items(
         try:
             _value, text.pos = text.decode_value(text.json_decoder)
         except json.JSONDecodeError as exc:
-            yield _broken(text, text.keep, f"line {line} (item {index})", exc)
+            yield _broken(text, text.keep, f"line {line} (item {index})", exc, line)
             if text.eof and text.pos >= len(text.buf):
                 return True
             index += 1
@@ -494,9 +495,10 @@ class _Broken(Exception):
     """Structural damage found while scanning an object."""
 
 
-def _broken(text: _Text, start: int, where: str, exc: Exception) -> Item:
-    """A reject for a damaged value; skip to the next line that starts something new at its
-    indent (a value, or text such as a kubectl warning), not a closing bracket."""
+def _broken(text: _Text, start: int, where: str, exc: Exception, first_line: int) -> Item:
+    """A reject for a damaged value, naming the lines it spans; skip to the next line that
+    starts something new at its indent (a value, or text such as a kubectl warning), not a
+    closing bracket."""
     msg = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
     indent = _indent_of(text.buf, start)
     pattern = re.compile(r"\n" + re.escape(indent) + r"[^\s}\],]")
@@ -516,7 +518,10 @@ def _broken(text: _Text, start: int, where: str, exc: Exception) -> Item:
     start = text.keep
     text.keep = None
     text.pos = end
-    return Item(where, text.buf[start:end][:MAX_REJECT_TEXT], f"invalid JSON: {msg}")
+    last_line = first_line + max(0, text.buf.count("\n", start, end - 1))
+    span = f"line {first_line}" if last_line == first_line else f"lines {first_line}-{last_line}"
+    reason = f"invalid JSON: {msg} ({span})"
+    return Item(where, text.buf[start:end][:MAX_REJECT_TEXT], reason)
 
 
 def _indent_of(buf: str, i: int) -> str:

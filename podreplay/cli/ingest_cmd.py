@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Annotated
 
 import polars as pl
@@ -206,26 +206,20 @@ def _skipped_text(source: SourceResult) -> str:
 
 
 def skipped_notices(result: IngestResult) -> list[str]:
-    """One notice per kind of file skipped for holding no Kubernetes object (a must-gather's
-    `nodes/*/cpu_affinities.json`, pod logs), not one per file."""
+    """One notice per kind of file (its extension) skipped for holding no Kubernetes object
+    (a must-gather's `nodes/*/cpu_affinities.json`, pod logs), not one per file."""
     groups: dict[str, list[str]] = {}
     for source in result.sources:
         if source.status == "not-a-capture":
-            path = Path(source.path.replace("!", "/"))
-            kind = path.name.replace(path.parent.name, "*") if path.parent.name else path.name
-            groups.setdefault(kind, []).append(source.path)
+            suffix = PurePosixPath(source.path.rsplit("!", 1)[-1]).suffix
+            groups.setdefault(suffix, []).append(source.path)
     lines = []
-    for kind, paths in groups.items():
+    for suffix, paths in groups.items():
         if len(paths) == 1:
             lines.append(f"podreplay: {paths[0]}: no Kubernetes objects, skipped")
             continue
-        split = [p.split("/")[:-1] for p in paths]
-        same = all(len(parts) == len(split[0]) for parts in split)
-        parent = "/".join(
-            part if all(o[i] == part for o in split) else "*" for i, part in enumerate(split[0])
-        )
-        pattern = f"{parent}/{kind}" if same else paths[0]
+        what = f"{suffix} files" if suffix else "files without extension"
         lines.append(
-            f"podreplay: {len(paths)} files like {pattern}: no Kubernetes objects, skipped"
+            f"podreplay: {len(paths)} {what} hold no Kubernetes objects, skipped (e.g. {paths[0]})"
         )
     return lines
