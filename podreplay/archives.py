@@ -43,17 +43,20 @@ class ArchiveLimit(InputError):
 class _Budget:
     """What an archive (with the archives inside it) may still expand to."""
 
-    def __init__(self, name: str, max_bytes: int) -> None:
+    def __init__(self, name: str, max_bytes: int, max_members: int) -> None:
         self.name = name
         self.max_bytes = max_bytes
+        self.max_members = max_members
         self.left = max_bytes
         self.members = 0
 
     def member(self) -> None:
         self.members += 1
-        if self.members > MAX_MEMBERS:
+        if self.members > self.max_members:
             raise ArchiveLimit(
-                self.name, f"member {self.members}", f"more than {MAX_MEMBERS} members (limit)"
+                self.name,
+                f"member {self.members}",
+                f"more than {self.max_members} members (limit)",
             )
 
     def take(self, n: int) -> None:
@@ -97,9 +100,9 @@ def sniff(path: str, max_bytes: int) -> str | None:
         return None  # a corrupt .gz: the ordinary reader reports it
 
 
-def members(path: str, max_bytes: int) -> Iterator[Member]:
+def members(path: str, max_bytes: int, max_members: int = MAX_MEMBERS) -> Iterator[Member]:
     """Every regular member of the archive at `path`, nested archives opened."""
-    budget = _Budget(path, max_bytes)
+    budget = _Budget(path, max_bytes, max_members)
     with open(path, "rb") as fh:
         if fh.read(4).startswith(_ZIP_MAGIC):
             fh.seek(0)

@@ -25,6 +25,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner, Result
 
+from podreplay import archives
 from podreplay.cli.app import app
 from tests.conftest import REAL
 
@@ -394,3 +395,61 @@ def test_an_archive_that_expands_past_the_limit_is_refused_with_one_line(
     assert len(errors) == 1, res.stderr
     assert re.search(r"(expands|decompresses) to more than \d+ bytes", errors[0]), errors
     assert "Traceback" not in res.output
+
+
+# --- what the wild captures carry besides events and pods ---------------------------------------
+
+
+def _rows(db: Path, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute(sql, params).fetchall()
+    finally:
+        con.close()
+
+
+def test_static_pods_are_one_pod_with_their_kubelet_events(tmp_path: Path) -> None:
+    # the kubelet's events carry the config hash as uid; the mirror pod carries the hash in
+    # its kubernetes.io/config.mirror annotation
+    dump = REAL / "baf-minikube__cluster-dump_stdout.txt"
+    db = tmp_path / "db.duckdb"
+    _res, landed = ingest(db, dump)
+    mirrors = _rows(
+        db,
+        "SELECT pod_uid, raw->'metadata'->'annotations'->>'kubernetes.io/config.mirror' AS h "
+        "FROM pod_snapshots WHERE h IS NOT NULL ORDER BY pod",
+    )
+    assert len(mirrors) == 4  # etcd, kube-apiserver, kube-controller-manager, kube-scheduler
+    assert _rows(db, "SELECT count(*) FROM pods") == [(landed.pods,)] == [(12,)]
+    for uid, config_hash in mirrors:
+        by_hash = _rows(db, "SELECT count(*) FROM events WHERE object_uid = ?", [config_hash])
+        joined = _rows(db, "SELECT count(*) FROM pod_events WHERE pod_uid = ?", [uid])
+        assert by_hash[0][0] > 0 and joined == by_hash
+
+
+def test_list_items_without_kind_take_the_lists_kind_and_workloads_land_in_owners(
+    tmp_path: Path,
+) -> None:
+    # the dump's DaemonSetList, DeploymentList, ReplicaSetList… print items without `kind`
+    db = tmp_path / "db.duckdb"
+    res, landed = ingest(db, REAL / "baf-minikube__cluster-dump_stdout.txt")
+    assert landed.rejects == 0 and landed.exit_code == 0, res.stderr
+    assert _rows(db, "SELECT kind, count(*) FROM owners GROUP BY ALL ORDER BY 1") == [
+        ("DaemonSet", 1),
+        ("Deployment", 5),
+        ("ReplicaSet", 5),
+    ]
+    assert _rows(db, "SELECT skipped_kinds FROM sources") == [
+        ("Deployment:5, ReplicaSet:5, Service:5, DaemonSet:1, Node:1",)
+    ]
+
+
+def test_an_archive_with_more_members_than_allowed_stops_at_the_bound(tmp_path: Path) -> None:
+    events = (REAL / "k9s__gke2019_ev.json").read_bytes()
+    path = _tar_with({f"m{i}.json": events for i in range(5)}, tmp_path / "many.tgz")
+    got = []
+    with pytest.raises(archives.ArchiveLimit, match=r"many.tgz:member 4: more than 3 members"):
+        for member in archives.members(str(path), 1 << 20, max_members=3):
+            assert member.stream is not None
+            got.append((member.name, member.stream.read()))
+    assert got == [(f"{path}!m{i}.json", events) for i in range(3)]

@@ -43,7 +43,8 @@ def ingest(
     paths: Annotated[
         list[str],
         typer.Argument(
-            help="Capture files or directories (recursed); '-' reads stdin. .gz is decompressed."
+            help="Capture files, directories (recursed) or .tar.gz/.tgz/.zip archives (read as "
+            "the folder inside); '-' reads stdin. .gz is decompressed."
         ),
     ],
     db: DbOption = DEFAULT_DB_PATH,
@@ -58,7 +59,10 @@ def ingest(
     ] = None,
     max_gz_size: Annotated[
         int,
-        typer.Option("--max-gz-size", help="Refuse .gz inputs that expand beyond this many bytes."),
+        typer.Option(
+            "--max-gz-size",
+            help="Refuse .gz inputs and archives that expand beyond this many bytes.",
+        ),
     ] = DEFAULT_MAX_DECOMPRESSED,
     fmt: FormatOption = OutputFormat.table,
     quiet: Annotated[

@@ -64,7 +64,7 @@ FROM (
 );
 
 CREATE OR REPLACE TEMP VIEW stage_kind AS
-SELECT c.seq, s.location, s.listed, s.doc,
+SELECT c.seq, s.location, s.listed, s.list_no, s.doc,
        CASE WHEN c.parse_error IS NOT NULL THEN NULL
             WHEN c.is_watch THEN json_extract(s.doc, '$.object')
             ELSE s.doc::JSON END AS obj,
