@@ -56,6 +56,7 @@ class Plan:
     end: int  # byte offset just past the range
     sep: bytes  # what separates the first two values (b"" when there is one)
     newline_delimited: bool = False
+    list_kind: str | None = None  # the kind the List gives items without one (PodList -> Pod)
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,7 @@ class Staged:
     n_items: int
     sha256: str
     format: str
+    list_kind: str | None = None
 
 
 class Refused(Exception):
@@ -86,6 +88,7 @@ def plan(path: str | Path) -> Plan | None:
         return None  # gzip, YAML, bare arrays, BOMs, text: the Python reader's cases
     text = head.decode("utf-8", "surrogateescape")
     items_at = _items_offset(text, first)
+    list_kind = None
     if items_at is None:
         if _items_key_near(text):
             return None  # a List whose "items" is not within the head
@@ -95,6 +98,7 @@ def plan(path: str | Path) -> Plan | None:
         list_end = _list_end(tail, max(0, size - TAIL_BYTES), items_at)
         if list_end is None:
             return None
+        list_kind = _list_kind(text[:items_at], tail[list_end - max(0, size - TAIL_BYTES) :])
         start, end, listed = items_at, list_end, True
         value_at = _WS_TEXT.match(text, items_at + 1).end()  # type: ignore[union-attr]
         if text[value_at : value_at + 1] == "]":
@@ -114,7 +118,19 @@ def plan(path: str | Path) -> Plan | None:
     single = last or after >= len(text)
     sep = b"" if single else text[value_end:after].encode("utf-8", "surrogateescape")
     ndjson = not listed and b"\n" in sep and "\n" not in text[value_at:value_end]
-    return Plan(name, listed, start, end, sep, newline_delimited=ndjson)
+    return Plan(name, listed, start, end, sep, newline_delimited=ndjson, list_kind=list_kind)
+
+
+_KIND = re.compile(rb'"kind"[ \t\r\n]*:[ \t\r\n]*"([A-Za-z0-9]+)List"')
+
+
+def _list_kind(before: str, after: bytes) -> str | None:
+    """The kind of the List's items from its own `kind` (the keys before or after the items)."""
+    for part in (before.encode("utf-8", "surrogateescape"), after):
+        m = _KIND.search(part)
+        if m:
+            return m.group(1).decode()
+    return None
 
 
 _WS_TEXT = re.compile(r"[ \t\r\n]*")
@@ -147,7 +163,8 @@ def _items_offset(text: str, first: int) -> int | None:
 
 
 def _items_key_near(text: str) -> bool:
-    return '"items"' in text
+    # "Items": a Go-internal List (kubectl < 1.10), which the Python reader normalises
+    return '"items"' in text or '"Items"' in text
 
 
 def _list_end(tail: bytes, base: int, items_at: int) -> int | None:
@@ -332,7 +349,7 @@ def stage(store: Store, p: Plan) -> Staged:
         drop_stage(store)
         raise Refused("a trailing comma")
     fmt = "json" if p.listed or n == 1 else "json-stream"
-    return Staged(n, checker.sha.hexdigest(), fmt)
+    return Staged(n, checker.sha.hexdigest(), fmt, p.list_kind)
 
 
 def drop_stage(store: Store) -> None:
@@ -363,7 +380,8 @@ def _read(store: Store, p: Plan, sources: list[str]) -> int:
     store.execute(
         "CREATE OR REPLACE TEMP VIEW stage AS "
         f"SELECT rowid AS seq, '{where} ' || rowid AS location, {str(p.listed).lower()} AS listed, "
-        "NULL::VARCHAR AS error, doc, true AS valid FROM fast_raw"
+        "NULL::VARCHAR AS error, doc, true AS valid, "
+        f"{'0' if p.listed else 'NULL'}::INTEGER AS list_no FROM fast_raw"
     )
     n, odd = store.rows(
         "SELECT count(*), coalesce(bool_or(json_type(doc) <> 'OBJECT' "

@@ -9,18 +9,19 @@ and observation time).
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
 import re
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
-from podreplay import fastpath
+from podreplay import archives, fastpath
 from podreplay.errors import InputError, NotFoundError
 from podreplay.readers import (
     DEFAULT_MAX_DECOMPRESSED,
@@ -55,6 +56,8 @@ class SourceResult:
     n_pods: int = 0
     n_skipped: int = 0
     n_rejects: int = 0
+    n_foreign: int = 0  # JSON/YAML values that are no Kubernetes object (in n_skipped too)
+    n_text_lines: int = 0  # lines of text between documents and in log sections, skipped
     skipped_kinds: str | None = None
     first_ts: datetime | None = None
     last_ts: datetime | None = None
@@ -156,6 +159,9 @@ def _ingest_files(
         try:
             if name == STDIN:
                 source = ingest_stream(store, sys.stdin.buffer, "<stdin>", options)
+            elif archives.sniff(name, options.max_decompressed):
+                _ingest_archive(store, name, options, result)
+                continue
             else:
                 source = ingest_file(store, name, options)
         except InputError as exc:
@@ -168,10 +174,38 @@ def _ingest_files(
             source.status = "failed"
             if source.format == "empty":
                 source.error = f"{name}:byte 0: empty file, no Kubernetes objects"
+            elif source.format == "not-kubernetes":
+                source.error = (
+                    f"{name}: no Kubernetes objects found ({source.n_foreign} JSON/YAML values "
+                    "without kind or apiVersion)"
+                )
             else:
                 where = f"{name}:{source.first_reject}" if source.first_reject else name
                 source.error = f"{where}: no Kubernetes objects found (not JSON or YAML)"
         result.sources.append(source)
+
+
+def _ingest_archive(store: Store, name: str, options: IngestOptions, result: IngestResult) -> None:
+    """Each member of a .tar(.gz)/.tgz/.zip archive is a source of its own (`archive!member`);
+    a member's failure is its own, a bound passed (size, members) ends the archive."""
+    member_options = replace(options, on_bytes=None)
+    try:
+        for member in archives.members(name, options.max_decompressed):
+            if member.stream is None:
+                error = f"{member.name}: {member.refused}"
+                result.sources.append(SourceResult(path=member.name, status="failed", error=error))
+                continue
+            try:
+                source = ingest_stream(store, member.stream, member.name, member_options)
+            except InputError as exc:
+                if isinstance(exc, archives.ArchiveLimit) or exc.path == name:
+                    raise  # the archive itself went past a bound or is damaged
+                source = SourceResult(path=member.name, status="failed", error=str(exc))
+            result.sources.append(source)
+    except InputError as exc:
+        result.sources.append(SourceResult(path=name, status="failed", error=str(exc)))
+    if options.on_bytes is not None:
+        options.on_bytes(os.path.getsize(name))
 
 
 class _Hashing:
@@ -201,15 +235,30 @@ def ingest_stream(store: Store, raw: ByteSource, name: str, options: IngestOptio
     stream = open_binary(hashing, name, options.max_decompressed)
     stats = ReadStats()
     result = SourceResult(path=name)
+    items = read_items(stream, name, stats, options.on_bytes)
+    first = next(items, None)
+    if first is None and stats.values == 0:
+        # nothing but text (a log, a README): no transaction (must-gathers hold thousands)
+        _drain(stream)
+        result.status = "not-a-capture"
+        result.format = "empty" if stats.format == "empty" else "text"
+        result.n_text_lines = stats.text_lines_skipped
+        if stats.first_text_line is not None:
+            result.first_reject = f"line {stats.first_text_line}"
+        return result
     try:
         with store.transaction():
             store.execute(
                 "CREATE OR REPLACE TEMP TABLE stage (seq BIGINT, location VARCHAR, "
-                "listed BOOLEAN, error VARCHAR, doc VARCHAR, valid BOOLEAN)"
+                "listed BOOLEAN, error VARCHAR, doc VARCHAR, valid BOOLEAN, list_no INTEGER)"
             )
-            n_items = _stage(store, read_items(stream, name, stats, options.on_bytes))
+            if first is not None:
+                items = itertools.chain([first], items)
+            n_items = _stage(store, items)
             result.format = stats.format
+            result.n_text_lines = stats.text_lines_skipped
             _drain(stream)
+            _stage_lists(store, stats.list_kinds)
             _commit_staged(store, result, options, stats, n_items, hashing.sha.hexdigest())
             store.execute("DROP TABLE stage")
     except _Duplicate:
@@ -247,6 +296,7 @@ def _ingest_staged(
     result = SourceResult(path=name, format=staged.format)
     try:
         with store.transaction():
+            _stage_lists(store, {0: staged.list_kind} if staged.list_kind else {})
             _commit_staged(store, result, options, stats, staged.n_items, staged.sha256)
             if result.n_rejects:
                 raise _Redo
@@ -284,12 +334,13 @@ def _commit_staged(
         [digest, observed],
     ):
         raise _Duplicate
-    if stats.values == 0 and (n_items == 0 or _only_text(store)):
-        result.status = "not-a-capture"
-        result.format = "empty" if stats.format == "empty" else "text"
-        result.first_reject = store.scalar("SELECT min_by(location, seq) FROM stage")
-        raise _Duplicate
     summary = _normalize(store, source_id)
+    if summary["n_foreign"] and summary["n_objects"] == summary["n_foreign"]:
+        # JSON or YAML, but no Kubernetes object in it (a must-gather's cpu_affinities.json)
+        result.status = "not-a-capture"
+        result.format = "not-kubernetes"
+        result.n_foreign = summary["n_foreign"]
+        raise _Duplicate
     basis = "option" if options.observed_at else "file_name" if file_ts is not None else None
     store.execute(
         "INSERT INTO sources VALUES (?, ?, ?, ?, now(), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -331,6 +382,7 @@ def _normalize(store: Store, source_id: int) -> dict[str, Any]:
     kinds: dict[str, int] = dict(
         store.rows("SELECT kind, count(*) FROM stage_class WHERE kind IS NOT NULL GROUP BY kind")
     )
+    foreign = int(store.scalar("SELECT count(*) FROM stage_class WHERE is_foreign"))
     summary: dict[str, Any] = {"n_events": 0, "n_pods": 0, "first_ts": None, "last_ts": None}
     spans: list[tuple[Any, Any]] = []
     if "Event" in kinds:
@@ -350,8 +402,9 @@ def _normalize(store: Store, source_id: int) -> dict[str, Any]:
     if _OWNER_KINDS & kinds.keys():
         store.run_script("ingest_40_owners.sql")
     others = {k: n for k, n in kinds.items() if k not in ("Event", "Pod")}
-    summary["n_objects"] = sum(kinds.values())
-    summary["n_skipped"] = sum(others.values())
+    summary["n_objects"] = sum(kinds.values()) + foreign
+    summary["n_skipped"] = sum(others.values()) + foreign
+    summary["n_foreign"] = foreign
     ranked = sorted(others.items(), key=lambda kv: (-kv[1], kv[0]))
     summary["skipped_kinds"] = ", ".join(f"{k}:{n}" for k, n in ranked) or None
     firsts = [f for f, _ in spans if f is not None]
@@ -366,7 +419,7 @@ def _normalize(store: Store, source_id: int) -> dict[str, Any]:
 
 def _stage(store: Store, items: Iterator[Item]) -> int:
     """Insert the items into the temp `stage` table in batches; returns how many."""
-    rows: dict[str, list[Any]] = {k: [] for k in ("seq", "location", "listed", "error", "doc")}
+    rows: dict[str, list[Any]] = {k: [] for k in _STAGE_SCHEMA}
     count = 0
     for item in items:
         rows["seq"].append(count)
@@ -374,6 +427,8 @@ def _stage(store: Store, items: Iterator[Item]) -> int:
         rows["listed"].append(item.listed)
         rows["error"].append(item.error)
         rows["doc"].append(item.text)
+        rows["list_no"].append(item.list_no)
+        rows["go"].append(item.go_internal)
         count += 1
         if count % BATCH == 0:
             _flush(store, rows)
@@ -387,13 +442,60 @@ _STAGE_SCHEMA = {
     "listed": pl.Boolean,
     "error": pl.String,
     "doc": pl.String,
+    "list_no": pl.Int32,
+    "go": pl.Boolean,
 }
+# Go-internal objects (kubectl < 1.10): ObjectMeta's fields sit at the top level; moved under
+# `metadata` as the API prints them
+_GO_METADATA = (
+    "name",
+    "generateName",
+    "namespace",
+    "uid",
+    "resourceVersion",
+    "creationTimestamp",
+    "deletionTimestamp",
+    "deletionGracePeriodSeconds",
+    "labels",
+    "annotations",
+    "ownerReferences",
+)
+_GO_META_SQL = "json_object({})".format(", ".join(f"'{k}', d->'{k}'" for k in _GO_METADATA))
+_GO_KEY = re.compile(r"[A-Z]+(?=[A-Z][a-z0-9]|$)")
+_GO_RENAMED = {"LastTerminationState": "lastState"}
+
+
+def _json_key(go_name: str) -> str:
+    """A Go field name as the API's JSON spells it: UID -> uid, APIVersion -> apiVersion,
+    HostIP -> hostIP, FirstTimestamp -> firstTimestamp."""
+    if go_name in _GO_RENAMED:
+        return _GO_RENAMED[go_name]
+    acronym = _GO_KEY.match(go_name)
+    if acronym and len(acronym.group()) > 1:
+        return acronym.group().lower() + go_name[acronym.end() :]
+    return go_name[:1].lower() + go_name[1:]
+
+
+def _go_keys(batch: pl.DataFrame) -> pl.DataFrame:
+    """Rename the CamelCase keys of Go-internal objects, one vectorised pass over the batch."""
+    go = batch.filter(pl.col("go"))
+    if go.is_empty():
+        return batch
+    found = go.select(pl.col("doc").str.extract_all(r'"[A-Z][A-Za-z0-9]*":').explode().unique())
+    keys = [k for k in found.to_series().to_list() if k]
+    new = [f'"{_json_key(k[1:-2])}":' for k in keys]
+    return batch.with_columns(
+        pl.when(pl.col("go"))
+        .then(pl.col("doc").str.replace_many(keys, new))
+        .otherwise(pl.col("doc"))
+        .alias("doc")
+    )
 
 
 def _flush(store: Store, rows: dict[str, list[Any]]) -> None:
     if not rows["seq"]:
         return
-    batch = pl.DataFrame(rows, schema=_STAGE_SCHEMA)
+    batch = _go_keys(pl.DataFrame(rows, schema=_STAGE_SCHEMA))
     for values in rows.values():
         values.clear()
     store.con.register("stage_batch", batch)
@@ -401,18 +503,21 @@ def _flush(store: Store, rows: dict[str, list[Any]]) -> None:
         # documents are stored minified, as DuckDB writes JSON (the fast path's form too)
         store.execute(
             "INSERT INTO stage SELECT seq, location, listed, error, "
-            "CASE WHEN valid THEN json(doc)::VARCHAR ELSE doc END, valid "
-            "FROM (SELECT *, error IS NULL AND json_valid(doc) AS valid FROM stage_batch)"
+            "CASE WHEN NOT valid THEN doc WHEN go "
+            f"THEN json_merge_patch(d, json_object('metadata', {_GO_META_SQL}))::VARCHAR "
+            "ELSE d::VARCHAR END, valid, list_no "
+            "FROM (SELECT *, CASE WHEN valid THEN json(doc) END AS d "
+            "FROM (SELECT *, error IS NULL AND json_valid(doc) AS valid FROM stage_batch))"
         )
     finally:
         store.con.unregister("stage_batch")
 
 
-def _only_text(store: Store) -> bool:
-    """True when nothing staged was a JSON/YAML value (e.g. a log file in a dump folder)."""
-    return not store.scalar(
-        "SELECT count(*) FROM stage WHERE error IS NULL OR error <> 'not JSON: text line'"
-    )
+def _stage_lists(store: Store, kinds: dict[int, str]) -> None:
+    """The kind each List of the source gives its items (`PodList` -> `Pod`)."""
+    store.execute("CREATE OR REPLACE TEMP TABLE stage_lists (list_no INTEGER, kind VARCHAR)")
+    if kinds:
+        store.con.executemany("INSERT INTO stage_lists VALUES (?, ?)", list(kinds.items()))
 
 
 def _drain(stream: ByteSource) -> None:
@@ -428,7 +533,16 @@ def _fill_result(
     observed: datetime | None,
     basis: str | None,
 ) -> None:
-    for key in ("n_objects", "n_events", "n_pods", "n_skipped", "n_rejects", "skipped_kinds"):
+    keys = (
+        "n_objects",
+        "n_events",
+        "n_pods",
+        "n_skipped",
+        "n_foreign",
+        "n_rejects",
+        "skipped_kinds",
+    )
+    for key in keys:
         setattr(result, key, summary[key])
     result.first_ts = summary["first_ts"]
     result.last_ts = summary["last_ts"]

@@ -1,9 +1,12 @@
 """Reading capture files: sniff the format from content and stream out one JSON text per object.
 
 Accepts JSON Lists, bare arrays, concatenated or line-delimited objects (watch streams, NDJSON),
-text between JSON values (`kubectl cluster-info dump` on stdout, stray kubectl warnings), YAML
-(multi-document), gzip, and stdin. Lists are expanded into their items here, so a 1 GB List is
-never held as one Python object. Pure: no database, no printing.
+text around and between documents (`kubectl cluster-info dump` on stdout and its log sections,
+kubectl warnings, comments, shell transcripts and markdown holding JSON or YAML), YAML
+(multi-document), gzip, UTF-8/UTF-16 with a byte order mark, the Go-internal `Items` dumps of
+kubectl before 1.10, and stdin. Lists are expanded into their items here, so a 1 GB List is
+never held as one Python object; the kind of each List is recorded for its items without `kind`.
+Pure: no database, no printing.
 """
 
 from __future__ import annotations
@@ -14,8 +17,8 @@ import json
 import re
 import sys
 import zlib
-from collections.abc import Callable, Generator, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Generator, Iterable, Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, Protocol
 
@@ -36,8 +39,39 @@ _YAML_START = re.compile(
     r"^(---|%YAML|(apiVersion|kind|items|metadata|type|object|involvedObject|regarding|"
     r"spec|status|reason|note|count|eventTime|series)\s*:|- )"
 )
-_DUMP_MARKER = "==== START logs for"
+_LOGS_START = "==== START logs for"
+_LOGS_END = "==== END logs for"
+# a '[' opens a JSON value only when what follows it could be one worth reading (an object, an
+# array, a string, a number or the end of the line): `[INFO] ...`, `[main] ...` are log text
+_ARRAY_START = re.compile(r"\[[ \t]*(?:\r?\n|[{\[\]\"\d-]|$)")
+# a YAML document inside text (a transcript, markdown): it starts at column 0 with one of these
+_YAML_BLOCK_START = re.compile(r"(---[ \t]*(\r?\n|$)|(apiVersion|kind|items|metadata)[ \t]*:)")
+# lines that continue such a block: indented, list items, comments, blank, `key:` or `---`
+_YAML_BLOCK_LINE = re.compile(r"([ \t#-]|\r?\n|$|---|[A-Za-z_][\w.-]*\s*:(\s|$))")
 _WS = " \t\r\n"
+_BOMS = (
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+# kubectl < 1.10 printed `cluster-info dump` Lists as Go internal types, without `kind`: the
+# List's selfLink names the resource
+_RESOURCE_KINDS = {
+    "events": "Event",
+    "pods": "Pod",
+    "nodes": "Node",
+    "services": "Service",
+    "replicationcontrollers": "ReplicationController",
+    "daemonsets": "DaemonSet",
+    "deployments": "Deployment",
+    "replicasets": "ReplicaSet",
+    "statefulsets": "StatefulSet",
+    "jobs": "Job",
+    "cronjobs": "CronJob",
+    "namespaces": "Namespace",
+    "configmaps": "ConfigMap",
+    "endpoints": "Endpoints",
+}
 
 
 class ByteSource(Protocol):
@@ -54,6 +88,8 @@ class Item:
     text: str
     error: str | None = None
     listed: bool = False  # an item of a List or array (one snapshot), not a lone record
+    list_no: int | None = None  # which List of the source it is an item of (ReadStats.list_kinds)
+    go_internal: bool = False  # a Go-internal-type object (CamelCase keys, inlined metadata)
 
 
 @dataclass
@@ -61,8 +97,17 @@ class ReadStats:
     """What a reader saw besides objects."""
 
     format: str = "unknown"
-    text_lines_skipped: int = 0
+    text_lines_skipped: int = 0  # non-blank lines of text between documents, log sections
+    first_text_line: int | None = None
     values: int = 0  # top-level JSON values or YAML documents seen (an empty List counts)
+    lists: int = 0  # Lists seen (their numbers are Item.list_no)
+    list_kinds: dict[int, str] = field(default_factory=dict)  # List number -> its kind
+
+    def skip_text(self, line: int) -> None:
+        """Count one line of text that is no document."""
+        self.text_lines_skipped += 1
+        if self.first_text_line is None:
+            self.first_text_line = line
 
 
 class _Bounded:
@@ -95,11 +140,11 @@ def open_binary(
     stream: ByteSource, name: str, max_decompressed: int = DEFAULT_MAX_DECOMPRESSED
 ) -> ByteSource:
     """Wrap a binary stream, transparently (and boundedly) decompressing gzip."""
-    peek = _peek(stream, 2)
-    if peek[0] == GZIP_MAGIC:
-        gz = gzip.GzipFile(fileobj=peek[1], mode="rb")  # type: ignore[call-overload]
+    head, stream = peek(stream, 2)
+    if head == GZIP_MAGIC:
+        gz = gzip.GzipFile(fileobj=stream, mode="rb")  # type: ignore[call-overload]
         return _Bounded(gz, max_decompressed, name)
-    return peek[1]
+    return stream
 
 
 class _Prefixed:
@@ -121,7 +166,8 @@ class _Prefixed:
         return self.rest.read(n)
 
 
-def _peek(stream: ByteSource, n: int) -> tuple[bytes, ByteSource]:
+def peek(stream: ByteSource, n: int) -> tuple[bytes, ByteSource]:
+    """The first n bytes of a stream, and the stream with them put back."""
     head = stream.read(n)
     return head, _Prefixed(head, stream)
 
@@ -130,7 +176,9 @@ def read_items(
     stream: ByteSource, name: str, stats: ReadStats, on_bytes: Progress | None = None
 ) -> Iterator[Item]:
     """Yield every object of a (decompressed) capture stream, sniffing its format."""
-    text = _Text(stream, name, on_bytes)
+    head, stream = peek(stream, 3)
+    encoding = next((enc for bom, enc in _BOMS if head.startswith(bom)), "utf-8")
+    text = _Text(stream, name, on_bytes, encoding)
     text.fill()
     first = text.first_meaningful_line()
     if first is None:
@@ -148,11 +196,13 @@ def read_items(
 class _Text:
     """A decoded text buffer over a byte stream, with line tracking and refills."""
 
-    def __init__(self, stream: ByteSource, name: str, on_bytes: Progress | None) -> None:
+    def __init__(
+        self, stream: ByteSource, name: str, on_bytes: Progress | None, encoding: str = "utf-8"
+    ) -> None:
         self.stream = stream
         self.name = name
         self.on_bytes = on_bytes
-        self.decoder = codecs.getincrementaldecoder("utf-8")("replace")
+        self.decoder = codecs.getincrementaldecoder(encoding)("replace")
         self.buf = ""
         self.pos = 0
         self.eof = False
@@ -269,36 +319,59 @@ _DECODER = json.JSONDecoder()
 
 
 def _json_stream(text: _Text, stats: ReadStats) -> Iterator[Item]:
-    """Top-level JSON values (Lists expanded), with text lines between them."""
+    """Top-level JSON values (Lists expanded) and YAML documents, with text around them:
+    text lines and `cluster-info dump` log sections are skipped and counted."""
     values = 0
-    dump_mode = False
+    dump = in_logs = False
     while text.skip_ws():
         ch = text.buf[text.pos]
         line = text.line_at(text.pos)
-        if ch == "{":
+        if in_logs:
+            in_logs = not _logs_end(text, stats, line)
+        elif ch == "{":
             values += 1
-            yield from _top_object(text, line)
-        elif ch == "[":
+            yield from _top_object(text, line, stats)
+        elif ch == "[" and _array_ahead(text):
             values += 1
             stats.format = "json-array" if stats.format in ("unknown", "json-array") else "mixed"
             text.pos += 1
-            yield from _array_items(text, f"line {line}")
+            yield from _array_items(text, f"line {line}", stats.lists)
+            stats.lists += 1
+        elif _at_line_start(text) and _YAML_BLOCK_START.match(text.buf, text.pos):
+            yield from _yaml_block(text, stats, line)  # counts its documents in stats.values
         else:
             content = text.rest_of_line()
-            if _DUMP_MARKER in content:
-                dump_mode = True
-            if dump_mode or not content.strip():
-                stats.text_lines_skipped += 1
-                continue
-            yield Item(f"line {line}", content[:MAX_REJECT_TEXT], "not JSON: text line")
+            if content.startswith(_LOGS_START):
+                dump = in_logs = True
+            stats.skip_text(line)
     stats.values += values
     if stats.format == "unknown":
         stats.format = "json" if values <= 1 else "json-stream"
-    if dump_mode:
+    if dump:
         stats.format = "cluster-info-dump"
 
 
-def _top_object(text: _Text, line: int) -> Iterator[Item]:
+def _logs_end(text: _Text, stats: ReadStats, line: int) -> bool:
+    """Skip one line of a dump's log section; True when the section ended (its END marker, or
+    a lone `{` that starts the next List of a dump whose marker is missing)."""
+    lone_brace = text.buf[text.pos] == "{" and _at_line_start(text) and text.ensure(2)
+    if lone_brace and text.buf[text.pos + 1 : text.pos + 2] in ("\n", "\r"):
+        return True
+    content = text.rest_of_line()
+    stats.skip_text(line)
+    return content.startswith(_LOGS_END)
+
+
+def _at_line_start(text: _Text) -> bool:
+    return text.pos == 0 or text.buf[text.pos - 1] == "\n"
+
+
+def _array_ahead(text: _Text) -> bool:
+    text.ensure(256)
+    return _ARRAY_START.match(text.buf, text.pos) is not None
+
+
+def _top_object(text: _Text, line: int, stats: ReadStats) -> Iterator[Item]:
     """One top-level object: a List streams its items, anything else is yielded whole.
 
     `text.keep` holds the object's start while it is scanned: refills shift buffer indices.
@@ -308,6 +381,9 @@ def _top_object(text: _Text, line: int) -> Iterator[Item]:
     streamed = False
     text.dupes = False
     keys: set[str] = set()
+    list_no = stats.lists
+    kind: str | None = None
+    self_link: str | None = None
     try:
         while True:
             if not text.skip_ws():
@@ -330,24 +406,47 @@ def _top_object(text: _Text, line: int) -> Iterator[Item]:
             text.pos += 1
             if not text.skip_ws():
                 raise _Broken("unexpected end of input after a key")
-            if key == "items" and text.buf[text.pos] == "[" and not streamed:
+            if key in ("items", "Items") and text.buf[text.pos] == "[" and not streamed:
                 text.pos += 1
                 text.keep = None
                 streamed = True
-                if (yield from _array_items(text, f"line {line}")):
+                stats.lists += 1
+                go = key == "Items"
+                if (yield from _array_items(text, f"line {line}", list_no, go)):
                     return  # cut off inside the list: already reported
             else:
-                _value, text.pos = text.decode_value(text.json_decoder)
+                value, text.pos = text.decode_value(text.json_decoder)
+                if key == "kind" and isinstance(value, str):
+                    kind = value
+                elif key == "selfLink" and isinstance(value, str):
+                    self_link = value
     except (_Broken, json.JSONDecodeError) as exc:
         at = text.keep if text.keep is not None else text.pos
-        yield _broken(text, at, f"line {line}", exc)
+        first = line if text.keep is not None else text.line_at(at)
+        yield _broken(text, at, f"line {line}", exc, first)
         return
+    finally:
+        if streamed:
+            _list_kind(stats, list_no, kind, self_link)
     if not streamed and text.keep is not None:
         start, text.keep = text.keep, None
         yield Item(f"line {line}", _last_key_wins(text, text.buf[start : text.pos]))
 
 
-def _array_items(text: _Text, where: str) -> Generator[Item, None, bool]:
+def _list_kind(stats: ReadStats, list_no: int, kind: str | None, self_link: str | None) -> None:
+    """Record the kind a List gives its items: `PodList` -> `Pod`; a Go-internal List (no
+    kind) by the resource its selfLink names."""
+    if kind and kind != "List" and kind.endswith("List"):
+        stats.list_kinds[list_no] = kind.removesuffix("List")
+    elif not kind and self_link:
+        resource = self_link.rstrip("/").rsplit("/", 1)[-1]
+        if resource in _RESOURCE_KINDS:
+            stats.list_kinds[list_no] = _RESOURCE_KINDS[resource]
+
+
+def _array_items(
+    text: _Text, where: str, list_no: int | None = None, go: bool = False
+) -> Generator[Item, None, bool]:
     """Stream the elements of an array whose '[' was just consumed; True if it was cut off."""
     index = 0
     while True:
@@ -367,14 +466,16 @@ def _array_items(text: _Text, where: str) -> Generator[Item, None, bool]:
         try:
             _value, text.pos = text.decode_value(text.json_decoder)
         except json.JSONDecodeError as exc:
-            yield _broken(text, text.keep, f"line {line} (item {index})", exc)
+            yield _broken(text, text.keep, f"line {line} (item {index})", exc, line)
             if text.eof and text.pos >= len(text.buf):
                 return True
             index += 1
             continue
         start, text.keep = text.keep, None
         item_text = _last_key_wins(text, text.buf[start : text.pos])
-        yield Item(f"line {line} (item {index})", item_text, listed=True)
+        yield Item(
+            f"line {line} (item {index})", item_text, listed=True, list_no=list_no, go_internal=go
+        )
         index += 1
 
 
@@ -394,9 +495,10 @@ class _Broken(Exception):
     """Structural damage found while scanning an object."""
 
 
-def _broken(text: _Text, start: int, where: str, exc: Exception) -> Item:
-    """A reject for a damaged value; skip to the next line that starts something new at its
-    indent (a value, or text such as a kubectl warning), not a closing bracket."""
+def _broken(text: _Text, start: int, where: str, exc: Exception, first_line: int) -> Item:
+    """A reject for a damaged value, naming the lines it spans; skip to the next line that
+    starts something new at its indent (a value, or text such as a kubectl warning), not a
+    closing bracket."""
     msg = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
     indent = _indent_of(text.buf, start)
     pattern = re.compile(r"\n" + re.escape(indent) + r"[^\s}\],]")
@@ -416,7 +518,10 @@ def _broken(text: _Text, start: int, where: str, exc: Exception) -> Item:
     start = text.keep
     text.keep = None
     text.pos = end
-    return Item(where, text.buf[start:end][:MAX_REJECT_TEXT], f"invalid JSON: {msg}")
+    last_line = first_line + max(0, text.buf.count("\n", start, end - 1))
+    span = f"line {first_line}" if last_line == first_line else f"lines {first_line}-{last_line}"
+    reason = f"invalid JSON: {msg} ({span})"
+    return Item(where, text.buf[start:end][:MAX_REJECT_TEXT], reason)
 
 
 def _indent_of(buf: str, i: int) -> str:
@@ -427,15 +532,38 @@ def _indent_of(buf: str, i: int) -> str:
 
 def _yaml_stream(text: _Text, stats: ReadStats) -> Iterator[Item]:
     """Multi-document YAML, split on document markers so one bad document loses only itself."""
+    yield from _yaml_docs(_lines(text), stats, 1)
+
+
+def _yaml_block(text: _Text, stats: ReadStats, first_line: int) -> Iterator[Item]:
+    """YAML inside text (a shell transcript, markdown): its lines up to the first line that
+    cannot continue a YAML document (a code fence, a prompt)."""
+    yield from _yaml_docs(_block_lines(text), stats, first_line)
+
+
+def _block_lines(text: _Text) -> Iterator[str]:
+    while True:
+        nl = text.buf.find("\n", text.pos)
+        while nl < 0 and text.fill():
+            nl = text.buf.find("\n", text.pos)
+        end = nl + 1 if nl >= 0 else len(text.buf)
+        if text.pos >= end or not _YAML_BLOCK_LINE.match(text.buf, text.pos, end):
+            return
+        line = text.buf[text.pos : end]
+        text.pos = end
+        yield line
+
+
+def _yaml_docs(source: Iterable[str], stats: ReadStats, line_no: int) -> Iterator[Item]:
     doc_no = 0
     lines: list[str] = []
-    doc_line = 1
-    line_no = 0
-    for line in _lines(text):
+    doc_line = line_no
+    line_no -= 1
+    for line in source:
         line_no += 1
         if line.startswith("---") or line.startswith("..."):
             if any(s.strip() and not s.lstrip().startswith("#") for s in lines):
-                yield from _yaml_doc("".join(lines), doc_no, doc_line)
+                yield from _yaml_doc("".join(lines), doc_no, doc_line, stats)
                 doc_no += 1
             lines = []
             doc_line = line_no + 1
@@ -446,7 +574,7 @@ def _yaml_stream(text: _Text, stats: ReadStats) -> Iterator[Item]:
             continue
         lines.append(line)
     if any(s.strip() and not s.lstrip().startswith("#") for s in lines):
-        yield from _yaml_doc("".join(lines), doc_no, doc_line)
+        yield from _yaml_doc("".join(lines), doc_no, doc_line, stats)
         doc_no += 1
     stats.values += doc_no
 
@@ -470,7 +598,7 @@ def _lines(text: _Text) -> Iterator[str]:
 _Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-def _yaml_doc(doc: str, doc_no: int, first_line: int) -> Iterator[Item]:
+def _yaml_doc(doc: str, doc_no: int, first_line: int, stats: ReadStats) -> Iterator[Item]:
     where = f"line {first_line} (document {doc_no})"
     try:
         if "&" in doc and "*" in doc and _alias_blowup(doc):
@@ -488,20 +616,28 @@ def _yaml_doc(doc: str, doc_no: int, first_line: int) -> Iterator[Item]:
         yield Item(where, doc[:MAX_REJECT_TEXT], f"invalid YAML: {problem}")
         return
     items = value.get("items") if isinstance(value, dict) else None
+    list_no = stats.lists
     if isinstance(value, dict) and isinstance(items, list):
+        stats.lists += 1
+        kind, link = value.get("kind"), value.get("metadata", {})
+        self_link = link.get("selfLink") if isinstance(link, dict) else None
+        _list_kind(stats, list_no, kind if isinstance(kind, str) else None, self_link)
         for i, item in enumerate(items):
-            yield _yaml_item(item, f"{where} item {i}", doc, listed=True)
+            yield _yaml_item(item, f"{where} item {i}", doc, listed=True, list_no=list_no)
     elif isinstance(value, list):
+        stats.lists += 1
         for i, item in enumerate(value):
-            yield _yaml_item(item, f"{where} item {i}", doc, listed=True)
+            yield _yaml_item(item, f"{where} item {i}", doc, listed=True, list_no=list_no)
     elif value is not None:
         yield _yaml_item(value, where, doc, listed=False)
 
 
-def _yaml_item(value: Any, where: str, doc: str, *, listed: bool) -> Item:
+def _yaml_item(
+    value: Any, where: str, doc: str, *, listed: bool, list_no: int | None = None
+) -> Item:
     try:
         text = json.dumps(value, default=_yaml_scalar, ensure_ascii=False)
-        return Item(where, text, listed=listed)
+        return Item(where, text, listed=listed, list_no=list_no)
     except RecursionError:
         return Item(where, doc[:MAX_REJECT_TEXT], f"cannot convert YAML value: {_TOO_DEEP}")
     except (TypeError, ValueError) as exc:

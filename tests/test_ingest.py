@@ -417,17 +417,18 @@ def test_malformed_objects_go_to_rejects_and_good_ones_land(store: Store, tmp_pa
     result = ingest_paths(store, [path])
     assert count(store, "events") == 4
     rejects = store.rows("SELECT location, error, raw_text FROM rejects ORDER BY location")
-    assert rejects[1][1].startswith("invalid JSON: ")
+    assert rejects[0][1].startswith("invalid JSON: ")
+    # the kubectl warning on line 1 is text: skipped and counted, not a reject
+    assert result.sources[0].n_text_lines == 1
     assert [(r[0], r[1][:12] if r[0] == "line 4" else r[1]) for r in rejects] == [
-        ("line 1", "not JSON: text line"),
         ("line 4", "invalid JSON"),
         ("line 6", "bad timestamp in firstTimestamp: yesterday"),
         ("line 7 (item 0)", "expected an object, got ubigint"),
         ("line 7 (item 1)", "expected an object, got varchar"),
     ]
-    assert rejects[1][2] == '{"kind": "Event", "reason": \n'
-    assert result.sources[0].n_rejects == 5
-    assert store.scalar("SELECT n_rejects FROM sources") == 5
+    assert rejects[0][2] == '{"kind": "Event", "reason": \n'
+    assert result.sources[0].n_rejects == 4
+    assert store.scalar("SELECT n_rejects FROM sources") == 4
 
 
 def test_a_truncated_list_keeps_the_complete_items(store: Store, tmp_path: Path) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Annotated
 
 import polars as pl
@@ -24,7 +24,14 @@ from podreplay.cli.app import (
 from podreplay.cli.output import emit
 from podreplay.derive import rebuild
 from podreplay.errors import UsageError
-from podreplay.ingest import IngestOptions, IngestResult, expand_paths, ingest_paths, total_bytes
+from podreplay.ingest import (
+    IngestOptions,
+    IngestResult,
+    SourceResult,
+    expand_paths,
+    ingest_paths,
+    total_bytes,
+)
 from podreplay.readers import DEFAULT_MAX_DECOMPRESSED
 from podreplay.store import Store, writing
 
@@ -36,7 +43,8 @@ def ingest(
     paths: Annotated[
         list[str],
         typer.Argument(
-            help="Capture files or directories (recursed); '-' reads stdin. .gz is decompressed."
+            help="Capture files, directories (recursed) or .tar.gz/.tgz/.zip archives (read as "
+            "the folder inside); '-' reads stdin. .gz is decompressed."
         ),
     ],
     db: DbOption = DEFAULT_DB_PATH,
@@ -51,7 +59,10 @@ def ingest(
     ] = None,
     max_gz_size: Annotated[
         int,
-        typer.Option("--max-gz-size", help="Refuse .gz inputs that expand beyond this many bytes."),
+        typer.Option(
+            "--max-gz-size",
+            help="Refuse .gz inputs and archives that expand beyond this many bytes.",
+        ),
     ] = DEFAULT_MAX_DECOMPRESSED,
     fmt: FormatOption = OutputFormat.table,
     quiet: Annotated[
@@ -165,6 +176,8 @@ def summary_frame(result: IngestResult) -> pl.DataFrame:
 
 def _report_problems(result: IngestResult) -> None:
     bad = False
+    for line in skipped_notices(result):
+        note(line)
     for source in result.sources:
         if source.status == "failed":
             note(f"podreplay: error: {source.error}")
@@ -178,10 +191,39 @@ def _report_problems(result: IngestResult) -> None:
             bad = True
         elif source.status == "duplicate":
             note(f"podreplay: {source.path}: already ingested (same content), skipped")
-        elif source.status == "not-a-capture":
-            note(f"podreplay: {source.path}: no Kubernetes objects, skipped")
+        elif source.status == "ingested" and (source.n_text_lines or source.n_foreign):
+            note(f"podreplay: {source.path}: {_skipped_text(source)}")
         if source.skipped_kinds:
             kinds = source.skipped_kinds
             note(f"podreplay: {source.path}: other kinds counted, not loaded: {kinds}")
     if bad:
         raise typer.Exit(int(ExitCode.ERROR))
+
+
+def _skipped_text(source: SourceResult) -> str:
+    parts = []
+    if source.n_text_lines:
+        parts.append(f"{source.n_text_lines} lines of text skipped")
+    if source.n_foreign:
+        parts.append(f"{source.n_foreign} JSON/YAML values that are no Kubernetes object skipped")
+    return ", ".join(parts)
+
+
+def skipped_notices(result: IngestResult) -> list[str]:
+    """One notice per kind of file (its extension) skipped for holding no Kubernetes object
+    (a must-gather's `nodes/*/cpu_affinities.json`, pod logs), not one per file."""
+    groups: dict[str, list[str]] = {}
+    for source in result.sources:
+        if source.status == "not-a-capture":
+            suffix = PurePosixPath(source.path.rsplit("!", 1)[-1]).suffix
+            groups.setdefault(suffix, []).append(source.path)
+    lines = []
+    for suffix, paths in groups.items():
+        if len(paths) == 1:
+            lines.append(f"podreplay: {paths[0]}: no Kubernetes objects, skipped")
+            continue
+        what = f"{suffix} files" if suffix else "files without extension"
+        lines.append(
+            f"podreplay: {len(paths)} {what} hold no Kubernetes objects, skipped (e.g. {paths[0]})"
+        )
+    return lines

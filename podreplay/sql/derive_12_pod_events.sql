@@ -3,16 +3,30 @@
 -- missing (old captures) or the snapshots only have a surrogate uid, by namespace/name to the
 -- latest pod of that name created before the event (ASOF). Pods known only from events keep
 -- their uid, else get the surrogate ns/name/first-event-time.
+-- Static pods: the kubelet's events carry the pod's config hash as uid, while the API's mirror
+-- pod has its own uid and the hash in its `kubernetes.io/config.mirror` annotation: such
+-- events are joined to the mirror pod, so a static pod is one pod, not two.
 CREATE OR REPLACE TABLE pod_events AS
-WITH ev AS (
+WITH mirror AS (
+    SELECT config_hash, arg_max(pod_uid, observed_at) AS pod_uid
+    FROM (
+        SELECT pod_uid, observed_at,
+            raw->'metadata'->'annotations'->>'kubernetes.io/config.mirror' AS config_hash
+        FROM pod_snapshots
+    )
+    WHERE config_hash IS NOT NULL
+    GROUP BY config_hash
+),
+ev AS (
     SELECT
         e.rowid AS event_row, e.event_key, e.source_id, e.object_namespace, e.object_name,
-        e.object_uid, e.reason, e.message, e.type, e.container, e.field_path, e.count,
-        e.component, e.host,
+        coalesce(mi.pod_uid, e.object_uid) AS object_uid, e.reason, e.message, e.type,
+        e.container, e.field_path, e.count, e.component, e.host,
         coalesce(e.first_ts, e.event_ts, e.last_ts) AS ts0,
         greatest(coalesce(e.last_ts, e.event_ts, e.first_ts), coalesce(e.first_ts, e.event_ts))
             AS ts1
     FROM events AS e
+    LEFT JOIN mirror AS mi ON mi.config_hash = e.object_uid
     WHERE coalesce(e.object_kind, 'Pod') = 'Pod' AND e.object_name IS NOT NULL
 ),
 snap_pods AS (

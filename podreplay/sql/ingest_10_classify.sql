@@ -1,33 +1,36 @@
 -- Normalising one source, step 1: parse, unwrap watch records, classify by kind.
 -- Runs inside the source's transaction after podreplay/ingest.py filled:
---   stage(seq, location, listed, error, doc, valid)  one JSON text per object read (or why not),
---                                                    valid: DuckDB can parse doc
+--   stage(seq, location, listed, error, doc, valid, list_no)  one JSON text per object read (or
+--                                  why not), valid: DuckDB can parse doc, list_no: its List
+--   stage_lists(list_no, kind)     the kind a List gives its items (`PodList` -> `Pod`)
 --   stage_meta(source_id, observed_at, file_ts)      one row
 -- Every staged object ends up in exactly one place: events, pod_snapshots, owners/skipped
--- (other kinds, counted) or rejects (with its location and why).
+-- (other kinds, and JSON that is no Kubernetes object: counted) or rejects (with its location
+-- and why). An object's kind: its own `kind`, else its List's, else its shape.
 -- Speed: each document is parsed once for its types and once for its strings, and the big
 -- texts are not copied: `stage_class` keeps small columns, the `stage_kind` view joins the
 -- document back (watch records are unwrapped only when a later step reads `obj`).
 
 CREATE OR REPLACE TEMP TABLE stage_class AS
 WITH parsed AS (
-    SELECT seq, error,
+    SELECT seq, error, l.kind AS list_kind,
            CASE WHEN error IS NULL AND valid THEN json_type(doc, [
                '$', '$.object', '$.involvedObject', '$.regarding', '$.spec.containers',
                '$.metadata', '$.object.involvedObject', '$.object.regarding',
                '$.object.spec.containers', '$.object.metadata']) END AS t,
            CASE WHEN error IS NULL AND valid
-                THEN json_extract_string(doc, ['$.type', '$.observedAt', '$.kind', '$.object.kind'])
+                THEN json_extract_string(doc, ['$.type', '$.observedAt', '$.kind', '$.object.kind',
+                                               '$.apiVersion'])
            END AS s
-    FROM stage
+    FROM stage LEFT JOIN stage_lists AS l USING (list_no)
 ), unwrapped AS (
-    SELECT seq, error, t, s,
+    SELECT seq, error, t, s, list_kind,
            t IS NOT NULL AND t[1] = 'OBJECT'
              AND s[1] IN ('ADDED', 'MODIFIED', 'DELETED', 'BOOKMARK', 'ERROR')
              AND t[2] = 'OBJECT' AS is_watch
     FROM parsed
 ), k AS (
-    SELECT seq, is_watch,
+    SELECT seq, is_watch, list_kind, s[5] AS api_version,
            CASE WHEN is_watch THEN s[1] END AS watch_type,
            CASE WHEN is_watch THEN s[2] END AS record_observed,
            CASE
@@ -42,21 +45,30 @@ WITH parsed AS (
                 ELSE t[5] = 'ARRAY' AND t[6] = 'OBJECT' END AS pod_shaped
     FROM unwrapped
 )
-SELECT seq, is_watch, watch_type, record_observed, parse_error,
-       CASE
-           WHEN parse_error IS NOT NULL THEN NULL
-           WHEN watch_type IN ('BOOKMARK', 'ERROR') THEN 'watch ' || watch_type
-           ELSE coalesce(nn(raw_kind),
-                         CASE WHEN event_shaped THEN 'Event' WHEN pod_shaped THEN 'Pod' END)
-       END AS kind
-FROM k;
+SELECT *,
+       -- valid JSON with no kind, no apiVersion and no shape of ours: not a Kubernetes object
+       -- (a must-gather's cpu_affinities.json, a JSON log line): skipped and counted
+       parse_error IS NULL AND kind IS NULL AND NOT coalesce(is_watch, false)
+           AND nn(api_version) IS NULL
+           AS is_foreign
+FROM (
+    SELECT seq, is_watch, watch_type, record_observed, parse_error,
+           CASE
+               WHEN parse_error IS NOT NULL THEN NULL
+               WHEN watch_type IN ('BOOKMARK', 'ERROR') THEN 'watch ' || watch_type
+               ELSE coalesce(nn(raw_kind), nn(list_kind),
+                             CASE WHEN event_shaped THEN 'Event' WHEN pod_shaped THEN 'Pod' END)
+           END AS kind,
+           api_version
+    FROM k
+);
 
 CREATE OR REPLACE TEMP VIEW stage_kind AS
-SELECT c.seq, s.location, s.listed, s.doc,
+SELECT c.seq, s.location, s.listed, s.list_no, s.doc,
        CASE WHEN c.parse_error IS NOT NULL THEN NULL
             WHEN c.is_watch THEN json_extract(s.doc, '$.object')
             ELSE s.doc::JSON END AS obj,
-       c.watch_type, c.record_observed, c.parse_error, c.kind
+       c.watch_type, c.record_observed, c.parse_error, c.kind, c.is_foreign
 FROM stage_class AS c JOIN stage AS s USING (seq);
 
 INSERT INTO rejects
@@ -64,5 +76,5 @@ SELECT (SELECT source_id FROM stage_meta), location,
        coalesce(parse_error, 'not a Kubernetes object: no kind, and neither an event nor a pod'),
        left(doc, 65536)
 FROM stage_kind
-WHERE kind IS NULL
+WHERE kind IS NULL AND NOT coalesce(is_foreign, false)
 ORDER BY seq;

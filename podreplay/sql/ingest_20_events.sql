@@ -45,7 +45,8 @@ WITH parsed AS (
                  nn(e.deprecatedSource.component)) AS component,
         coalesce(nn(e.source.host), nn(e.deprecatedSource.host), nn(e.reportingInstance)) AS host,
         nn(e.metadata.resourceVersion) AS resource_version,
-        e.regarding IS NOT NULL AS has_regarding
+        e.regarding IS NOT NULL AS has_regarding,
+        e.regarding IS NOT NULL OR e.involvedObject IS NOT NULL AS has_object
     FROM parsed
 ), timed AS (
     SELECT *,
@@ -56,8 +57,8 @@ WITH parsed AS (
         ts(t_event) AS event_ts,
         greatest(coalesce(try_cast(raw_count AS BIGINT), 1), 1) AS count,
         concat_ws('; ',
-            CASE WHEN object_kind IS NULL AND object_name IS NULL
-                 THEN 'event without involvedObject/regarding' END,
+            -- (an involvedObject holding only a namespace is valid: OpenShift's bootstrap events)
+            CASE WHEN NOT has_object THEN 'event without involvedObject/regarding' END,
             CASE WHEN reason IS NULL AND message IS NULL THEN 'event without reason or message' END,
             bad_ts(t_first, 'firstTimestamp'), bad_ts(t_last, 'lastTimestamp'),
             bad_ts(t_event, 'eventTime'), bad_ts(t_series, 'series.lastObservedTime'),

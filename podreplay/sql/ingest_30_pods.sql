@@ -2,9 +2,12 @@
 -- When a snapshot was taken: a watch record's own "observedAt" stamp, else --observed-at,
 -- else a time in the file name, else (inferred) the latest timestamp the snapshot shows:
 -- for a List, the latest over all its pods and the source's events; for a lone record, its own.
+-- A pod seen more than once in one List or array is not one snapshot but successive states (a
+-- watch saved as an array, Lists merged by hand): each of its states is dated like a record.
 
 CREATE OR REPLACE TEMP TABLE stage_pods AS
-SELECT seq, location, listed, doc, obj, watch_type, nn(record_observed) AS record_observed,
+SELECT seq, location, listed, list_no, doc, obj, watch_type,
+    nn(record_observed) AS record_observed,
     f[1] AS uid, f[2] AS namespace, f[3] AS pod, f[4] AS t_created, f[5] AS t_start,
     f[6] AS t_deleted, f[7] AS deletion_grace, f[8] AS node, f[9] AS phase, f[10] AS reason,
     f[11] AS message, f[12] AS qos_class, f[13] AS termination_grace, f[14] AS owner_kind,
@@ -34,6 +37,8 @@ FROM (
 
 CREATE OR REPLACE TEMP TABLE checked_pods AS
 SELECT *,
+    listed AND count(*) OVER (PARTITION BY listed, list_no, coalesce(uid, namespace || '/' || pod))
+        > 1 AS repeated,
     ts(t_created) AS created_at, ts(t_start) AS start_time, ts(t_deleted) AS deleted_at,
     try_cast(deletion_grace AS DOUBLE) AS deletion_grace_s,
     greatest(ts(t_created), ts(t_start), status_latest,
@@ -52,7 +57,7 @@ SELECT p.*,
         WHEN p.record_observed IS NOT NULL THEN ts(p.record_observed)
         WHEN m.observed_at IS NOT NULL THEN m.observed_at
         WHEN m.file_ts IS NOT NULL THEN m.file_ts
-        WHEN p.listed THEN greatest(l.pods_latest, l.events_latest)
+        WHEN p.listed AND NOT p.repeated THEN greatest(l.pods_latest, l.events_latest)
         ELSE p.own_latest
     END AS observed_at,
     CASE
@@ -65,7 +70,7 @@ SELECT p.*,
 FROM checked_pods AS p
 CROSS JOIN stage_meta AS m
 CROSS JOIN (
-    SELECT max(own_latest) FILTER (WHERE listed AND error = '') AS pods_latest,
+    SELECT max(own_latest) FILTER (WHERE listed AND NOT repeated AND error = '') AS pods_latest,
            (SELECT max(last_ts) FROM events WHERE source_id = (SELECT source_id FROM stage_meta))
                AS events_latest
     FROM checked_pods
