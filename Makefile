@@ -18,7 +18,7 @@ COMPILE := $(BIN)/uv pip compile pyproject.toml requirements/build.in --universa
 
 .PHONY: demo test lint unit bench-quick docs lock lock-upgrade clean
 
-$(VENV)/.runtime: $(LOCK) pyproject.toml
+$(VENV)/.runtime: $(LOCK) $(DEVLOCK) pyproject.toml
 	$(PYTHON) -m venv --clear $(VENV)
 	$(PIP) install --quiet --require-hashes -r $(LOCK)
 	$(PIP) install --quiet --no-deps --no-build-isolation -e .
