@@ -13,8 +13,21 @@ DEVLOCK := requirements/dev.txt
 PIP := $(BIN)/python -m pip --disable-pip-version-check
 # Every test and benchmark launches the Chromium this prints (installing one if need be).
 CHROMIUM := $(BIN)/python scripts/chromium.py
-COMPILE := $(BIN)/uv pip compile pyproject.toml requirements/build.in --universal \
-	--generate-hashes --python-version 3.11 --custom-compile-command "make lock" --quiet
+# `make lock` runs uv from its own small venv (pinned in requirements/tools.txt), so it works
+# even when .venv cannot be built because pyproject.toml and the locks disagree.
+UV := .venv-lock/bin/uv
+TOOLS := requirements/tools.txt
+UVC := $(UV) pip compile --universal --generate-hashes --python-version 3.11 \
+	--custom-compile-command "make lock" --quiet
+COMPILE := $(UVC) pyproject.toml requirements/build.in
+
+# $(call compile,OPTIONS,LOCKFILE): resolve into a copy (uv keeps the pins it finds there unless
+# told --upgrade), then move it over LOCKFILE only if it differs.
+define compile
+	cp $(2) $(2).new
+	$(COMPILE) $(1) -o $(2).new
+	if cmp -s $(2).new $(2); then rm $(2).new; else mv $(2).new $(2); echo "$(2) updated"; fi
+endef
 
 .PHONY: demo test lint unit bench-quick docs lock lock-upgrade clean
 
@@ -56,15 +69,24 @@ bench-quick: $(VENV)/.dev
 docs: $(VENV)/.dev
 	$(BIN)/typer podreplay.cli utils docs --name podreplay --output docs/cli.md
 
-# Re-resolve after editing pyproject.toml's dependencies, keeping every pin that still fits.
-lock: $(VENV)/.dev
-	$(COMPILE) -o $(LOCK)
-	$(COMPILE) --extra dev -o $(DEVLOCK)
+$(UV): $(TOOLS)
+	$(PYTHON) -m venv --clear .venv-lock
+	.venv-lock/bin/python -m pip --disable-pip-version-check install --quiet --require-hashes -r $(TOOLS)
+	@touch $@
 
-# Move every pin to the newest release pyproject.toml's ranges allow.
-lock-upgrade: $(VENV)/.dev
-	$(COMPILE) --upgrade -o $(LOCK)
-	$(COMPILE) --upgrade --extra dev -o $(DEVLOCK)
+# Re-resolve after editing pyproject.toml's dependencies, keeping every pin that still fits.
+# A lock file is replaced only if its content changes (so .venv is rebuilt only then).
+lock: $(UV)
+	$(call compile,,$(LOCK))
+	$(call compile,--extra dev,$(DEVLOCK))
+
+# Move every pin to the newest release pyproject.toml's ranges allow (uv itself included).
+lock-upgrade: $(UV)
+	$(call compile,--upgrade,$(LOCK))
+	$(call compile,--upgrade --extra dev,$(DEVLOCK))
+	cp $(TOOLS) $(TOOLS).new
+	$(UVC) --upgrade requirements/tools.in -o $(TOOLS).new
+	if cmp -s $(TOOLS).new $(TOOLS); then rm $(TOOLS).new; else mv $(TOOLS).new $(TOOLS); fi
 
 clean:
-	rm -rf $(VENV) $(DB) report.html .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .venv-lock $(DB) report.html .pytest_cache .mypy_cache .ruff_cache

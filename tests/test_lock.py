@@ -23,7 +23,7 @@ def pins(name: str) -> dict[str, str]:
 
 
 def test_every_pin_has_hashes() -> None:
-    for name in ("lock.txt", "dev.txt"):
+    for name in ("lock.txt", "dev.txt", "tools.txt"):
         text = (ROOT / "requirements" / name).read_text()
         blocks = re.split(r"\n(?=[A-Za-z0-9])", text.split("\n", 2)[2])
         assert blocks
