@@ -88,8 +88,8 @@ def install() -> str | None:
     """Install a Chromium the first way that works; the executable found afterwards."""
     prefix = apt_prefix()
     if prefix is not None:
-        env_ok = run([*prefix, "apt-get", "update", "-qq"])
-        if env_ok and run([*prefix, "apt-get", "install", "-y", "-qq", "chromium"]):
+        run([*prefix, "apt-get", "update", "-qq"])  # stale lists may still install: go on
+        if run([*prefix, "apt-get", "install", "-y", "-qq", "chromium"]):
             found = on_path()
             if found:
                 return found

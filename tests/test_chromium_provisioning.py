@@ -109,8 +109,9 @@ def test_apt_get_installs_one_when_allowed(tmp_path: Path) -> None:
     )
     write_exe(  # passwordless sudo, for when the test does not run as root
         bin_dir / "sudo",
-        "import os, sys\nargs = sys.argv[2:]\n"
-        f"os.execv(args[0] if '/' in args[0] else os.path.join({str(bin_dir)!r}, args[0]), args)\n",
+        "import os, sys\nargs = sys.argv[2:]  # after -n\n"
+        "if args == ['true']:\n    sys.exit(0)\n"
+        f"os.execv(os.path.join({str(bin_dir)!r}, args[0]), args)\n",
     )
     result = provision(tmp_path)
     assert result.returncode == 0, result.stderr
