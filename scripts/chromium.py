@@ -88,6 +88,7 @@ def install() -> str | None:
     """Install a Chromium the first way that works; the executable found afterwards."""
     prefix = apt_prefix()
     if prefix is not None:
+        os.environ.setdefault("DEBIAN_FRONTEND", "noninteractive")  # never a debconf prompt
         run([*prefix, "apt-get", "update", "-qq"])  # stale lists may still install: go on
         if run([*prefix, "apt-get", "install", "-y", "-qq", "chromium"]):
             found = on_path()
