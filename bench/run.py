@@ -26,7 +26,6 @@ ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
 PODREPLAY = [PY, "-m", "podreplay"]
 UID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
-CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_FLAGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -36,6 +35,16 @@ CHROMIUM_FLAGS = [
     "--no-first-run",
     "--disable-quic",
 ]
+
+
+def find_chromium() -> str | None:
+    """`$PODREPLAY_CHROMIUM` (set by `make bench-quick`), else what scripts/chromium.py finds."""
+    if os.environ.get("PODREPLAY_CHROMIUM"):
+        return os.environ["PODREPLAY_CHROMIUM"]
+    found = subprocess.run(
+        [PY, str(ROOT / "scripts" / "chromium.py"), "--find-only"], capture_output=True, text=True
+    )
+    return found.stdout.strip() if found.returncode == 0 else None
 
 
 @dataclass(frozen=True)
@@ -371,13 +380,13 @@ def pick_pod(db: Path) -> str:
     return str(row[0]) if row else "none"
 
 
-def browser_code(html: Path) -> str:
+def browser_code(html: Path, chromium: str) -> str:
     """Open the report in headless Chromium; print seconds until the page is interactive
     (load event fired and every plotly figure drawn)."""
     return (
         "import time;from playwright.sync_api import sync_playwright\n"
         "with sync_playwright() as p:\n"
-        f"  b=p.chromium.launch(executable_path={CHROMIUM!r},args={CHROMIUM_FLAGS!r})\n"
+        f"  b=p.chromium.launch(executable_path={chromium!r},args={CHROMIUM_FLAGS!r})\n"
         "  pg=b.new_page();t0=time.perf_counter()\n"
         f"  pg.goto('file://{html}',wait_until='load',timeout=60000)\n"
         "  pg.wait_for_function(\"document.querySelectorAll('.js-plotly-plot').length>0 && "
@@ -452,10 +461,11 @@ def run_all(quick: bool, work: Path) -> Run:
     html = work / "report.html"
     measure(run, "report", cli("report", "--db", str(rdb), "--out", str(html)))
     run.notes.append(f"Report database: {rcounts.get('pods', 0):,} pods.")
-    if Path(CHROMIUM).exists():
-        measure(run, "browser", py_code(browser_code(html)))
+    chromium = find_chromium()
+    if chromium:
+        measure(run, "browser", py_code(browser_code(html, chromium)))
     else:
-        run.notes.append("Browser step skipped: no Chromium at " + CHROMIUM)
+        run.notes.append("Browser step skipped: no Chromium (see scripts/chromium.py)")
     return run
 
 

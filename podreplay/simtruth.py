@@ -1,7 +1,7 @@
 """Ground truth of a simulated capture: intervals, restarts, probe failures and pod_stats.
 
 Computed from the recorded pod versions (each one a watch record), so it is exactly what the
-written files show; the semantics follow DESIGN.md ("What the pod_stats figures mean").
+written files show; the semantics are those docs/sql.md gives for `pod_stats`.
 """
 
 from __future__ import annotations

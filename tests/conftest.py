@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -33,3 +37,21 @@ def real(name: str) -> Path:
     matches = sorted(REAL.glob(f"*{name}*"))
     assert len(matches) == 1, f"{name!r} matches {matches}"
     return matches[0]
+
+
+@cache
+def chromium_executable() -> str:
+    """The Chromium the browser tests launch: `$PODREPLAY_CHROMIUM` (which `make test` sets after
+    provisioning one), else the first one scripts/chromium.py finds; fails the test saying how to
+    get one."""
+    given = os.environ.get("PODREPLAY_CHROMIUM")
+    if given:
+        return given
+    found = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "chromium.py"), "--find-only"],
+        capture_output=True,
+        text=True,
+    )
+    if found.returncode != 0:
+        pytest.fail(found.stderr.strip() + " (`make test` installs one)", pytrace=False)
+    return found.stdout.strip()

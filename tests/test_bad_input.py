@@ -269,18 +269,30 @@ def test_a_5_mb_message_lands_whole(db_path: Path, tmp_path: Path) -> None:
     assert rows(db_path, "SELECT message FROM events") == [(event["message"],)]
 
 
-@pytest.mark.parametrize(
-    ("name", "bad_line"), [("deeply_nested.ndjson", 2), ("deeply_nested.yaml", 9)]
-)
-def test_deep_nesting_is_a_reject_not_a_recursion_error(
-    db_path: Path, name: str, bad_line: int
-) -> None:
-    path = BAD / name
+def test_deep_json_nesting_is_a_reject_not_a_recursion_error(db_path: Path) -> None:
+    path = BAD / "deeply_nested.ndjson"
     res = ingest(db_path, path)
     assert res.exit_code == 1
-    assert re.match(rf"line {bad_line}\b.*nested deeper than \d+ levels", the_error(res, path))
-    n_good = 2 if name.endswith(".ndjson") else 1
-    assert rows(db_path, "SELECT count(*) FROM events") == [(n_good,)]
+    assert re.match(r"line 2\b.*nested deeper than \d+ levels", the_error(res, path))
+    assert rows(db_path, "SELECT count(*) FROM events") == [(2,)]
+    [(raw,)] = rows(db_path, "SELECT raw_text FROM rejects")
+    assert "[[[[[[[[" in raw
+
+
+def test_deep_yaml_nesting_is_a_reject_not_a_recursion_error(db_path: Path) -> None:
+    """Which limit answers first is PyYAML's business (6.0.4 has its own depth limit, older
+    releases recurse into ours); ours is that either way the document is one reject, placed
+    inside it, and the document before it is kept."""
+    path = BAD / "deeply_nested.yaml"
+    res = ingest(db_path, path)
+    assert res.exit_code == 1
+    error = the_error(res, path)
+    where = re.match(
+        r"line (\d+) \(document \d+\): (invalid YAML|cannot convert YAML value): ", error
+    )
+    assert where, error
+    assert 9 <= int(where.group(1)) <= len(path.read_text().splitlines())  # the 2nd document
+    assert rows(db_path, "SELECT count(*) FROM events") == [(1,)]
     [(raw,)] = rows(db_path, "SELECT raw_text FROM rejects")
     assert "[[[[[[[[" in raw
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -62,3 +63,29 @@ def test_an_unknown_command_is_a_usage_error_without_traceback() -> None:
     result = CliRunner().invoke(app, ["no-such-command"])
     assert result.exit_code == 2
     assert "Traceback" not in result.output
+
+
+PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+TOP_LEVEL = {p.name for p in ROOT.iterdir() if not p.name.startswith(".")}
+GITIGNORED = {
+    line.strip() for line in (ROOT / ".gitignore").read_text().splitlines() if "/" in line
+}
+
+
+@pytest.mark.parametrize("page", PAGES, ids=[p.name for p in PAGES])
+def test_docs_cite_only_what_the_repository_has(page: Path) -> None:
+    """Links and `path/like/this` mentions resolve inside the repository; no machine paths, no
+    design notes the repository does not ship."""
+    text = page.read_text(encoding="utf-8")
+    assert "DESIGN.md" not in text
+    assert not re.search(r"(?<![\w.~])/(work|tmp|home|root|Users)/", text), "a machine path"
+    for m in re.finditer(r"\]\(([^)#\s]+)(#[^)]*)?\)", text):
+        if not m[1].startswith(("http://", "https://", "mailto:")):
+            assert (page.parent / m[1]).exists(), f"broken link {m[1]}"
+    for m in re.finditer(r"`([\w./-]+)`", text):
+        path = m[1]
+        if path.split("/")[0] not in TOP_LEVEL or "/" not in path or path in GITIGNORED:
+            continue
+        if ".." in path or "NN" in path:  # a range of files (derive_10..39, derive_NN)
+            continue
+        assert (ROOT / path).exists(), f"{page.name} names {path}, which the repository lacks"

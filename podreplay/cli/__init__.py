@@ -13,6 +13,7 @@ from podreplay.cli import (  # noqa: F401  (each module registers its commands o
     simulate_cmd,
     stats_cmd,
     timeline_cmd,
+    version,
 )
 from podreplay.cli.app import app
 
@@ -20,3 +21,9 @@ from podreplay.cli.app import app
 def main() -> None:
     """Entry point of the `podreplay` console script."""
     app()
+
+
+def kubectl_main() -> None:
+    """Entry point of the `kubectl-podreplay` console script: kubectl runs it for
+    `kubectl podreplay ...`, passing the arguments after `podreplay`."""
+    app(prog_name="kubectl podreplay")

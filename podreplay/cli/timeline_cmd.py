@@ -110,7 +110,7 @@ def timeline(
     A name that matches several pods (two namespaces, or a recreated pod) lists the
     candidates; pick one with --namespace or by uid.
 
-    Example: podreplay timeline backend-api-75fb46b7bd-xtkrh --namespace default --db demo.duckdb
+    Example: podreplay timeline cart-4mnj4qxhwd-f7qxb --namespace shop --db demo.duckdb
     """
     with reporting_errors():
         with Store(db, read_only=True) as store:

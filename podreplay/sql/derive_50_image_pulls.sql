@@ -13,7 +13,7 @@ CREATE OR REPLACE MACRO go_duration_s(d) AS (
 );
 
 -- Image pulls that really happened (a Pulled event that is not "already present on machine").
--- seconds: Pulled − Pulling from the event times (DESIGN.md; 1 s resolution), pairing each Pulled
+-- seconds: Pulled − Pulling from the event times (1 s resolution), pairing each Pulled
 -- with the latest Pulling of the same container before it; where no Pulling event survives, the
 -- duration the kubelet printed. reported_s: what the kubelet printed ("in 1.2s (3.1s including
 -- waiting)": the including-waiting figure, which spans Pulling to Pulled like the events do).

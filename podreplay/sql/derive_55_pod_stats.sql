@@ -1,4 +1,4 @@
--- pod_stats (issue 4): one row per pod, figures as DESIGN.md "What the pod_stats figures mean".
+-- pod_stats (issue 4): one row per pod, figures as docs/sql.md describes them (`pod_stats`).
 -- Every duration is relative to created_at (creationTimestamp, else the pod's first evidence).
 -- Contract columns first; the columns after final_phase are podreplay additions.
 
