@@ -358,7 +358,7 @@ def diff(
     if same and before is None and after is None:
         raise UsageError(
             "comparing a database with itself: give --before and --after windows"
-            " (e.g. --before 'start..+30m' --after '+30m..end') or two databases"
+            " (e.g. --before 'start..+15m' --after '+15m..end') or two databases"
         )
     for p in paths:
         if not p.exists():

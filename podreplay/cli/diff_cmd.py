@@ -82,7 +82,7 @@ def diff_cmd(
 
     Example: podreplay diff yesterday.duckdb today.duckdb --by workload
 
-    Example: podreplay diff podreplay.duckdb --before 'start..+30m' --after '+30m..end'
+    Example: podreplay diff podreplay.duckdb --before 'start..+15m' --after '+15m..end'
     """
     with reporting_errors():
         paths = list(databases or [])
