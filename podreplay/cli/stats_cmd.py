@@ -16,10 +16,15 @@ from podreplay.cli.app import (
     FormatOption,
     NamespaceOption,
     OutputFormat,
+    PodOption,
+    SelectorOption,
+    SinceOption,
+    UntilOption,
     app,
     reporting_errors,
 )
 from podreplay.cli.output import emit
+from podreplay.cli.selecting import named_pods
 from podreplay.errors import UsageError
 from podreplay.render.terminal import records
 from podreplay.store import Store
@@ -40,18 +45,10 @@ def stats(
         By.pod
     ),
     namespace: NamespaceOption = None,
-    since: Annotated[
-        str | None,
-        typer.Option(
-            "--since",
-            metavar="TIME",
-            help="Only pods alive at or after TIME (ISO 8601, UTC if no zone).",
-        ),
-    ] = None,
-    until: Annotated[
-        str | None,
-        typer.Option("--until", metavar="TIME", help="Only pods alive at or before TIME."),
-    ] = None,
+    selector: SelectorOption = None,
+    pod: PodOption = None,
+    since: SinceOption = None,
+    until: UntilOption = None,
     section: Annotated[
         str | None,
         typer.Option(
@@ -67,6 +64,7 @@ def stats(
 
     Table output prints every section; JSON prints an object of sections; CSV prints the
     summary (one row per group, every percentile column) unless --section picks another.
+    A selection that matches no pod exits 3.
 
     Example: podreplay stats --by workload --namespace default --format table
     """
@@ -74,7 +72,8 @@ def stats(
         if section is not None and section not in SECTIONS:
             raise UsageError(f"--section must be one of {', '.join(SECTIONS)}, not {section!r}")
         with Store(db, read_only=True) as store:
-            frames = stats_sections(store, by.value, namespace, since, until)
+            uids = named_pods(store, pod, namespace)
+            frames = stats_sections(store, by.value, namespace, since, until, selector, uids)
         if section is not None:
             emit(frames[section], fmt, section)
         elif fmt is OutputFormat.json:
@@ -90,11 +89,31 @@ def stats(
                 summary = summary.select(
                     c for c in summary.columns if not c.endswith(_PERCENTILE_SUFFIXES)
                 )
-            emit(summary, fmt, f"pods by {by.value}")
+            drop = _DROP_FIRST if by is By.pod else _DROP_FIRST[1:-1]
+            emit(summary, fmt, f"pods by {by.value}", drop_first=drop, keep=_KEEP)
             for name in SECTIONS[1:]:
                 if frames[name].height:
-                    emit(frames[name], fmt, name.replace("_", " "))
+                    pods_list = name in ("crashlooping", "never_ready")
+                    emit(
+                        frames[name],
+                        fmt,
+                        name.replace("_", " "),
+                        drop_first=_DROP_FIRST if pods_list else drop,
+                        keep=_KEEP,
+                    )
 
+
+# what a narrow terminal loses first (node and workload only --by pod), and what it keeps
+_DROP_FIRST = (
+    "node",
+    "terminating_s",
+    "not_ready_running_s",
+    "image_pull_s",
+    "time_to_scheduled_s",
+    "running_s",
+    "workload",
+)
+_KEEP = ("final_phase", "restarts", "pods")
 
 _PERCENTILE_SUFFIXES = tuple(
     f"{m[:-2]}_{q}_s" for m in METRICS for q in ("p50", "p90", "p99", "max")
