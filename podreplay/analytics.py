@@ -214,9 +214,9 @@ reasons AS (
 SELECT *
 FROM reasons
 QUALIFY row_number() OVER (
-    PARTITION BY {_keys(keys)} ORDER BY occurrences DESC, reason
+    PARTITION BY {_keys(keys)} ORDER BY occurrences DESC, reason, source
 ) <= {TOP_REASONS}
-ORDER BY {_keys(keys)}, occurrences DESC, reason"""
+ORDER BY {_keys(keys)}, occurrences DESC, reason, source"""
 
 
 def _pods_where_sql(flag: str) -> str:

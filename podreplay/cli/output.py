@@ -14,6 +14,15 @@ from podreplay.render.terminal import frame_table, to_csv, to_json
 PIPE_WIDTH = 220  # a pipe gets tables at a readable width, not rich's 80-column default
 
 
+class _Console(Console):
+    """rich's Console, but a closed stdout ends the command as every other write does."""
+
+    def on_broken_pipe(self) -> None:
+        """Let `reporting_errors` stop quietly with exit code 0 (rich would exit 1)."""
+        self.quiet = True
+        raise BrokenPipeError
+
+
 def table_console() -> Console:
     """A console for tables on stdout: $COLUMNS when set, else the terminal's width, else
     PIPE_WIDTH for a pipe or file."""
@@ -22,7 +31,7 @@ def table_console() -> Console:
         width: int | None = int(columns)
     else:
         width = None if sys.stdout.isatty() else PIPE_WIDTH
-    return Console(soft_wrap=False, width=width)
+    return _Console(soft_wrap=False, width=width)
 
 
 def left_out(dropped: list[str]) -> None:

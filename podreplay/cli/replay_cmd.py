@@ -87,7 +87,6 @@ def replay(
             if start is not None or end is not None:
                 raise UsageError("--at shows one moment; --from/--to replay a range")
             lo = hi = parse_moment(at, span, "--at")
-            _warn_outside(lo, span)
         else:
             lo = parse_moment(start, span, "--from") if start else span.start
             hi = parse_moment(end, span, "--to") if end else span.end
@@ -99,8 +98,11 @@ def replay(
             uids = chosen if named is not None or selector is not None else None
         if at is not None:
             state = state_at(store, lo, namespace, uids=uids)
+            outside = _outside(lo, span)
             if state.height == 0:
-                raise EmptySelectionError(f"no pods existed at {iso(lo)}")
+                raise EmptySelectionError(f"no pods existed at {iso(lo)}{outside}")
+            if outside:
+                note(f"note: {iso(lo)}{outside}")
             if fmt is OutputFormat.table:
                 emit(_state_table(state), fmt, title=f"pods at {iso(lo)}")
             else:
@@ -121,11 +123,13 @@ def replay(
             _write_lines(_line(r) for r in rows)
 
 
-def _warn_outside(moment: datetime, span: CaptureSpan) -> None:
+def _outside(moment: datetime, span: CaptureSpan) -> str:
+    """` (before the capture starts at ...)` when the moment is outside the capture, else ''."""
     if moment < span.start:
-        note(f"note: {iso(moment)} is before the capture starts ({iso(span.start)})")
-    elif moment > span.end:
-        note(f"note: {iso(moment)} is after the capture ends ({iso(span.end)})")
+        return f" (before the capture starts at {iso(span.start)})"
+    if moment > span.end:
+        return f" (after the capture ends at {iso(span.end)})"
+    return ""
 
 
 def _state_table(state: pl.DataFrame) -> pl.DataFrame:
