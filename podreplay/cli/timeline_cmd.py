@@ -124,7 +124,9 @@ def timeline(
     A pod recreated under its name (same namespace and name, several uids, as a StatefulSet's)
     shows every incarnation, oldest first, unless --uid picks one. A name that matches
     different pods (two namespaces, or a prefix of several names) lists the candidates: pick
-    one with --namespace, as namespace/name, or by uid.
+    one with --namespace, as namespace/name, or by uid. With several incarnations, --format
+    json prints a list of {pod, rows} objects (one object for one pod) and csv adds a pod_uid
+    column; --html draws the latest.
 
     Example: podreplay timeline backend-api-75fb46b7bd-xtkrh --namespace default --db demo.duckdb
     """
