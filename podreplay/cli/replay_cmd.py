@@ -104,7 +104,13 @@ def replay(
             if outside:
                 note(f"note: {iso(lo)}{outside}")
             if fmt is OutputFormat.table:
-                emit(_state_table(state), fmt, title=f"pods at {iso(lo)}")
+                emit(
+                    _state_table(state),
+                    fmt,
+                    title=f"pods at {iso(lo)}",
+                    drop_first=("latest event", "containers"),
+                    keep=("phase", "ready", "restarts"),
+                )
             else:
                 emit(state, fmt)
             return

@@ -75,7 +75,7 @@ def stats(
             uids = named_pods(store, pod, namespace)
             frames = stats_sections(store, by.value, namespace, since, until, selector, uids)
         if section is not None:
-            emit(frames[section], fmt, section)
+            emit(frames[section], fmt, section, drop_first=_DROP_FIRST, keep=_KEEP)
         elif fmt is OutputFormat.json:
             doc = {name: records(df) for name, df in frames.items()}
             sys.stdout.write(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
@@ -89,7 +89,7 @@ def stats(
                 summary = summary.select(
                     c for c in summary.columns if not c.endswith(_PERCENTILE_SUFFIXES)
                 )
-            drop = _DROP_FIRST if by is By.pod else _DROP_FIRST[1:-1]
+            drop = _DROP_FIRST if by is By.pod else _DROP_FIRST[2:-1]
             emit(summary, fmt, f"pods by {by.value}", drop_first=drop, keep=_KEEP)
             for name in SECTIONS[1:]:
                 if frames[name].height:
@@ -105,6 +105,7 @@ def stats(
 
 # what a narrow terminal loses first (node and workload only --by pod), and what it keeps
 _DROP_FIRST = (
+    "pod_uid",
     "node",
     "terminating_s",
     "not_ready_running_s",
