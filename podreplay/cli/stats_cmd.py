@@ -75,7 +75,7 @@ def stats(
             uids = named_pods(store, pod, namespace)
             frames = stats_sections(store, by.value, namespace, since, until, selector, uids)
         if section is not None:
-            emit(frames[section], fmt, section, drop_first=_DROP_FIRST, keep=_KEEP)
+            emit(frames[section], fmt, section, _drop_first(section, by), _KEEP)
         elif fmt is OutputFormat.json:
             doc = {name: records(df) for name, df in frames.items()}
             sys.stdout.write(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
@@ -89,21 +89,21 @@ def stats(
                 summary = summary.select(
                     c for c in summary.columns if not c.endswith(_PERCENTILE_SUFFIXES)
                 )
-            drop = _DROP_FIRST if by is By.pod else _DROP_FIRST[2:-1]
-            emit(summary, fmt, f"pods by {by.value}", drop_first=drop, keep=_KEEP)
+            emit(summary, fmt, f"pods by {by.value}", _drop_first("summary", by), _KEEP)
             for name in SECTIONS[1:]:
                 if frames[name].height:
-                    pods_list = name in ("crashlooping", "never_ready")
-                    emit(
-                        frames[name],
-                        fmt,
-                        name.replace("_", " "),
-                        drop_first=_DROP_FIRST if pods_list else drop,
-                        keep=_KEEP,
-                    )
+                    emit(frames[name], fmt, name.replace("_", " "), _drop_first(name, by), _KEEP)
 
 
-# what a narrow terminal loses first (node and workload only --by pod), and what it keeps
+def _drop_first(section: str, by: By) -> tuple[str, ...]:
+    """Columns a narrow terminal loses first: node and workload go in lists of pods, never
+    where they are the group."""
+    if by is By.pod or section in ("crashlooping", "never_ready"):
+        return _DROP_FIRST
+    return tuple(c for c in _DROP_FIRST if c not in ("node", "workload"))
+
+
+# what a narrow terminal loses first (see _drop_first), and what it keeps beside the names
 _DROP_FIRST = (
     "pod_uid",
     "node",
