@@ -70,25 +70,6 @@ def _ambiguous(found: pl.DataFrame, message: str) -> AmbiguousError:
     return AmbiguousError(message, candidates)
 
 
-def resolve_pod(store: Store, name_or_uid: str, namespace: str | None = None) -> str:
-    """The pod_uid of the one pod `name_or_uid` names.
-
-    Raises NotFoundError when none matches and AmbiguousError (listing the candidates) when
-    several do: the same name in two namespaces, or a pod recreated under its old name.
-    """
-    found = find_pods(store, name_or_uid, namespace)
-    where = f" in namespace {namespace}" if namespace else ""
-    if found.height == 0:
-        raise NotFoundError(f"no pod named {name_or_uid!r}{where} in {store.path}")
-    if found.height > 1:
-        raise _ambiguous(
-            found,
-            f"{name_or_uid!r}{where} matches {found.height} pods; name one by uid"
-            " or add --namespace",
-        )
-    return str(found["pod_uid"][0])
-
-
 def resolve_incarnations(
     store: Store, name_or_uid: str, namespace: str | None = None, uid: str | None = None
 ) -> pl.DataFrame:
