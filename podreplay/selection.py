@@ -72,7 +72,7 @@ class Selection:
 
 def parse_selector(text: str) -> list[Requirement]:
     """A kubectl label selector as its requirements; UsageError names the bad term."""
-    terms = [t for t in re.split(r",(?![^()]*\))", text)]
+    terms = re.split(r",(?![^()]*\))", text)
     out: list[Requirement] = []
     for term in terms:
         match = _REQUIREMENT.fullmatch(term)

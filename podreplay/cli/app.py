@@ -176,12 +176,19 @@ def output_path(path: Path, option: str) -> Path:
 
 
 class HeldInterrupt:
-    """Between start() and stop(), Ctrl-C (SIGINT) is remembered instead of raised, so work
-    that must not be cut (a commit) completes; `caught` tells the caller to exit 130 after."""
+    """Between start() and stop() (or the end of a `with` block), Ctrl-C (SIGINT) is remembered
+    instead of raised, so work that must not be cut (a commit) completes; `caught` tells the
+    caller to exit 130 afterwards."""
 
     def __init__(self) -> None:
         self.caught = False
         self._previous: Any = None
+
+    def __enter__(self) -> HeldInterrupt:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
 
     def _remember(self, signum: int, frame: FrameType | None) -> None:
         self.caught = True

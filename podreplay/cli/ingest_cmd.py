@@ -86,25 +86,20 @@ def ingest(
         when = parse_moment(observed_at, None, "--observed-at") if observed_at else None
         files = expand_paths(paths)
         size = total_bytes(files)
-        # Ctrl-C during the rebuild and the commit is held until they finish: the sources
-        # read by then are kept, and the exit code is still 130
-        held = HeldInterrupt()
-        try:
-            # works on a copy renamed over the database at the end: readers are never blocked,
-            # and a failed, interrupted or killed ingest leaves the database as it was
-            with writing(db, wait=wait) as store:
-                options = IngestOptions(observed_at=when, max_decompressed=max_gz_size)
-                show_bar = not quiet and stderr_is_tty() and size is not None
-                # the rebuild too stays within the ingest's memory limit (it spills beyond it)
-                with store.memory_limit(options.memory_limit):
-                    if show_bar and size is not None and size >= PROGRESS_MIN_BYTES:
-                        result = _with_progress(store, paths, options, size)
-                    else:
-                        result = ingest_paths(store, paths, options)
-                    held.start()
-                    rebuild(store)
-        finally:
-            held.stop()
+        # works on a copy renamed over the database at the end: readers are never blocked,
+        # and a failed, interrupted or killed ingest leaves the database as it was
+        held = HeldInterrupt()  # Ctrl-C in the rebuild or the commit waits for them to finish
+        with held, writing(db, wait=wait) as store:
+            options = IngestOptions(observed_at=when, max_decompressed=max_gz_size)
+            show_bar = not quiet and stderr_is_tty() and size is not None
+            # the rebuild too stays within the ingest's memory limit (it spills beyond it)
+            with store.memory_limit(options.memory_limit):
+                if show_bar and size is not None and size >= PROGRESS_MIN_BYTES:
+                    result = _with_progress(store, paths, options, size)
+                else:
+                    result = ingest_paths(store, paths, options)
+                held.start()
+                rebuild(store)
         if quiet:
             if result.interrupted is None:
                 note(summary_line(result))
