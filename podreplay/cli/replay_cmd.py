@@ -32,7 +32,7 @@ from podreplay.cli.app import (
 from podreplay.cli.output import emit
 from podreplay.cli.selecting import named_pods, selected_uids
 from podreplay.errors import EmptySelectionError, UsageError
-from podreplay.render.terminal import iso, plain
+from podreplay.render.terminal import KIND_STYLE, iso, plain
 from podreplay.replay import changes, paced, state_at
 from podreplay.selection import Selection
 from podreplay.store import Store
@@ -225,10 +225,6 @@ def _write_csv(rows: Iterator[dict[str, Any]]) -> None:
         buffer.truncate()
 
 
-_STYLE = {"pod": "bold", "phase": "cyan", "condition": "blue", "container": "magenta",
-          "restart": "bold yellow", "event": ""}  # fmt: skip
-
-
 def _live(stream: pl.DataFrame, speed: float, start: datetime) -> None:
     """Lines printed as they come, above a footer where the replay clock ticks."""
     console = Console()
@@ -253,7 +249,7 @@ def _live(stream: pl.DataFrame, speed: float, start: datetime) -> None:
 
         for row in paced(stream.iter_rows(named=True), speed, start=start, sleep=sleep):
             shown += 1
-            style = _STYLE.get(row["kind"], "")
+            style = KIND_STYLE.get(row["kind"], "")
             if row["kind"] == "event" and row["type"] == "Warning":
                 style = "red"
             line = Text(f"{iso(row['ts'])}  ")

@@ -26,17 +26,17 @@ from podreplay.cli.app import (
 )
 from podreplay.cli.output import emit, left_out, table_console
 from podreplay.lifecycle import pod_story, pod_summary, resolve_incarnations
-from podreplay.render.terminal import Column, build_table, cell_text, fit_columns, plain, records
+from podreplay.render.terminal import (
+    KIND_STYLE,
+    Column,
+    build_table,
+    cell_text,
+    fit_columns,
+    plain,
+    records,
+)
 from podreplay.store import Store
 
-KIND_STYLE = {
-    "phase": "bold cyan",
-    "condition": "magenta",
-    "container": "green",
-    "event": "",
-    "restart": "bold red",
-    "probe": "yellow",
-}
 HEADER_FIELDS = ("namespace", "node", "workload", "qos_class", "final_phase", "final_reason")
 
 

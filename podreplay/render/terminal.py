@@ -72,6 +72,17 @@ def cell_text(value: Any) -> str:
     return str(value)
 
 
+# How each kind of row is coloured, in the timeline table and the live replay alike.
+KIND_STYLE = {
+    "pod": "bold",
+    "phase": "bold cyan",
+    "condition": "magenta",
+    "container": "green",
+    "event": "",
+    "restart": "bold red",
+    "probe": "yellow",
+}
+
 # Columns whose values are names a user copies into the next command: never cut, never folded.
 IDENTIFIERS = frozenset(
     {"namespace", "pod", "pod_uid", "workload", "node", "source", "container", "subject", "object"}
