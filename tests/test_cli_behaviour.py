@@ -93,15 +93,22 @@ def test_stats_tables_print_every_name_whole(
 
 
 @pytest.mark.parametrize("width", WIDTHS)
-def test_ingest_summary_prints_sources_whole_with_totals(tmp_path: Path, width: int) -> None:
+@pytest.mark.parametrize("which", ["sample", "k3s"])
+def test_ingest_summary_prints_sources_whole_with_totals(
+    tmp_path: Path, which: str, width: int
+) -> None:
     db = tmp_path / "x.duckdb"
-    res = run("ingest", str(SAMPLE_LOGS), "--db", str(db), columns=width)
+    paths = [str(SAMPLE_LOGS)]
+    if which == "k3s":
+        paths = sorted(str(p) for p in real(K3S[0]).parent.glob(f"{K3S[1]}*"))
+    res = run("ingest", *paths, "--db", str(db), columns=width)
     assert res.exit_code == 0, res.stderr
     assert "…" not in res.stdout
+    assert max(map(len, res.stdout.splitlines())) <= width
     sources = column_text(res.stdout, "source")
     for path in names(db, "SELECT path FROM sources"):
         assert path in sources
-    csv = run("ingest", str(SAMPLE_LOGS), "--db", str(tmp_path / "y.duckdb"), "-f", "json")
+    csv = run("ingest", *paths, "--db", str(tmp_path / "y.duckdb"), "-f", "json")
     rows = json.loads(csv.stdout)
     assert all("total" not in r["source"] for r in rows)  # totals are for people, not scripts
     total = next(line for line in res.stdout.splitlines() if f"total ({len(rows)} sources)" in line)
