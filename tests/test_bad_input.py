@@ -115,7 +115,7 @@ def test_a_list_of_deployments_is_skipped_with_a_notice_not_an_error(db_path: Pa
     quiet = ingest(db_path, path)  # -q: the notices go, one summary line stays
     assert quiet.exit_code == 0, quiet.stderr
     assert quiet.stderr == (
-        "podreplay: 1 file (1 already ingested): 0 events, 0 pods, 0 skipped, 0 rejects\n"
+        "podreplay: 1 file (1 already ingested): 0 events, 0 pod snapshots, 0 skipped, 0 rejects\n"
     )
     assert rows(db_path, "SELECT n_objects, n_skipped, n_rejects FROM sources") == [
         (n_items, n_items, 0)

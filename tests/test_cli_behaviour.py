@@ -357,8 +357,8 @@ def test_quiet_keeps_one_summary_line(tmp_path: Path) -> None:
     assert again.exit_code == 0 and again.stdout == ""
     n = len(list(p for p in SAMPLE_LOGS.rglob("*") if p.is_file()))
     assert again.stderr == (
-        f"podreplay: {n} files ({n - 1} already ingested, 1 not captures): 0 events, 0 pods,"
-        " 0 skipped, 0 rejects\n"
+        f"podreplay: {n} files ({n - 1} already ingested, 1 not captures): 0 events,"
+        " 0 pod snapshots, 0 skipped, 0 rejects\n"
     )
     loud = run("ingest", str(SAMPLE_LOGS), "--db", db)
     assert "already ingested (same content), skipped" in loud.stderr

@@ -205,12 +205,16 @@ def summary_line(result: IngestResult) -> str:
         if k in statuses
     )
     files = f"{len(sources)} file{'s' if len(sources) != 1 else ''}"
-    return (
-        f"podreplay: {files} ({kept or 'none'}): "
-        f"{sum(s.n_events for s in sources):,} events, {sum(s.n_pods for s in sources):,} pods, "
-        f"{sum(s.n_skipped for s in sources):,} skipped, "
-        f"{sum(s.n_rejects for s in sources):,} rejects"
+    counts = ", ".join(
+        f"{sum(getattr(s, attr) for s in sources):,} {label}"
+        for attr, label in (
+            ("n_events", "events"),
+            ("n_pods", "pod snapshots"),
+            ("n_skipped", "skipped"),
+            ("n_rejects", "rejects"),
+        )
     )
+    return f"podreplay: {files} ({kept or 'none'}): {counts}"
 
 
 def _report_problems(result: IngestResult, quiet: bool) -> None:
