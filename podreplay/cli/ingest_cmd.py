@@ -190,30 +190,27 @@ def with_totals(frame: pl.DataFrame) -> pl.DataFrame:
     return pl.concat([frame, total], how="diagonal_relaxed")
 
 
+_STATUSES = (
+    ("ingested", "ingested"),
+    ("duplicate", "already ingested"),
+    ("not-a-capture", "not captures"),
+    ("failed", "failed"),
+)
+_COUNTS = (
+    ("n_events", "events"),
+    ("n_pods", "pod snapshots"),
+    ("n_skipped", "skipped"),
+    ("n_rejects", "rejects"),
+)
+
+
 def summary_line(result: IngestResult) -> str:
     """The whole ingest in one line (what -q prints)."""
     sources = result.sources
     statuses = [s.status for s in sources]
-    kept = ", ".join(
-        f"{statuses.count(k)} {label}"
-        for k, label in (
-            ("ingested", "ingested"),
-            ("duplicate", "already ingested"),
-            ("not-a-capture", "not captures"),
-            ("failed", "failed"),
-        )
-        if k in statuses
-    )
+    kept = ", ".join(f"{statuses.count(k)} {label}" for k, label in _STATUSES if k in statuses)
+    counts = ", ".join(f"{sum(getattr(s, a) for s in sources):,} {label}" for a, label in _COUNTS)
     files = f"{len(sources)} file{'s' if len(sources) != 1 else ''}"
-    counts = ", ".join(
-        f"{sum(getattr(s, attr) for s in sources):,} {label}"
-        for attr, label in (
-            ("n_events", "events"),
-            ("n_pods", "pod snapshots"),
-            ("n_skipped", "skipped"),
-            ("n_rejects", "rejects"),
-        )
-    )
     return f"podreplay: {files} ({kept or 'none'}): {counts}"
 
 
