@@ -116,6 +116,20 @@ def test_ingest_summary_prints_sources_whole_with_totals(
     assert f" {sum(r['pods'] for r in rows)} " in total
 
 
+@pytest.mark.parametrize("by", ["namespace", "workload", "node"])
+def test_group_tables_end_with_the_totals(sample: Path, by: str) -> None:
+    rows = json.loads(run("stats", "--by", by, "-f", "json", "--db", str(sample)).stdout)
+    table = run("stats", "--by", by, "--section", "summary", "--db", str(sample), columns=200)
+    assert "total" not in {r[by] for r in rows["summary"]}  # only tables get the total row
+    res = run("stats", "--by", by, "--db", str(sample), columns=200)
+    total = next(line for line in res.stdout.splitlines() if "│ total " in line)
+    cells = [c.strip() for c in total.split("│")[1:-1]]
+    pods = sum(r["pods"] for r in rows["summary"])
+    restarts = sum(r["restarts"] for r in rows["summary"])
+    assert str(pods) in cells and str(restarts) in cells
+    assert table.exit_code == 0
+
+
 @pytest.mark.parametrize("width", WIDTHS)
 def test_timeline_and_replay_keep_names_whole(k3s: Path, width: int) -> None:
     for pod in names(k3s, "SELECT pod FROM pods ORDER BY length(pod) DESC LIMIT 3"):

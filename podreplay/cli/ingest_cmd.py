@@ -25,6 +25,7 @@ from podreplay.cli.output import emit
 from podreplay.derive import rebuild
 from podreplay.ingest import IngestOptions, IngestResult, expand_paths, ingest_paths, total_bytes
 from podreplay.readers import DEFAULT_MAX_DECOMPRESSED
+from podreplay.render.terminal import with_total
 from podreplay.store import Store, writing
 from podreplay.times import ABSOLUTE_FORMS, parse_moment
 
@@ -106,7 +107,8 @@ def ingest(
         else:
             frame = summary_frame(result)
             if fmt is OutputFormat.table:
-                frame = with_totals(frame)
+                span = (pl.col("first_ts").min(), pl.col("last_ts").max())
+                frame = with_total(frame, "source", f"total ({frame.height} sources)", span)
             emit(frame, fmt, "ingested sources", drop_first=_DROP_FIRST, keep=_KEEP)
         if result.interrupted is not None:
             note(
@@ -171,23 +173,9 @@ def summary_frame(result: IngestResult) -> pl.DataFrame:
     )
 
 
-TOTALLED = ("objects", "events", "pods", "skipped", "rejects")
 # a narrow terminal loses these columns first, and never the ones a user adds up
 _DROP_FIRST = ("observed", "format", "objects", "first_ts", "last_ts")
 _KEEP = ("status", "events", "pods", "skipped", "rejects")
-
-
-def with_totals(frame: pl.DataFrame) -> pl.DataFrame:
-    """The summary with a last `total` row (for tables; CSV and JSON stay one row per source)."""
-    if frame.height < 2:
-        return frame
-    total = frame.select(
-        pl.lit(f"total ({frame.height} sources)").alias("source"),
-        *(pl.col(c).sum() for c in TOTALLED),
-        pl.col("first_ts").min(),
-        pl.col("last_ts").max(),
-    )
-    return pl.concat([frame, total], how="diagonal_relaxed")
 
 
 _STATUSES = (

@@ -26,7 +26,7 @@ from podreplay.cli.app import (
 from podreplay.cli.output import emit
 from podreplay.cli.selecting import named_pods
 from podreplay.errors import UsageError
-from podreplay.render.terminal import records
+from podreplay.render.terminal import records, with_total
 from podreplay.store import Store
 
 
@@ -85,10 +85,11 @@ def stats(
             summary = frames["summary"]
             if by is By.pod:  # the full figures are in --format csv/json
                 summary = summary.select(POD_COLUMNS)
-            else:  # the percentiles are in the latencies section
+            else:  # the percentiles are in the latencies section; the counts add up
                 summary = summary.select(
                     c for c in summary.columns if not c.endswith(_PERCENTILE_SUFFIXES)
                 )
+                summary = with_total(summary, summary.columns[0], "total")
             emit(summary, fmt, f"pods by {by.value}", _drop_first("summary", by), _KEEP)
             for name in SECTIONS[1:]:
                 if frames[name].height:

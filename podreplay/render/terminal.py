@@ -72,6 +72,18 @@ def cell_text(value: Any) -> str:
     return str(value)
 
 
+def with_total(
+    df: pl.DataFrame, label_column: str, label: str, extra: tuple[pl.Expr, ...] = ()
+) -> pl.DataFrame:
+    """The frame with a last row adding up its integer columns, `label` in `label_column`
+    (for tables people read; CSV and JSON stay as they are). One row needs no total."""
+    if df.height < 2:
+        return df
+    sums = [pl.col(n).sum() for n, t in df.schema.items() if t.is_integer() and n != label_column]
+    total = df.select(pl.lit(label).alias(label_column), *sums, *extra)
+    return pl.concat([df, total], how="diagonal_relaxed")
+
+
 # How each kind of row is coloured, in the timeline table and the live replay alike.
 KIND_STYLE = {
     "pod": "bold",
