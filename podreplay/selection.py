@@ -64,10 +64,14 @@ class Selection:
         if self.selector is not None:
             bits.append(f"selector {self.selector!r}")
         if self.since is not None or self.until is not None:
-            lo = self.since.isoformat() if self.since else "…"
-            hi = self.until.isoformat() if self.until else "…"
+            lo = _iso(self.since) if self.since else "…"
+            hi = _iso(self.until) if self.until else "…"
             bits.append(f"alive between {lo} and {hi}")
         return ", ".join(bits) or "all pods"
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat().replace("+00:00", "Z")
 
 
 def parse_selector(text: str) -> list[Requirement]:

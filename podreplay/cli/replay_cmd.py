@@ -94,7 +94,9 @@ def replay(
                 raise EmptySelectionError(f"--from {start} is after --to {end}: no time selected")
         uids = None
         if named is not None or selector is not None or namespace is not None:
-            chosen = selected_uids(store, Selection(namespace, lo, hi, selector, named))
+            # --at: which pods exist then is replay_state.sql's own rule (created, not deleted)
+            since, until = (None, None) if at is not None else (lo, hi)
+            chosen = selected_uids(store, Selection(namespace, since, until, selector, named))
             uids = chosen if named is not None or selector is not None else None
         if at is not None:
             state = state_at(store, lo, namespace, uids=uids)
