@@ -7,13 +7,15 @@ the per-pod figures themselves are defined once, in `sql/derive_55_pod_stats.sql
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Literal, get_args
 
 import polars as pl
 
-from podreplay.errors import UsageError
+from podreplay.errors import EmptySelectionError, UsageError
+from podreplay.selection import Selection, require_pods
 from podreplay.store import Store
+from podreplay.times import CaptureSpan, capture_span, parse_moment
 
 Grouping = Literal["pod", "workload", "namespace", "node"]
 GROUPINGS: tuple[str, ...] = get_args(Grouping)
@@ -67,35 +69,13 @@ SECTIONS: tuple[str, ...] = (
 )
 TOP_REASONS = 5
 
-# The pods a call looks at: a namespace, and a time window the pod's life overlaps.
+# The pods a call looks at: those `selection.select_pods` put in temp.selected_pods.
 _SELECTION = """
 sel AS (
     SELECT s.*
     FROM pod_stats s
-    JOIN pods p USING (pod_uid)
-    WHERE ($namespace::VARCHAR IS NULL OR s.namespace = $namespace::VARCHAR)
-      AND ($since::TIMESTAMPTZ IS NULL
-           OR coalesce(p.last_seen, p.created_at, p.first_seen) >= $since::TIMESTAMPTZ)
-      AND ($until::TIMESTAMPTZ IS NULL
-           OR coalesce(p.created_at, p.first_seen, p.last_seen) <= $until::TIMESTAMPTZ)
+    JOIN temp.selected_pods USING (pod_uid)
 )"""
-
-
-def parse_time(value: str | datetime | None) -> datetime | None:
-    """An ISO 8601 time (naive means UTC) as an aware datetime; None stays None."""
-    if value is None or isinstance(value, datetime):
-        return _aware(value) if value is not None else None
-    try:
-        parsed = datetime.fromisoformat(value.strip())
-    except ValueError:
-        raise UsageError(
-            f"not a time: {value!r} (use ISO 8601, e.g. 2024-05-01T02:10:00Z)"
-        ) from None
-    return _aware(parsed)
-
-
-def _aware(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def _check_by(by: str) -> tuple[str, ...]:
@@ -105,12 +85,26 @@ def _check_by(by: str) -> tuple[str, ...]:
 
 
 def _params(
-    namespace: str | None, since: str | datetime | None, until: str | datetime | None
+    store: Store,
+    namespace: str | None,
+    since: str | datetime | None,
+    until: str | datetime | None,
+    selector: str | None = None,
+    uids: tuple[str, ...] | None = None,
 ) -> dict[str, object]:
-    lo, hi = parse_time(since), parse_time(until)
+    """Select the pods (temp.selected_pods) and return the window's bounds as parameters."""
+    span = capture_span(store)
+    lo, hi = _moment(since, span, "--since"), _moment(until, span, "--until")
     if lo is not None and hi is not None and lo > hi:
-        raise UsageError("--since is after --until")
-    return {"namespace": namespace, "since": lo, "until": hi}
+        raise EmptySelectionError(f"--since {since} is after --until {until}: no time selected")
+    require_pods(store, Selection(namespace, lo, hi, selector, uids))
+    return {"since": lo, "until": hi}
+
+
+def _moment(value: str | datetime | None, span: CaptureSpan | None, option: str) -> datetime | None:
+    if isinstance(value, str):
+        return parse_moment(value, span, option)
+    return value
 
 
 def _keys(cols: tuple[str, ...], alias: str = "") -> str:
@@ -220,9 +214,9 @@ reasons AS (
 SELECT *
 FROM reasons
 QUALIFY row_number() OVER (
-    PARTITION BY {_keys(keys)} ORDER BY occurrences DESC, reason
+    PARTITION BY {_keys(keys)} ORDER BY occurrences DESC, reason, source
 ) <= {TOP_REASONS}
-ORDER BY {_keys(keys)}, occurrences DESC, reason"""
+ORDER BY {_keys(keys)}, occurrences DESC, reason, source"""
 
 
 def _pods_where_sql(flag: str) -> str:
@@ -241,13 +235,16 @@ def stats(
     namespace: str | None = None,
     since: str | datetime | None = None,
     until: str | datetime | None = None,
+    selector: str | None = None,
+    uids: tuple[str, ...] | None = None,
 ) -> pl.DataFrame:
     """One row per group: pod counts by final phase, restarts, crash-looping and never-ready
     pods, and p50/p90/p99/max of each duration in METRICS (for by="pod": the pods' figures).
 
     `since`/`until` select the pods whose life overlaps that window; figures are whole-pod.
     """
-    return store.frame(_summary_sql(by), _params(namespace, since, until))
+    sql = _summary_sql(by)
+    return store.frame(sql, _used(sql, _params(store, namespace, since, until, selector, uids)))
 
 
 def stats_sections(
@@ -256,11 +253,13 @@ def stats_sections(
     namespace: str | None = None,
     since: str | datetime | None = None,
     until: str | datetime | None = None,
+    selector: str | None = None,
+    uids: tuple[str, ...] | None = None,
 ) -> dict[str, pl.DataFrame]:
     """The named frames of SECTIONS: summary (as `stats`), latencies (long form: one row per
     group and metric; over all selected pods for by="pod"), restart_causes, failure_reasons
     (top Warning event reasons and pod failure reasons), crashlooping and never_ready pods."""
-    params = _params(namespace, since, until)
+    params = _params(store, namespace, since, until, selector, uids)
     queries = {
         "summary": _summary_sql(by),
         "latencies": _latencies_sql(by),
@@ -269,4 +268,9 @@ def stats_sections(
         "crashlooping": _pods_where_sql("crashlooped"),
         "never_ready": _pods_where_sql("never_ready"),
     }
-    return {name: store.frame(sql, params) for name, sql in queries.items()}
+    return {name: store.frame(sql, _used(sql, params)) for name, sql in queries.items()}
+
+
+def _used(sql: str, params: dict[str, object]) -> dict[str, object]:
+    """The parameters the statement names (DuckDB refuses unused ones)."""
+    return {k: v for k, v in params.items() if f"${k}" in sql}

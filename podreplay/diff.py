@@ -18,8 +18,8 @@ import polars as pl
 
 from podreplay.analytics import GROUP_KEYS as STATS_KEYS
 from podreplay.errors import NotFoundError, PodreplayError, UsageError
-from podreplay.replay import parse_time as replay_time
 from podreplay.store import Store
+from podreplay.times import CaptureSpan, parse_moment
 
 DiffGrouping = Literal["workload", "namespace", "node"]
 DIFF_GROUPINGS: tuple[str, ...] = get_args(DiffGrouping)
@@ -49,10 +49,10 @@ _LATEST = datetime(9999, 12, 31, tzinfo=UTC)
 
 
 def user_time(text: str, start: datetime, end: datetime) -> datetime:
-    """A moment the user typed: the parser of `replay --at` (ISO 8601 as `stats --since`
-    takes it, plus start, end, +DURATION after the capture start, -DURATION before its end and
-    a time of day). The one place to switch to another parser."""
-    return replay_time(text, start, end)
+    """A moment the user typed, read by the one parser of user times (`podreplay.times`):
+    RFC 3339, start, end, +DURATION after the capture start, -DURATION before its end and a
+    time of day (UTC)."""
+    return parse_moment(text, CaptureSpan(start, end))
 
 
 @dataclass(frozen=True)

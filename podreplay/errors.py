@@ -43,3 +43,7 @@ class QueryError(PodreplayError):
 
 class DatabaseBusyError(PodreplayError):
     """Another process holds the database for writing."""
+
+
+class EmptySelectionError(NotFoundError):
+    """A selection (namespace, labels, time window, pod) that matches nothing (exit code 3)."""

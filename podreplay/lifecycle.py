@@ -62,28 +62,46 @@ def candidate_label(row: dict[str, Any]) -> str:
     return f"{row['namespace']}/{row['pod']} {row['pod_uid']} {when}"
 
 
-def resolve_pod(store: Store, name_or_uid: str, namespace: str | None = None) -> str:
-    """The pod_uid of the one pod `name_or_uid` names.
+def _ambiguous(found: pl.DataFrame, message: str) -> AmbiguousError:
+    """The error listing the candidate pods (at most MAX_CANDIDATES of them)."""
+    candidates = [candidate_label(row) for row in found.head(MAX_CANDIDATES).iter_rows(named=True)]
+    if found.height > MAX_CANDIDATES:
+        candidates.append(f"… and {found.height - MAX_CANDIDATES} more")
+    return AmbiguousError(message, candidates)
+
+
+def resolve_incarnations(
+    store: Store, name_or_uid: str, namespace: str | None = None, uid: str | None = None
+) -> pl.DataFrame:
+    """The pods `name_or_uid` names (uid, name, `ns/name` or a unique prefix): one pod, or
+    every incarnation of a pod recreated under its name (same namespace and name, several
+    uids), oldest first. `uid` (or a prefix of it) keeps one incarnation.
 
     Raises NotFoundError when none matches and AmbiguousError (listing the candidates) when
-    several do: the same name in two namespaces, or a pod recreated under its old name.
+    the matches are different pods (two namespaces, or a prefix of several names).
     """
     found = find_pods(store, name_or_uid, namespace)
     where = f" in namespace {namespace}" if namespace else ""
     if found.height == 0:
         raise NotFoundError(f"no pod named {name_or_uid!r}{where} in {store.path}")
-    if found.height > 1:
-        candidates = [
-            candidate_label(row) for row in found.head(MAX_CANDIDATES).iter_rows(named=True)
-        ]
-        if found.height > MAX_CANDIDATES:
-            candidates.append(f"… and {found.height - MAX_CANDIDATES} more")
-        raise AmbiguousError(
-            f"{name_or_uid!r}{where} matches {found.height} pods; name one by uid"
-            " or add --namespace",
-            candidates,
+    if found.select("namespace", "pod").n_unique() > 1:
+        raise _ambiguous(
+            found,
+            f"{name_or_uid!r}{where} matches {found.height} pods; name one by uid, as"
+            " namespace/name, or add --namespace",
         )
-    return str(found["pod_uid"][0])
+    found = found.sort("created_at", "pod_uid", nulls_last=True)
+    if uid is not None:
+        picked = found.filter(pl.col("pod_uid").str.starts_with(uid))
+        if picked.height != 1:
+            labels = [candidate_label(row) for row in found.iter_rows(named=True)]
+            if picked.height == 0:
+                raise AmbiguousError(
+                    f"--uid {uid!r} is none of the pods {name_or_uid!r} names", labels
+                )
+            raise AmbiguousError(f"--uid {uid!r} matches {picked.height} incarnations", labels)
+        found = picked
+    return found
 
 
 def pod_summary(store: Store, pod_uid: str) -> dict[str, Any]:

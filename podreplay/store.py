@@ -20,7 +20,7 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from podreplay.errors import DatabaseBusyError, NotFoundError, QueryError
+from podreplay.errors import DatabaseBusyError, NotFoundError, QueryError, UsageError
 
 SCHEMA_VERSION = "1"
 DEFAULT_DB = "podreplay.duckdb"
@@ -45,6 +45,26 @@ def sql_files(prefix: str) -> list[str]:
     return sorted(n for n in names if n.startswith(prefix) and n.endswith(".sql"))
 
 
+DUCKDB_MAGIC = b"DUCK"  # bytes 8-11 of every DuckDB database file
+
+
+def check_database_path(db: Path) -> None:
+    """Refuse, before anything is created, a database path whose folder does not exist or
+    that names a file which is not a DuckDB database (a capture given as --db, say)."""
+    if not db.parent.is_dir():
+        raise NotFoundError(f"{db}: folder {db.parent} does not exist")
+    if db.is_dir():
+        raise UsageError(f"{db}: is a folder, not a database file")
+    if db.is_file() and db.stat().st_size > 0:
+        with db.open("rb") as f:
+            head = f.read(12)
+        if head[8:12] != DUCKDB_MAGIC:
+            raise UsageError(
+                f"{db}: not a podreplay database (a capture? ingest it: "
+                f"podreplay ingest {db} --db DATABASE)"
+            )
+
+
 class Store:
     """A podreplay database: a DuckDB file (or ':memory:') with the podreplay schema.
 
@@ -57,6 +77,8 @@ class Store:
         self.read_only = read_only
         if read_only and self.path != ":memory:" and not Path(self.path).exists():
             raise NotFoundError(f"{self.path}: no such database (run `podreplay ingest` first)")
+        if self.path != ":memory:":
+            check_database_path(Path(self.path))
         try:
             self.con = duckdb.connect(self.path, read_only=read_only)
         except duckdb.IOException as exc:
@@ -181,6 +203,7 @@ def writing(path: str | Path, *, wait: float | None = None) -> Iterator[Store]:
             yield store
         return
     db = Path(path)
+    check_database_path(db)  # before the lock file is created beside it
     lock = _lock(db, wait)
     try:
         for stale in db.parent.glob(f"{db.name}{WORK_MARK}*"):

@@ -106,11 +106,16 @@ def test_garbage_lines_between_events_are_skipped_and_counted_and_the_events_lan
 def test_a_list_of_deployments_is_skipped_with_a_notice_not_an_error(db_path: Path) -> None:
     path = BAD / "deployment_list.json"
     n_items = len(json.loads(path.read_text())["items"])
-    res = ingest(db_path, path)
+    res = CliRunner().invoke(app, ["ingest", str(path), "--db", str(db_path)])
     assert res.exit_code == 0, res.stderr
     assert error_lines(res) == []
     assert f"podreplay: {path}: other kinds counted, not loaded: Deployment:{n_items}" in (
         res.stderr.splitlines()
+    )
+    quiet = ingest(db_path, path)  # -q: the notices go, one summary line stays
+    assert quiet.exit_code == 0, quiet.stderr
+    assert quiet.stderr == (
+        "podreplay: 1 file (1 already ingested): 0 events, 0 pod snapshots, 0 skipped, 0 rejects\n"
     )
     assert rows(db_path, "SELECT n_objects, n_skipped, n_rejects FROM sources") == [
         (n_items, n_items, 0)

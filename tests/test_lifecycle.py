@@ -11,9 +11,16 @@ from typing import Any
 import pytest
 
 from podreplay.errors import AmbiguousError, NotFoundError
-from podreplay.lifecycle import find_pods, pod_story, resolve_pod
+from podreplay.lifecycle import find_pods, pod_story, resolve_incarnations
 from podreplay.store import Store
 from tests.lifecycle_rows import at, condition, container, event, pod, rebuilt, source
+
+
+def uids(
+    store: Store, name: str, namespace: str | None = None, uid: str | None = None
+) -> list[str]:
+    """The uids the one pod resolver finds for `name`."""
+    return list(resolve_incarnations(store, name, namespace, uid)["pod_uid"])
 
 
 def rows(store: Store, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
@@ -214,8 +221,11 @@ def test_events_without_uid_join_the_pod_of_that_name_alive_then(store: Store) -
         ("A", "Started"),
         ("B", "Killing"),
     ]
+    # one name, two uids: both incarnations, oldest first (--uid picks one)
+    assert uids(store, "db-0") == ["A", "B"]
+    assert uids(store, "db-0", uid="B") == ["B"]
     with pytest.raises(AmbiguousError) as err:
-        resolve_pod(store, "db-0")
+        uids(store, "db-0", uid="C")
     assert len(err.value.candidates) == 2
     assert err.value.candidates[0].startswith("default/db-0 A ")
 
@@ -344,12 +354,13 @@ def test_a_name_in_two_namespaces_is_ambiguous_until_the_namespace_is_given(
     pod(store, 0, "u-dev", name="api-0", namespace="dev")
     rebuilt(store)
     with pytest.raises(AmbiguousError):
-        resolve_pod(store, "api-0")
-    assert resolve_pod(store, "api-0", "dev") == "u-dev"
-    assert resolve_pod(store, "u-shop") == "u-shop"
+        uids(store, "api-0")
+    assert uids(store, "api-0", "dev") == ["u-dev"]
+    assert uids(store, "dev/api-0") == ["u-dev"]
+    assert uids(store, "u-shop") == ["u-shop"]
     assert find_pods(store, "api").height == 2  # a prefix when no name matches exactly
     with pytest.raises(NotFoundError):
-        resolve_pod(store, "api-0", "prod")
+        uids(store, "api-0", "prod")
 
 
 def test_the_story_is_in_time_order_and_groups_events(store: Store) -> None:
@@ -424,7 +435,7 @@ def test_a_uid_prefix_finds_the_pod(store: Store) -> None:
     pod(store, 0, "c6e243c6-21c3-4d14-96f6-49f6a5dc3efc", name="api-0")
     pod(store, 0, "74804a80-0e4a-4e7a-8524-e28675305d24", name="api-0")
     rebuilt(store)
-    assert resolve_pod(store, "c6e243c6") == "c6e243c6-21c3-4d14-96f6-49f6a5dc3efc"
+    assert uids(store, "c6e243c6") == ["c6e243c6-21c3-4d14-96f6-49f6a5dc3efc"]
 
 
 def test_a_pod_missing_from_the_next_list_of_its_capture_is_gone(store: Store) -> None:
@@ -463,7 +474,7 @@ def test_a_name_matching_many_pods_lists_the_first_twenty(store: Store) -> None:
     rebuilt(store)
     # "api" names no pod exactly, and is a prefix of all 25
     with pytest.raises(AmbiguousError) as err:
-        resolve_pod(store, "api")
+        uids(store, "api")
     assert len(err.value.candidates) == 21
     assert err.value.candidates[-1] == "… and 5 more"
 

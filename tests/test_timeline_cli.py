@@ -49,14 +49,13 @@ def test_every_sample_pod_has_a_timeline_table(sample_db: Path) -> None:
 
 
 def test_json_gives_the_pod_summary_and_the_library_rows(sample_db: Path) -> None:
+    db = str(sample_db)
     with Store(sample_db, read_only=True) as store:
         for uid, namespace, name in sample_pods(sample_db):
             res = runner.invoke(
-                app, ["timeline", name, "-n", namespace, "--db", str(sample_db), "-f", "json"]
+                app,
+                ["timeline", name, "-n", namespace, "--uid", uid, "-f", "json", "--db", db],
             )
-            if res.exit_code == 2:  # a recreated name: the candidates are listed instead
-                assert uid in res.stderr
-                continue
             assert res.exit_code == 0, res.stderr
             doc = json.loads(res.stdout)
             assert doc["pod"]["pod_uid"] == uid and doc["pod"]["pod"] == name
@@ -82,7 +81,7 @@ def twin_db(tmp_path: Path) -> Path:
 
 @pytest.mark.parametrize(
     ("args", "uids"),
-    [(["api-0"], ["u-shop", "u-dev"]), (["db-0", "-n", "shop"], ["u-old", "u-new"])],
+    [(["api-0"], ["u-shop", "u-dev"]), (["db-0", "--uid", "u-x"], ["u-old", "u-new"])],
 )
 def test_an_ambiguous_name_lists_the_candidates_and_exits_2(
     twin_db: Path, args: list[str], uids: list[str]
@@ -93,6 +92,27 @@ def test_an_ambiguous_name_lists_the_candidates_and_exits_2(
     assert res.stderr.startswith("podreplay: error: ")
     for uid in uids:
         assert uid in res.stderr
+
+
+@pytest.mark.parametrize("name", ["db-0", "shop/db-0", "db"])
+def test_a_recreated_pod_shows_every_incarnation_oldest_first(twin_db: Path, name: str) -> None:
+    res = runner.invoke(app, ["timeline", name, "--db", str(twin_db), "-f", "json"])
+    assert res.exit_code == 0, res.stderr
+    assert [d["pod"]["pod_uid"] for d in json.loads(res.stdout)] == ["u-old", "u-new"]
+    table = runner.invoke(app, ["timeline", name, "--db", str(twin_db)])
+    assert table.exit_code == 0, table.stderr
+    assert table.stdout.index("u-old") < table.stdout.index("u-new")
+    assert "2 incarnations of shop/db-0, oldest first" in table.stderr
+    csv = runner.invoke(app, ["timeline", name, "--db", str(twin_db), "-f", "csv"])
+    assert csv.stdout.splitlines()[0].startswith("pod_uid,ts,")
+
+
+def test_uid_picks_one_incarnation(twin_db: Path) -> None:
+    res = runner.invoke(
+        app, ["timeline", "db-0", "--uid", "u-n", "--db", str(twin_db), "-f", "json"]
+    )
+    assert res.exit_code == 0, res.stderr
+    assert json.loads(res.stdout)["pod"]["pod_uid"] == "u-new"
 
 
 def test_the_namespace_or_the_uid_picks_one_pod(twin_db: Path) -> None:

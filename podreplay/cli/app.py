@@ -7,12 +7,14 @@ to stderr as `podreplay: error: ...`.
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import IntEnum, StrEnum
 from pathlib import Path
-from typing import Annotated, NoReturn
+from types import FrameType
+from typing import Annotated, Any, NoReturn
 
 import typer
 
@@ -24,6 +26,7 @@ from podreplay.errors import (
     UsageError,
 )
 from podreplay.store import DB_ENV, DEFAULT_DB
+from podreplay.times import TIME_FORMS
 
 app = typer.Typer(
     name="podreplay",
@@ -75,6 +78,35 @@ NamespaceOption = Annotated[
     str | None, typer.Option("--namespace", "-n", help="Only this namespace.")
 ]
 
+SelectorOption = Annotated[
+    str | None,
+    typer.Option(
+        "--selector",
+        "-l",
+        metavar="SELECTOR",
+        help="Only pods with these labels, as kubectl: app=cart,tier!=db, env in (a,b), "
+        "key, !key (labels of the pod's latest snapshot).",
+    ),
+]
+
+PodOption = Annotated[
+    str | None,
+    typer.Option(
+        "--pod",
+        help="Only this pod: uid, name, namespace/name or a unique prefix (every incarnation "
+        "of a pod recreated under its name).",
+    ),
+]
+
+SinceOption = Annotated[
+    str | None,
+    typer.Option("--since", metavar="TIME", help=f"Only pods alive at or after TIME. {TIME_FORMS}"),
+]
+UntilOption = Annotated[
+    str | None,
+    typer.Option("--until", metavar="TIME", help="Only pods alive at or before TIME (as --since)."),
+]
+
 
 def note(message: str) -> None:
     """A human-facing line on stderr."""
@@ -110,6 +142,9 @@ def reporting_errors() -> Iterator[None]:
     except KeyboardInterrupt:
         typer.echo("podreplay: interrupted", err=True)
         raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
+    except BrokenPipeError:
+        quiet_stdout()
+        raise typer.Exit(int(ExitCode.OK)) from None
     except (typer.Exit, typer.Abort, SystemExit):
         raise
     except Exception as exc:  # the one broad catch: no traceback for users
@@ -118,6 +153,55 @@ def reporting_errors() -> Iterator[None]:
         text = str(exc).strip().splitlines()
         detail = text[0] if text else ""
         fail(f"internal error: {type(exc).__name__}: {detail} (set PODREPLAY_DEBUG=1 for details)")
+
+
+def quiet_stdout() -> None:
+    """The reader of stdout went away (`podreplay ... | head`): stop as kubectl does, quietly
+    and with exit code 0. stdout is pointed at /dev/null so the final flush cannot fail."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, sys.stdout.fileno())
+    finally:
+        os.close(devnull)
+
+
+def output_path(path: Path, option: str) -> Path:
+    """A file the command will write: its folder must exist (NotFoundError, exit 3)."""
+    folder = path.parent
+    if not folder.is_dir():
+        raise NotFoundError(f"{option} {path}: folder {folder} does not exist")
+    if path.is_dir():
+        raise UsageError(f"{option} {path}: is a folder; give a file name")
+    return path
+
+
+class HeldInterrupt:
+    """Between start() and stop() (or the end of a `with` block), Ctrl-C (SIGINT) is remembered
+    instead of raised, so work that must not be cut (a commit) completes; `caught` tells the
+    caller to exit 130 afterwards."""
+
+    def __init__(self) -> None:
+        self.caught = False
+        self._previous: Any = None
+
+    def __enter__(self) -> HeldInterrupt:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def _remember(self, signum: int, frame: FrameType | None) -> None:
+        self.caught = True
+
+    def start(self) -> None:
+        """Hold Ctrl-C from now on."""
+        self._previous = signal.signal(signal.SIGINT, self._remember)
+
+    def stop(self) -> None:
+        """Let Ctrl-C through again (idempotent)."""
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+            self._previous = None
 
 
 def stderr_is_tty() -> bool:

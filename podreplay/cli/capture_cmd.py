@@ -12,7 +12,7 @@ import typer
 
 from podreplay.capture import CaptureOptions, capture
 from podreplay.cli.app import ExitCode, NamespaceOption, app, note, reporting_errors
-from podreplay.replay import parse_duration
+from podreplay.times import parse_duration
 
 
 @app.command("capture")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path, PurePosixPath
 from typing import Annotated
 
@@ -15,6 +14,7 @@ from podreplay.cli.app import (
     DbOption,
     ExitCode,
     FormatOption,
+    HeldInterrupt,
     OutputFormat,
     app,
     note,
@@ -23,7 +23,6 @@ from podreplay.cli.app import (
 )
 from podreplay.cli.output import emit
 from podreplay.derive import rebuild
-from podreplay.errors import UsageError
 from podreplay.ingest import (
     IngestOptions,
     IngestResult,
@@ -33,7 +32,9 @@ from podreplay.ingest import (
     total_bytes,
 )
 from podreplay.readers import DEFAULT_MAX_DECOMPRESSED
+from podreplay.render.terminal import with_total
 from podreplay.store import Store, writing
+from podreplay.times import ABSOLUTE_FORMS, parse_moment
 
 PROGRESS_MIN_BYTES = 8 << 20
 
@@ -52,9 +53,10 @@ def ingest(
         str | None,
         typer.Option(
             "--observed-at",
-            help="When the pod snapshots in these files were taken (RFC 3339). Default: a "
+            metavar="TIME",
+            help="When the pod snapshots in these files were taken. Default: a "
             "YYYYMMDDTHHMMSSZ time in the file name, else each record's own stamp, else the "
-            "latest timestamp inside the snapshot.",
+            f"latest timestamp inside the snapshot. {ABSOLUTE_FORMS}",
         ),
     ] = None,
     max_gz_size: Annotated[
@@ -66,7 +68,13 @@ def ingest(
     ] = DEFAULT_MAX_DECOMPRESSED,
     fmt: FormatOption = OutputFormat.table,
     quiet: Annotated[
-        bool, typer.Option("--quiet", "-q", help="No progress bar and no summary table.")
+        bool,
+        typer.Option(
+            "--quiet",
+            "-q",
+            help="No progress bar, no per-file notices (already ingested, skipped) and one "
+            "summary line on stderr instead of the table; errors still print.",
+        ),
     ] = False,
     wait: Annotated[
         float | None,
@@ -87,12 +95,13 @@ def ingest(
     Example: podreplay ingest sample_logs/ --db demo.duckdb
     """
     with reporting_errors():
-        when = _parse_time(observed_at) if observed_at else None
+        when = parse_moment(observed_at, None, "--observed-at") if observed_at else None
         files = expand_paths(paths)
         size = total_bytes(files)
         # works on a copy renamed over the database at the end: readers are never blocked,
         # and a failed, interrupted or killed ingest leaves the database as it was
-        with writing(db, wait=wait) as store:
+        held = HeldInterrupt()  # Ctrl-C in the rebuild or the commit waits for them to finish
+        with held, writing(db, wait=wait) as store:
             options = IngestOptions(observed_at=when, max_decompressed=max_gz_size)
             show_bar = not quiet and stderr_is_tty() and size is not None
             # the rebuild too stays within the ingest's memory limit (it spills beyond it)
@@ -101,26 +110,27 @@ def ingest(
                     result = _with_progress(store, paths, options, size)
                 else:
                     result = ingest_paths(store, paths, options)
+                held.start()
                 rebuild(store)
-        if not quiet:
-            emit(summary_frame(result), fmt, title="ingested sources")
+        if quiet:
+            if result.interrupted is None:
+                note(summary_line(result))
+        else:
+            frame = summary_frame(result)
+            if fmt is OutputFormat.table:
+                span = (pl.col("first_ts").min(), pl.col("last_ts").max())
+                frame = with_total(frame, "source", f"total ({frame.height} sources)", span)
+            emit(frame, fmt, "ingested sources", drop_first=_DROP_FIRST, keep=_KEEP)
         if result.interrupted is not None:
             note(
                 f"podreplay: interrupted while reading {result.interrupted} "
                 "(not loaded; the sources before it were)"
             )
             raise typer.Exit(int(ExitCode.INTERRUPTED))
-        _report_problems(result)
-
-
-def _parse_time(text: str) -> datetime:
-    try:
-        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise UsageError(f"--observed-at: not an RFC 3339 time: {text!r}") from None
-    if value.tzinfo is None:
-        raise UsageError(f"--observed-at: give a time zone (e.g. {text}Z)")
-    return value
+        if held.caught:
+            note("podreplay: interrupted; the sources read before it were kept")
+            raise typer.Exit(int(ExitCode.INTERRUPTED))
+        _report_problems(result, quiet)
 
 
 def _with_progress(
@@ -174,9 +184,38 @@ def summary_frame(result: IngestResult) -> pl.DataFrame:
     )
 
 
-def _report_problems(result: IngestResult) -> None:
+# a narrow terminal loses these columns first, and never the ones a user adds up
+_DROP_FIRST = ("observed", "format", "objects", "first_ts", "last_ts")
+_KEEP = ("status", "events", "pods", "skipped", "rejects")
+
+
+_STATUSES = (
+    ("ingested", "ingested"),
+    ("duplicate", "already ingested"),
+    ("not-a-capture", "not captures"),
+    ("failed", "failed"),
+)
+_COUNTS = (
+    ("n_events", "events"),
+    ("n_pods", "pod snapshots"),
+    ("n_skipped", "skipped"),
+    ("n_rejects", "rejects"),
+)
+
+
+def summary_line(result: IngestResult) -> str:
+    """The whole ingest in one line (what -q prints)."""
+    sources = result.sources
+    statuses = [s.status for s in sources]
+    kept = ", ".join(f"{statuses.count(k)} {label}" for k, label in _STATUSES if k in statuses)
+    counts = ", ".join(f"{sum(getattr(s, a) for s in sources):,} {label}" for a, label in _COUNTS)
+    files = f"{len(sources)} file{'s' if len(sources) != 1 else ''}"
+    return f"podreplay: {files} ({kept or 'none'}): {counts}"
+
+
+def _report_problems(result: IngestResult, quiet: bool) -> None:
     bad = False
-    for line in skipped_notices(result):
+    for line in [] if quiet else skipped_notices(result):
         note(line)
     for source in result.sources:
         if source.status == "failed":
@@ -189,11 +228,13 @@ def _report_problems(result: IngestResult) -> None:
                 "kept in the rejects table"
             )
             bad = True
+        elif quiet:
+            continue
         elif source.status == "duplicate":
             note(f"podreplay: {source.path}: already ingested (same content), skipped")
         elif source.status == "ingested" and (source.n_text_lines or source.n_foreign):
             note(f"podreplay: {source.path}: {_skipped_text(source)}")
-        if source.skipped_kinds:
+        if source.skipped_kinds and not quiet:
             kinds = source.skipped_kinds
             note(f"podreplay: {source.path}: other kinds counted, not loaded: {kinds}")
     if bad:

@@ -2,23 +2,63 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 import polars as pl
 from rich.console import Console
 
-from podreplay.cli.app import OutputFormat
+from podreplay.cli.app import OutputFormat, note
 from podreplay.render.terminal import frame_table, to_csv, to_json
 
+PIPE_WIDTH = 220  # a pipe gets tables at a readable width, not rich's 80-column default
 
-def emit(df: pl.DataFrame, fmt: OutputFormat, title: str | None = None) -> None:
-    """Print a frame to stdout as a table, CSV or JSON."""
+
+class _Console(Console):
+    """rich's Console, but a closed stdout ends the command as every other write does."""
+
+    def on_broken_pipe(self) -> None:
+        """Let `reporting_errors` stop quietly with exit code 0 (rich would exit 1)."""
+        self.quiet = True
+        raise BrokenPipeError
+
+
+def table_console() -> Console:
+    """A console for tables on stdout: $COLUMNS when set, else the terminal's width, else
+    PIPE_WIDTH for a pipe or file."""
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit() and int(columns) > 0:
+        width: int | None = int(columns)
+    else:
+        width = None if sys.stdout.isatty() else PIPE_WIDTH
+    return _Console(soft_wrap=False, width=width)
+
+
+def left_out(dropped: list[str]) -> None:
+    """Say which columns did not fit (identifiers never are among them)."""
+    if dropped:
+        note(
+            f"podreplay: {', '.join(dropped)}: left out to fit the width"
+            " (widen the terminal, set COLUMNS, or use --format csv/json)"
+        )
+
+
+def emit(
+    df: pl.DataFrame,
+    fmt: OutputFormat,
+    title: str | None = None,
+    drop_first: tuple[str, ...] = (),
+    keep: tuple[str, ...] = (),
+) -> None:
+    """Print a frame to stdout as a table, CSV or JSON; a table fits the width (see
+    `render.terminal.fit_columns` for `drop_first` and `keep`)."""
     if fmt is OutputFormat.json:
         sys.stdout.write(to_json(df) + "\n")
     elif fmt is OutputFormat.csv:
         sys.stdout.write(to_csv(df))
     else:
-        # a pipe gets the table at a readable width instead of rich's 80-column default
-        width = None if sys.stdout.isatty() else 220
-        Console(soft_wrap=False, width=width).print(frame_table(df, title))
+        console = table_console()
+        table, dropped = frame_table(df, title, console.width, drop_first, keep)
+        console.print(table)
+        left_out(dropped)
     sys.stdout.flush()

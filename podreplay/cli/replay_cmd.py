@@ -23,15 +23,20 @@ from podreplay.cli.app import (
     FormatOption,
     NamespaceOption,
     OutputFormat,
+    PodOption,
+    SelectorOption,
     app,
     note,
     reporting_errors,
 )
 from podreplay.cli.output import emit
-from podreplay.errors import UsageError
-from podreplay.render.terminal import iso, plain
-from podreplay.replay import CaptureSpan, capture_span, changes, paced, parse_time, state_at
+from podreplay.cli.selecting import named_pods, selected_uids
+from podreplay.errors import EmptySelectionError, UsageError
+from podreplay.render.terminal import KIND_STYLE, iso, plain
+from podreplay.replay import changes, paced, state_at
+from podreplay.selection import Selection
 from podreplay.store import Store
+from podreplay.times import TIME_FORMS, CaptureSpan, parse_moment, require_span
 
 STREAM_COLUMNS = ["ts", "namespace", "pod", "kind", "subject", "value", "reason", "message"]
 
@@ -40,51 +45,80 @@ STREAM_COLUMNS = ["ts", "namespace", "pod", "kind", "subject", "value", "reason"
 def replay(
     at: Annotated[
         str | None,
-        typer.Option(help="Show every pod's state at this moment (RFC 3339, +5m, -30s, 20:45)."),
+        typer.Option(
+            "--at", metavar="TIME", help=f"Show every pod's state at this moment. {TIME_FORMS}"
+        ),
     ] = None,
     start: Annotated[
         str | None,
-        typer.Option("--from", help="Stream changes from this moment (default: capture start)."),
+        typer.Option(
+            "--from", metavar="TIME", help="Stream changes from this moment (default: start)."
+        ),
     ] = None,
     end: Annotated[
         str | None,
-        typer.Option("--to", help="Stream changes up to this moment (default: capture end)."),
+        typer.Option(
+            "--to", metavar="TIME", help="Stream changes up to this moment (default: end)."
+        ),
     ] = None,
     speed: Annotated[
         float,
         typer.Option(help="Replay speed: 60 plays one captured minute per second; 0 = instant."),
     ] = 60.0,
-    pod: Annotated[str | None, typer.Option(help="Only this pod (name or uid).")] = None,
+    pod: PodOption = None,
     namespace: NamespaceOption = None,
+    selector: SelectorOption = None,
     db: DbOption = DEFAULT_DB_PATH,
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """Show the cluster as it was at a moment (--at), or replay what happened in order.
 
     Without --at, the events and state changes between --from and --to stream in time order
-    at the capture's pace times --speed. Times: RFC 3339, +DURATION from the capture start,
-    -DURATION from its end, or a time of day on the capture's first day.
+    at the capture's pace times --speed. Times: RFC 3339 (no zone means UTC), +DURATION from
+    the capture start, -DURATION from its end, start, end, or HH:MM[:SS] (UTC) on the
+    capture's first day. Nothing to show (no pod then, nothing happened) exits 3.
 
     Example: podreplay replay --at +5m --namespace default --db demo.duckdb
     """
     with reporting_errors(), Store(db, read_only=True) as store:
-        span = capture_span(store)
+        span = require_span(store)
+        named = named_pods(store, pod, namespace)
         if at is not None:
             if start is not None or end is not None:
                 raise UsageError("--at shows one moment; --from/--to replay a range")
-            moment = parse_time(at, span.start, span.end)
-            _warn_outside(moment, span)
-            state = state_at(store, moment, namespace)
-            if pod is not None:
-                state = state.filter((pl.col("pod") == pod) | (pl.col("pod_uid") == pod))
+            lo = hi = parse_moment(at, span, "--at")
+        else:
+            lo = parse_moment(start, span, "--from") if start else span.start
+            hi = parse_moment(end, span, "--to") if end else span.end
+            if hi < lo:
+                raise EmptySelectionError(f"--from {start} is after --to {end}: no time selected")
+        uids = None
+        if named is not None or selector is not None or namespace is not None:
+            # --at: which pods exist then is replay_state.sql's own rule (created, not deleted)
+            since, until = (None, None) if at is not None else (lo, hi)
+            chosen = selected_uids(store, Selection(namespace, since, until, selector, named))
+            uids = chosen if named is not None or selector is not None else None
+        if at is not None:
+            state = state_at(store, lo, namespace, uids=uids)
+            outside = _outside(lo, span)
+            if state.height == 0:
+                raise EmptySelectionError(f"no pods existed at {iso(lo)}{outside}")
+            if outside:
+                note(f"note: {iso(lo)}{outside}")
             if fmt is OutputFormat.table:
-                emit(_state_table(state), fmt, title=f"pods at {iso(moment)}")
+                emit(
+                    _state_table(state),
+                    fmt,
+                    title=f"pods at {iso(lo)}",
+                    drop_first=("latest event", "containers"),
+                    keep=("phase", "ready", "restarts"),
+                )
             else:
                 emit(state, fmt)
             return
-        lo = parse_time(start, span.start, span.end) if start else span.start
-        hi = parse_time(end, span.start, span.end) if end else span.end
-        stream = changes(store, lo, hi, pod=pod, namespace=namespace)
+        stream = changes(store, lo, hi, uids=uids, namespace=namespace)
+        if stream.height == 0:
+            raise EmptySelectionError(f"nothing happened between {iso(lo)} and {iso(hi)}")
         if fmt is OutputFormat.table and sys.stdout.isatty():
             _live(stream, speed, lo)
             return
@@ -97,11 +131,13 @@ def replay(
             _write_lines(_line(r) for r in rows)
 
 
-def _warn_outside(moment: datetime, span: CaptureSpan) -> None:
+def _outside(moment: datetime, span: CaptureSpan) -> str:
+    """` (before the capture starts at ...)` when the moment is outside the capture, else ''."""
     if moment < span.start:
-        note(f"note: {iso(moment)} is before the capture starts ({iso(span.start)})")
-    elif moment > span.end:
-        note(f"note: {iso(moment)} is after the capture ends ({iso(span.end)})")
+        return f" (before the capture starts at {iso(span.start)})"
+    if moment > span.end:
+        return f" (after the capture ends at {iso(span.end)})"
+    return ""
 
 
 def _state_table(state: pl.DataFrame) -> pl.DataFrame:
@@ -191,10 +227,6 @@ def _write_csv(rows: Iterator[dict[str, Any]]) -> None:
         buffer.truncate()
 
 
-_STYLE = {"pod": "bold", "phase": "cyan", "condition": "blue", "container": "magenta",
-          "restart": "bold yellow", "event": ""}  # fmt: skip
-
-
 def _live(stream: pl.DataFrame, speed: float, start: datetime) -> None:
     """Lines printed as they come, above a footer where the replay clock ticks."""
     console = Console()
@@ -219,7 +251,7 @@ def _live(stream: pl.DataFrame, speed: float, start: datetime) -> None:
 
         for row in paced(stream.iter_rows(named=True), speed, start=start, sleep=sleep):
             shown += 1
-            style = _STYLE.get(row["kind"], "")
+            style = KIND_STYLE.get(row["kind"], "")
             if row["kind"] == "event" and row["type"] == "Warning":
                 style = "red"
             line = Text(f"{iso(row['ts'])}  ")

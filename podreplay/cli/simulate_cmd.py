@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -11,14 +10,7 @@ import typer
 from podreplay.cli.app import app, note, reporting_errors
 from podreplay.errors import UsageError
 from podreplay.simulate import ALL_FORMATS, SCENARIO_NAMES, simulate
-
-
-def _parse_start(text: str) -> datetime:
-    try:
-        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise UsageError(f"--start: not an RFC 3339 time: {text!r}") from None
-    return when if when.tzinfo else when.replace(tzinfo=UTC)
+from podreplay.times import ABSOLUTE_FORMS, parse_moment
 
 
 @app.command("simulate")
@@ -28,7 +20,11 @@ def simulate_cmd(
     seed: Annotated[int, typer.Option("--seed", help="Random seed; same seed, same bytes.")] = 0,
     start: Annotated[
         str | None,
-        typer.Option("--start", help="Capture start, RFC 3339 (default 2024-03-01T02:00:00Z)."),
+        typer.Option(
+            "--start",
+            metavar="TIME",
+            help=f"Capture start (default 2024-03-01T02:00:00Z). {ABSOLUTE_FORMS}",
+        ),
     ] = None,
     scenario: Annotated[
         list[str] | None,
@@ -60,7 +56,7 @@ def simulate_cmd(
     Example: podreplay simulate --pods 40 --seed 7 --out sim-capture --scenario crashloop
     """
     with reporting_errors():
-        when = _parse_start(start) if start else None
+        when = parse_moment(start, None, "--start") if start else None
         formats = [f for f in ALL_FORMATS if f not in set(no_format or [])]
         bad = [f for f in no_format or [] if f not in ALL_FORMATS]
         if bad:

@@ -16,12 +16,17 @@ from podreplay.cli.app import (
     FormatOption,
     NamespaceOption,
     OutputFormat,
+    PodOption,
+    SelectorOption,
+    SinceOption,
+    UntilOption,
     app,
     reporting_errors,
 )
 from podreplay.cli.output import emit
+from podreplay.cli.selecting import named_pods
 from podreplay.errors import UsageError
-from podreplay.render.terminal import records
+from podreplay.render.terminal import records, with_total
 from podreplay.store import Store
 
 
@@ -40,18 +45,10 @@ def stats(
         By.pod
     ),
     namespace: NamespaceOption = None,
-    since: Annotated[
-        str | None,
-        typer.Option(
-            "--since",
-            metavar="TIME",
-            help="Only pods alive at or after TIME (ISO 8601, UTC if no zone).",
-        ),
-    ] = None,
-    until: Annotated[
-        str | None,
-        typer.Option("--until", metavar="TIME", help="Only pods alive at or before TIME."),
-    ] = None,
+    selector: SelectorOption = None,
+    pod: PodOption = None,
+    since: SinceOption = None,
+    until: UntilOption = None,
     section: Annotated[
         str | None,
         typer.Option(
@@ -67,6 +64,7 @@ def stats(
 
     Table output prints every section; JSON prints an object of sections; CSV prints the
     summary (one row per group, every percentile column) unless --section picks another.
+    A selection that matches no pod exits 3.
 
     Example: podreplay stats --by workload --namespace default --format table
     """
@@ -74,9 +72,10 @@ def stats(
         if section is not None and section not in SECTIONS:
             raise UsageError(f"--section must be one of {', '.join(SECTIONS)}, not {section!r}")
         with Store(db, read_only=True) as store:
-            frames = stats_sections(store, by.value, namespace, since, until)
+            uids = named_pods(store, pod, namespace)
+            frames = stats_sections(store, by.value, namespace, since, until, selector, uids)
         if section is not None:
-            emit(frames[section], fmt, section)
+            emit(frames[section], fmt, section, _drop_first(section, by), _KEEP)
         elif fmt is OutputFormat.json:
             doc = {name: records(df) for name, df in frames.items()}
             sys.stdout.write(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
@@ -86,15 +85,37 @@ def stats(
             summary = frames["summary"]
             if by is By.pod:  # the full figures are in --format csv/json
                 summary = summary.select(POD_COLUMNS)
-            else:  # the percentiles are in the latencies section
+            else:  # the percentiles are in the latencies section; the counts add up
                 summary = summary.select(
                     c for c in summary.columns if not c.endswith(_PERCENTILE_SUFFIXES)
                 )
-            emit(summary, fmt, f"pods by {by.value}")
+                summary = with_total(summary, summary.columns[0], "total")
+            emit(summary, fmt, f"pods by {by.value}", _drop_first("summary", by), _KEEP)
             for name in SECTIONS[1:]:
                 if frames[name].height:
-                    emit(frames[name], fmt, name.replace("_", " "))
+                    emit(frames[name], fmt, name.replace("_", " "), _drop_first(name, by), _KEEP)
 
+
+def _drop_first(section: str, by: By) -> tuple[str, ...]:
+    """Columns a narrow terminal loses first: node and workload go in lists of pods, never
+    where they are the group."""
+    if by is By.pod or section in ("crashlooping", "never_ready"):
+        return _DROP_FIRST
+    return tuple(c for c in _DROP_FIRST if c not in ("node", "workload"))
+
+
+# what a narrow terminal loses first (see _drop_first), and what it keeps beside the names
+_DROP_FIRST = (
+    "pod_uid",
+    "node",
+    "terminating_s",
+    "not_ready_running_s",
+    "image_pull_s",
+    "time_to_scheduled_s",
+    "running_s",
+    "workload",
+)
+_KEEP = ("final_phase", "restarts", "pods")
 
 _PERCENTILE_SUFFIXES = tuple(
     f"{m[:-2]}_{q}_s" for m in METRICS for q in ("p50", "p90", "p99", "max")

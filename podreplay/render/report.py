@@ -201,9 +201,19 @@ def write_report(
     since: datetime | None = None,
     until: datetime | None = None,
     title: str | None = None,
+    selector: str | None = None,
+    uids: tuple[str, ...] | None = None,
 ) -> ReportSummary:
     """Write the cluster report for the pods in scope to `out` (one self-contained HTML file)."""
-    text, summary = render_report(store, namespace=namespace, since=since, until=until, title=title)
+    text, summary = render_report(
+        store,
+        namespace=namespace,
+        since=since,
+        until=until,
+        title=title,
+        selector=selector,
+        uids=uids,
+    )
     out.write_text(text, encoding="utf-8")
     return replace(summary, path=out, bytes=len(text.encode("utf-8")))
 
@@ -215,12 +225,16 @@ def render_report(
     since: datetime | None = None,
     until: datetime | None = None,
     title: str | None = None,
+    selector: str | None = None,
+    uids: tuple[str, ...] | None = None,
 ) -> tuple[str, ReportSummary]:
     """The report's HTML text and its summary (path and bytes unset)."""
-    data = rd.select_scope(store, rd.Scope(namespace, since, until))
+    data = rd.select_scope(store, rd.Scope(namespace, since, until, selector, uids))
     page = _Page(title or "podreplay report")
     pods = data.pods
     scope_bits = [f"namespace {namespace}" if namespace else "all namespaces"]
+    if selector:
+        scope_bits[0] += f" · pods with labels {selector}"
     scope_bits.append(f"{_ts(data.start)} → {_ts(data.end)}")
     page.add(
         f"<header><h1>{escape(page.title)}</h1>"

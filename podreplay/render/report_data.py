@@ -13,7 +13,9 @@ from typing import Any
 import polars as pl
 
 from podreplay.derive import DERIVED_TABLES
+from podreplay.selection import Selection, select_pods
 from podreplay.store import Store
+from podreplay.times import capture_span
 
 PHASES = ["Pending", "Running", "Succeeded", "Failed", "Unknown"]
 TIMELINE_CAP = 50  # per-pod timelines in one report
@@ -30,6 +32,8 @@ class Scope:
     namespace: str | None = None
     since: datetime | None = None
     until: datetime | None = None
+    selector: str | None = None  # a kubectl label selector
+    uids: tuple[str, ...] | None = None  # pods named by the user (resolved)
 
 
 @dataclass
@@ -48,34 +52,15 @@ def table_exists(store: Store, name: str) -> bool:
     return store.has_table(name)
 
 
-def capture_span(store: Store) -> tuple[datetime | None, datetime | None]:
-    """The first and last observation time over all sources."""
-    if table_exists(store, "capture_span"):
-        frame = store.frame("SELECT * FROM capture_span LIMIT 1")
-        times = [c for c, t in frame.schema.items() if isinstance(t, pl.Datetime)]
-        if frame.height and len(times) >= 2:
-            return frame[times[0]][0], frame[times[1]][0]
-    row = store.rows(
-        """
-        SELECT
-            least((SELECT min(observed_at) FROM pod_snapshots),
-                  (SELECT min(coalesce(first_ts, event_ts, last_ts)) FROM events)),
-            greatest((SELECT max(observed_at) FROM pod_snapshots),
-                     (SELECT max(coalesce(last_ts, event_ts, first_ts)) FROM events))
-        """
-    )[0]
-    return row[0], row[1]
-
-
 def select_scope(store: Store, scope: Scope) -> ReportData:
     """Materialise the pods in scope as the temp table `report_pods` and read them.
 
-    A pod is in scope when it is in the namespace and its lifetime (creation or first evidence
-    to the end of its last phase interval or its last observation) overlaps [since, until].
+    A pod is in scope when `selection.select_pods` picks it: the namespace, labels and pods
+    asked for, alive at some point in [since, until].
     """
-    start, end = capture_span(store)
-    lo = scope.since or start
-    hi = scope.until or end
+    span = capture_span(store)
+    lo = scope.since or (span.start if span else None)
+    hi = scope.until or (span.end if span else None)
     missing = [t for t in DERIVED_TABLES if not table_exists(store, t)]
     if "pods" in missing:
         return ReportData(lo, hi, pl.DataFrame(), 0, missing)
@@ -93,15 +78,8 @@ def select_scope(store: Store, scope: Scope) -> ReportData:
         if "restarts" not in missing
         else "0"
     )
-    # A pod whose last phase is still open at the capture end is alive until then.
-    alive_join, alive_until = (
-        (
-            "LEFT JOIN (SELECT pod_uid, max(end_ts) AS phase_end FROM phase_intervals"
-            " GROUP BY pod_uid) ph USING (pod_uid)",
-            "ph.phase_end",
-        )
-        if "phase_intervals" not in missing
-        else ("", "NULL")
+    select_pods(
+        store, Selection(scope.namespace, scope.since, scope.until, scope.selector, scope.uids)
     )
     store.execute(
         f"""
@@ -112,15 +90,9 @@ def select_scope(store: Store, scope: Scope) -> ReportData:
             p.final_phase, p.final_reason,
             {stats_cols},
             {restarts_sub} AS restart_rows
-        FROM pods p {stats_join} {alive_join}
-        WHERE (?::VARCHAR IS NULL OR p.namespace = ?::VARCHAR)
-          AND (?::TIMESTAMPTZ IS NULL
-               OR greatest(p.last_seen, p.deleted_at, p.first_seen, {alive_until})
-                  >= ?::TIMESTAMPTZ)
-          AND (?::TIMESTAMPTZ IS NULL
-               OR least(p.created_at, p.first_seen) <= ?::TIMESTAMPTZ)
-        """,
-        [scope.namespace, scope.namespace, lo, lo, hi, hi],
+        FROM pods p {stats_join}
+        WHERE p.pod_uid IN (SELECT pod_uid FROM temp.selected_pods)
+        """
     )
     pods = store.frame(
         """

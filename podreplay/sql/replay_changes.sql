@@ -9,14 +9,14 @@
 -- conditions, containers, restarts, events, deleted), then a stable tie-break: an event's name,
 -- which kubelet and controllers suffix with its creation time in hex, so the events of one
 -- object within one second keep their creation order.
--- Parameters: $start, $end TIMESTAMPTZ; $ns, $pod VARCHAR or NULL (pod: name or uid).
+-- Parameters: $start, $end TIMESTAMPTZ; $ns VARCHAR or NULL; $uids VARCHAR[] or NULL (only
+-- these pods, and only their own events).
 
 WITH chosen AS (
     SELECT pod_uid, namespace, pod
     FROM pods
     WHERE (CAST($ns AS VARCHAR) IS NULL OR namespace = CAST($ns AS VARCHAR))
-      AND (CAST($pod AS VARCHAR) IS NULL OR pod = CAST($pod AS VARCHAR)
-           OR pod_uid = CAST($pod AS VARCHAR))
+      AND (CAST($uids AS VARCHAR[]) IS NULL OR list_contains(CAST($uids AS VARCHAR[]), pod_uid))
 ),
 lifecycle AS (
     SELECT p.pod_uid, t.ts, t.value
@@ -80,7 +80,7 @@ picked_events AS (
     FROM events e
     LEFT JOIN linked_events le USING (event_key)
     WHERE CASE
-        WHEN CAST($pod AS VARCHAR) IS NOT NULL THEN le.pod_uid IN (SELECT pod_uid FROM chosen)
+        WHEN CAST($uids AS VARCHAR[]) IS NOT NULL THEN le.pod_uid IN (SELECT pod_uid FROM chosen)
         ELSE CAST($ns AS VARCHAR) IS NULL
             OR coalesce(e.object_namespace, e.namespace) = CAST($ns AS VARCHAR)
     END

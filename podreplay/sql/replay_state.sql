@@ -2,7 +2,8 @@
 -- or before $at and not yet gone (deleted_at after $at, or never deleted in the capture).
 -- Every state comes from the interval tables by containment: start_ts <= $at and the interval
 -- either ends after $at or is open (the capture ended first).
--- Parameters: $at TIMESTAMPTZ, $ns VARCHAR or NULL (all namespaces).
+-- Parameters: $at TIMESTAMPTZ, $ns VARCHAR or NULL (all namespaces), $uids VARCHAR[] or NULL
+-- (only these pods).
 
 WITH alive AS (
     SELECT
@@ -17,6 +18,7 @@ WITH alive AS (
     WHERE coalesce(p.created_at, p.first_seen) <= CAST($at AS TIMESTAMPTZ)
       AND (p.deleted_at IS NULL OR p.deleted_at > CAST($at AS TIMESTAMPTZ))
       AND (CAST($ns AS VARCHAR) IS NULL OR p.namespace = CAST($ns AS VARCHAR))
+      AND (CAST($uids AS VARCHAR[]) IS NULL OR list_contains(CAST($uids AS VARCHAR[]), p.pod_uid))
 ),
 phase AS (
     SELECT i.pod_uid, arg_max(i.phase, i.start_ts) AS phase
