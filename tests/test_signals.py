@@ -1,0 +1,178 @@
+"""Restart causes and times, probe-kill chains, probe failure bursts and readiness spells, on
+hand-built rows (times are seconds after T0, see tests/lifecycle_rows.py) and on the k3s capture.
+Each case's answer is reasoned out in its comments.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from podreplay.derive import rebuild
+from podreplay.ingest import ingest_paths
+from podreplay.store import Store
+from tests.conftest import REAL
+from tests.lifecycle_rows import at, container, event, pod, rebuilt, source
+
+LIVENESS_KILL = "Container app failed liveness probe, will be restarted"
+
+
+def rows(store: Store, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
+    return store.rows(sql, params or [])
+
+
+def pulled(store: Store, t: float, ms: int, uid: str = "uid-1", name: str = "worker-x7k2p") -> None:
+    """A Pulled event; the pull's duration makes each message (so each event object) unique."""
+    msg = f'Successfully pulled image "app:1" in {ms}ms ({ms}ms including waiting)'
+    event(store, t, "Pulled", msg, uid, name=name)
+
+
+# -- restarts --------------------------------------------------------------------------------
+def test_a_probe_kill_between_two_starts_is_linked_to_the_restart_that_follows(
+    store: Store,
+) -> None:
+    source(store)
+    pod(store, 0, phase="Running", start_time=0)
+    container(store, 0, state="running", started=2)
+    # three liveness failures 100..120, the kill at 122; the Started event (×2) shows the new
+    # instance at 150. The snapshot at 200 shows restartCount 1 but no lastState (so no exit)
+    event(store, 100, "Unhealthy", "Liveness probe failed: timeout", last=120, count=3)
+    event(store, 122, "Killing", LIVENESS_KILL)
+    event(store, 2, "Started", "Started container app", last=150, count=2)
+    pod(store, 200, phase="Running", start_time=0)
+    container(store, 200, state="running", started=150, restarts=1)
+    rebuilt(store)
+    [(no, when, cause, code, killing, basis, evidence)] = rows(
+        store,
+        'SELECT restart_no, "at", cause, exit_code, killing_ts, at_basis, evidence FROM restarts',
+    )
+    # the kill at 122 lies between instance 0's start (2) and instance 1's (150)
+    assert (no, when, cause, code, killing, basis) == (
+        1,
+        at(150),
+        "liveness_probe",
+        None,
+        at(122),
+        "observed",
+    )
+    assert evidence == (
+        "Unhealthy liveness ×3 10:01:40–10:02:00 → Killing 2024-05-01T10:02:02Z: "
+        f"{LIVENESS_KILL} → Started 2024-05-01T10:02:30Z"
+    )
+
+
+def test_events_date_each_restart_and_link_each_kill_to_its_own_restart(store: Store) -> None:
+    source(store)
+    uid, name = "ev-only", "worker-x7k2p"
+    # Started ×3 gives instances 0 (3) and 2 (200) exactly, not instance 1; each Pulled object
+    # (its own message) is one occurrence, so Pulled dates all three: 2, 99, 199
+    event(store, 3, "Started", "Started container app", uid, name=name, last=200, count=3)
+    for t, ms in ((2, 310), (99, 280), (199, 295)):
+        pulled(store, t, ms, uid, name)
+    # one kill, at 190: between instance 1's start (99) and instance 2's (200)
+    event(store, 190, "Killing", LIVENESS_KILL, uid, name=name)
+    rebuilt(store)
+    # restart 1's replaced instance ended unseen: unknown (the kill is not spread to it);
+    # restart 2 is the kill's, dated by the Started event; restart 1 by its Pulled event
+    assert rows(
+        store,
+        'SELECT restart_no, "at", at_basis, cause, killing_ts FROM restarts ORDER BY restart_no',
+    ) == [
+        (1, at(99), "event", "unknown", None),
+        (2, at(200), "event", "liveness_probe", at(190)),
+    ]
+    [evidence] = store.rows("SELECT evidence FROM restarts WHERE restart_no = 1")[0]
+    assert evidence.endswith("; start: Pulled occurrence 2 of 3")
+
+
+def test_overlapping_event_objects_date_no_restart(store: Store) -> None:
+    source(store)
+    pod(store, 0, phase="Running", start_time=0)
+    container(store, 0, state="running", started=2)
+    # two Pulled objects whose windows overlap (2..150 and 60..70): the order of the
+    # occurrences inside is unknown, so neither dates an instance; Started ×3 dates only the
+    # first and last instance
+    event(store, 2, "Started", "Started container app", last=150, count=3)
+    event(store, 2, "Pulled", 'Container image "app:1" already present', last=150, count=2)
+    pulled(store, 65, 300)
+    pod(store, 200, phase="Running", start_time=0)
+    container(store, 200, state="running", started=150, restarts=2)
+    rebuilt(store)
+    assert rows(store, 'SELECT restart_no, "at", at_basis FROM restarts ORDER BY restart_no') == [
+        (1, None, None),
+        (2, at(150), "observed"),
+    ]
+
+
+@pytest.fixture(scope="module")
+def k3s(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
+    db = tmp_path_factory.mktemp("k3s") / "k3s.duckdb"
+    with Store(db) as store:
+        ingest_paths(store, sorted(REAL.glob("k3s-*")))
+        rebuild(store)
+        yield store
+
+
+def k3s_at(hms: str) -> datetime:
+    return datetime.fromisoformat(f"2025-09-11T{hms}").replace(tzinfo=UTC)
+
+
+def test_k3s_backend_api_restarts_are_dated_by_their_pulled_events(k3s: Store) -> None:
+    # restartCount 5 while waiting in CrashLoopBackOff: six instances (0..5). Started ×6 and
+    # Created ×6 give only instances 0 and 5; the five Pulled objects (one with ×2, 20:51:13 and
+    # 20:51:56) never overlap, so they date every instance. lastState (Error, exit 1, started
+    # 20:53:27) is instance 5, started by restart 5: its exit is the cause of the restart still
+    # pending, and what ended instances 0..4 no capture shows
+    got = rows(
+        k3s,
+        'SELECT restart_no, "at", at_basis, cause, exit_code FROM restarts'
+        " WHERE pod = 'backend-api-75fb46b7bd-xtkrh' ORDER BY restart_no",
+    )
+    assert got == [
+        (1, k3s_at("20:50:22"), "event", "unknown", None),
+        (2, k3s_at("20:50:40"), "event", "unknown", None),
+        (3, k3s_at("20:51:13"), "event", "unknown", None),
+        (4, k3s_at("20:51:56"), "event", "unknown", None),
+        (5, k3s_at("20:53:27"), "observed", "unknown", None),
+    ]
+    [(evidence,)] = rows(
+        k3s,
+        "SELECT evidence FROM restarts WHERE pod = 'backend-api-75fb46b7bd-xtkrh'"
+        " AND restart_no = 5",
+    )
+    assert "then terminated Error exit 1 at 2025-09-11T20:53:27Z" in evidence
+    # instance 5 is the one lastState shows
+    assert rows(
+        k3s,
+        "SELECT idx, started_at, reason, exit_code FROM container_instances"
+        " JOIN pods USING (pod_uid) WHERE pod = 'backend-api-75fb46b7bd-xtkrh'",
+    ) == [(5, k3s_at("20:53:27"), "Error", 1)]
+
+
+# -- probe failures --------------------------------------------------------------------------
+def test_each_unhealthy_event_object_is_its_own_burst(store: Store) -> None:
+    source(store)
+    pod(store, 0, phase="Running", start_time=0)
+    container(store, 0, state="running", started=2)
+    # three bursts of one readiness probe: two messages (two objects) 100..120 and 400..410,
+    # and one object of the first message again after the first expired (key differs) at 900
+    event(store, 100, "Unhealthy", "Readiness probe failed: timeout", last=120, count=3)
+    event(store, 400, "Unhealthy", "Readiness probe failed: HTTP 503", last=410, count=2)
+    event(store, 900, "Unhealthy", "Readiness probe failed: timeout", key="again")
+    # one object of a liveness probe whose occurrences lie further apart than one period
+    # (10 s by default): several bursts the capture cannot split
+    event(store, 300, "Unhealthy", "Liveness probe failed: timeout", last=500, count=3)
+    rebuilt(store)
+    assert rows(
+        store,
+        "SELECT probe, first_ts, last_ts, count, one_burst FROM probe_failures"
+        " ORDER BY probe, first_ts",
+    ) == [
+        ("liveness", at(300), at(500), 3, False),
+        ("readiness", at(100), at(120), 3, True),
+        ("readiness", at(400), at(410), 2, True),
+        ("readiness", at(900), at(900), 1, True),
+    ]
