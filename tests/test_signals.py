@@ -5,6 +5,7 @@ Each case's answer is reasoned out in its comments.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -15,9 +16,10 @@ from podreplay.derive import rebuild
 from podreplay.ingest import ingest_paths
 from podreplay.store import Store
 from tests.conftest import REAL
-from tests.lifecycle_rows import at, container, event, pod, rebuilt, source
+from tests.lifecycle_rows import at, condition, container, event, pod, rebuilt, source
 
 LIVENESS_KILL = "Container app failed liveness probe, will be restarted"
+READY = ("Ready", "ContainersReady")
 
 
 def rows(store: Store, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
@@ -175,4 +177,103 @@ def test_each_unhealthy_event_object_is_its_own_burst(store: Store) -> None:
         ("readiness", at(100), at(120), 3, True),
         ("readiness", at(400), at(410), 2, True),
         ("readiness", at(900), at(900), 1, True),
+    ]
+
+
+# -- readiness -------------------------------------------------------------------------------
+def ready_rows(store: Store, uid: str = "uid-1") -> list[tuple[Any, ...]]:
+    return rows(
+        store,
+        "SELECT condition, status, start_ts, end_ts, basis, open FROM condition_intervals"
+        " WHERE pod_uid = ? AND condition IN ('Ready', 'ContainersReady')"
+        " ORDER BY condition, start_ts",
+        [uid],
+    )
+
+
+def with_readiness_probe(
+    store: Store, uid: str, period: int, failures: int, successes: int
+) -> None:
+    """Give the pod's snapshots a spec whose app container has that readiness probe."""
+    probe = {"periodSeconds": period, "failureThreshold": failures, "successThreshold": successes}
+    spec = {"spec": {"containers": [{"name": "app", "readinessProbe": probe}]}}
+    store.execute("UPDATE pod_snapshots SET raw = ? WHERE pod_uid = ?", [json.dumps(spec), uid])
+
+
+def test_a_single_snapshot_shows_the_pod_not_ready_from_its_start_to_ready(store: Store) -> None:
+    source(store)
+    # one List at 1000: the container runs since 100, Ready/ContainersReady turned True at 160
+    pod(store, 1000, phase="Running", start_time=90, watch_type=None)
+    container(store, 1000, state="running", started=100)
+    for name in READY:
+        condition(store, 1000, name=name, status="True", since=160)
+    rebuilt(store)
+    # a started container is not ready until its readiness probe passes: False from its start
+    assert ready_rows(store) == [
+        (name, status, at(s), at(e), basis, is_open)
+        for name in ("ContainersReady", "Ready")
+        for status, s, e, basis, is_open in (
+            ("False", 100, 160, "inferred", False),
+            ("True", 160, 1000, "observed", True),
+        )
+    ]
+    assert store.scalar("SELECT not_ready_running_s FROM pod_stats") == 60.0
+
+
+def test_a_readiness_burst_makes_the_pod_not_ready_by_its_probe_spec(store: Store) -> None:
+    source(store)
+    for uid in ("uid-1", "uid-2"):
+        pod(store, 0, uid, phase="Running", start_time=0)
+        container(store, 0, uid, state="running", started=0)
+        for name in READY:
+            condition(store, 0, uid, name=name, status="True", since=0)
+        # four readiness failures 5 s apart; the probe fails the pod after 2, and needs 3
+        # successes: not ready from the second failure (205) until 3 periods after the last (230)
+        event(store, 200, "Unhealthy", "Readiness probe failed: timeout", uid, last=215, count=4)
+        # a single failure later is below the threshold: no spell
+        event(store, 500, "Unhealthy", "Readiness probe failed: HTTP 503", uid)
+        with_readiness_probe(store, uid, period=5, failures=2, successes=3)
+    # pod 1: a List at 1000 agrees (Ready turned True again at 230)
+    pod(store, 1000, phase="Running", start_time=0, watch_type=None)
+    container(store, 1000, state="running", started=0)
+    for name in READY:
+        condition(store, 1000, name=name, status="True", since=230)
+    # pod 2: a List at 210 still shows it Ready since 0: the snapshot wins, no spell
+    pod(store, 210, "uid-2", phase="Running", start_time=0, watch_type=None)
+    container(store, 210, "uid-2", state="running", started=0)
+    for name in READY:
+        condition(store, 210, "uid-2", name=name, status="True", since=0)
+    rebuilt(store)
+    assert ready_rows(store, "uid-1") == [
+        (name, status, at(s), at(e), basis, is_open)
+        for name in ("ContainersReady", "Ready")
+        for status, s, e, basis, is_open in (
+            ("True", 0, 205, "observed", False),
+            ("False", 205, 230, "inferred", False),
+            ("True", 230, 1000, "observed", True),
+        )
+    ]
+    assert [(c, st) for c, st, *_ in ready_rows(store, "uid-2")] == [
+        ("ContainersReady", "True"),
+        ("Ready", "True"),
+    ]
+    assert rows(store, "SELECT pod_uid, not_ready_running_s FROM pod_stats ORDER BY 1") == [
+        ("uid-1", 25.0),
+        ("uid-2", 0.0),
+    ]
+
+
+def test_events_alone_show_a_readiness_spell_and_nothing_after_it(store: Store) -> None:
+    source(store)
+    uid, name = "ev-only", "worker-x7k2p"
+    event(store, 0, "Started", "Started container app", uid, name=name)
+    # default probe (10 s, 3 failures, 1 success): failures at 100..140, not ready from the
+    # third (120) until one period after the last (150); the capture ends at 200
+    event(store, 100, "Unhealthy", "Readiness probe failed: timeout", uid, name=name, last=140,
+          count=5)  # fmt: skip
+    event(store, 200, "Pulled", 'Container image "app:1" already present', uid, name=name)
+    rebuilt(store)
+    assert ready_rows(store, uid) == [
+        ("ContainersReady", "False", at(120), at(150), "inferred", False),
+        ("Ready", "False", at(120), at(150), "inferred", False),
     ]
