@@ -8,10 +8,13 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
+from typer.testing import CliRunner
 
+from podreplay.cli.app import app
 from podreplay.derive import rebuild
 from podreplay.ingest import ingest_paths
 from podreplay.store import Store
@@ -20,6 +23,7 @@ from tests.lifecycle_rows import at, condition, container, event, pod, rebuilt, 
 
 LIVENESS_KILL = "Container app failed liveness probe, will be restarted"
 READY = ("Ready", "ContainersReady")
+runner = CliRunner()
 
 
 def rows(store: Store, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
@@ -178,6 +182,61 @@ def test_each_unhealthy_event_object_is_its_own_burst(store: Store) -> None:
         ("readiness", at(400), at(410), 2, True),
         ("readiness", at(900), at(900), 1, True),
     ]
+
+
+def unhealthy_watch_record(count: int, t: float) -> str:
+    """One `kubectl get events -w -o json --output-watch-events` line: the object's state after
+    occurrence number `count` at T0+t."""
+    stamp = at(t).strftime("%Y-%m-%dT%H:%M:%SZ")  # type: ignore[union-attr]
+    obj = {
+        "apiVersion": "v1",
+        "kind": "Event",
+        "metadata": {"name": "api-0.17f3a", "namespace": "default", "uid": "ev-unhealthy"},
+        "involvedObject": {
+            "kind": "Pod",
+            "namespace": "default",
+            "name": "api-0",
+            "uid": "pod-api-0",
+            "fieldPath": "spec.containers{app}",
+        },
+        "reason": "Unhealthy",
+        "message": "Readiness probe failed: HTTP probe failed with statuscode: 503",
+        "type": "Warning",
+        "count": count,
+        "firstTimestamp": at(100).strftime("%Y-%m-%dT%H:%M:%SZ"),  # type: ignore[union-attr]
+        "lastTimestamp": stamp,
+        "source": {"component": "kubelet", "host": "node-1"},
+    }
+    return json.dumps({"type": "ADDED" if count == 1 else "MODIFIED", "object": obj})
+
+
+def test_a_watched_event_whose_count_grows_splits_into_its_bursts(tmp_path: Path) -> None:
+    # one Unhealthy object seen 7 times through a watch: 100, 110, 120 | 400, 410, 420 | 900
+    times = [100, 110, 120, 400, 410, 420, 900]
+    capture = tmp_path / "events-watch.ndjson"
+    capture.write_text(
+        "".join(unhealthy_watch_record(i + 1, t) + "\n" for i, t in enumerate(times))
+    )
+    db = tmp_path / "w.duckdb"
+    for _ in range(2):  # the second ingest is a no-op
+        result = runner.invoke(app, ["ingest", str(capture), "--db", str(db)])
+        assert result.exit_code == 0, result.output
+    with Store(db) as store:
+        assert store.scalar("SELECT count(*) FROM event_versions") == len(times)
+        assert rows(
+            store, "SELECT first_ts, last_ts, count, burst_no, one_burst FROM probe_failures"
+        ) == [
+            (at(100), at(120), 3, 1, True),
+            (at(400), at(420), 3, 2, True),
+            (at(900), at(900), 1, 3, True),
+        ]
+        # bursts of 3 failures (the default threshold) make the pod not ready from the third
+        # until a period (10 s) after it; the single failure does not
+        assert ready_rows(store, "pod-api-0") == [
+            (name, "False", at(s), at(s + 10), "inferred", False)
+            for name in ("ContainersReady", "Ready")
+            for s in (120, 420)
+        ]
 
 
 # -- readiness -------------------------------------------------------------------------------
