@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from podreplay.cli.app import app
@@ -20,6 +22,7 @@ from podreplay.ingest import ingest_paths
 from podreplay.store import Store
 from tests.conftest import REAL
 from tests.lifecycle_rows import at, condition, container, event, pod, rebuilt, source
+from tests.test_lifecycle_truth import SETTINGS, close, rebuilt_capture, scenario_sets, ts
 
 LIVENESS_KILL = "Container app failed liveness probe, will be restarted"
 READY = ("Ready", "ContainersReady")
@@ -156,6 +159,30 @@ def test_k3s_backend_api_restarts_are_dated_by_their_pulled_events(k3s: Store) -
         "SELECT idx, started_at, reason, exit_code FROM container_instances"
         " JOIN pods USING (pod_uid) WHERE pod = 'backend-api-75fb46b7bd-xtkrh'",
     ) == [(5, k3s_at("20:53:27"), "Error", 1)]
+
+
+def test_k3s_metrics_server_was_not_ready_from_its_start_to_its_first_ready(k3s: Store) -> None:
+    # one List: the container started 20:40:08, Ready turned True 20:40:26; nine readiness
+    # failures 20:40:10..20:40:24 at its 2 s period (one burst, threshold 3) lie inside
+    assert rows(
+        k3s,
+        "SELECT f.first_ts, f.last_ts, f.count, f.period_s, f.one_burst FROM probe_failures f"
+        " JOIN pods USING (pod_uid) WHERE pod = 'metrics-server-7bfffcd44-vjjg6'",
+    ) == [(k3s_at("20:40:10"), k3s_at("20:40:24"), 9, 2, True)]
+    got = rows(
+        k3s,
+        "SELECT condition, status, start_ts, basis FROM condition_intervals"
+        " JOIN pods USING (pod_uid) WHERE pod = 'metrics-server-7bfffcd44-vjjg6'"
+        " AND condition IN ('Ready', 'ContainersReady') ORDER BY condition, start_ts",
+    )
+    assert got == [
+        (name, status, k3s_at(hms), basis)
+        for name in ("ContainersReady", "Ready")
+        for status, hms, basis in (
+            ("False", "20:40:08", "inferred"),
+            ("True", "20:40:26", "observed"),
+        )
+    ]
 
 
 # -- probe failures --------------------------------------------------------------------------
@@ -336,3 +363,59 @@ def test_events_alone_show_a_readiness_spell_and_nothing_after_it(store: Store) 
         ("ContainersReady", "False", at(120), at(150), "inferred", False),
         ("Ready", "False", at(120), at(150), "inferred", False),
     ]
+
+
+# -- the simulator's ground truth ------------------------------------------------------------
+@pytest.mark.slow
+@SETTINGS
+@given(seed=st.integers(0, 2**20), scenarios=scenario_sets)
+def test_events_alone_find_the_knowable_bursts_and_claim_no_readiness_beyond_them(
+    seed: int, scenarios: list[str]
+) -> None:
+    scenarios = sorted({*scenarios, "readiness_flap"})
+    with rebuilt_capture(seed, scenarios, ("events", "events_v1")) as (store, truth):
+        end = store.scalar("SELECT end_ts FROM capture_span")
+        for p in truth["pods"]:
+            if "events" not in p["seen_in"]:
+                continue
+            uid = p["pod_uid"]
+            want = [
+                (b["container"], b["probe"], ts(b["first_ts"]), ts(b["last_ts"]), b["count"])
+                for b in p["probe_bursts"]
+            ]
+            for c, probe, first, last, n, one in store.rows(
+                "SELECT container, probe, first_ts, last_ts, count, one_burst"
+                " FROM probe_failures WHERE pod_uid = ?",
+                [uid],
+            ):
+                inside = [w for w in want if w[:2] == (c, probe) and first <= w[2] <= last]
+                # a row is a true burst, or a run of whole bursts it says it cannot split
+                assert sum(w[4] for w in inside) == n, (p["pod"], first, last, n, inside)
+                assert (len(inside) == 1) == one, (p["pod"], first, last, inside)
+                if one:
+                    assert inside[0][2:] == (first, last, n)
+                    if probe == "readiness" and n >= 3 and first.timestamp() + 20 < end.timestamp():
+                        # a knowable spell is found: from the third failure (10 s period)
+                        assert store.scalar(
+                            "SELECT count(*) FROM condition_intervals WHERE pod_uid = ?"
+                            " AND condition = 'Ready' AND status = 'False'"
+                            " AND abs(epoch(start_ts) - ?) <= 1",
+                            [uid, first.timestamp() + 20],
+                        ), (p["pod"], first)
+            # every inferred not-ready spell lies inside a true one
+            false_spans = [
+                (c["condition"], ts(c["start"]), ts(c["end"]))
+                for c in p["conditions"]
+                if c["status"] == "False"
+            ]
+            for cond, start, stop in store.rows(
+                "SELECT condition, start_ts, end_ts FROM condition_intervals WHERE pod_uid = ?"
+                " AND status = 'False' AND basis = 'inferred'",
+                [uid],
+            ):
+                assert any(
+                    name == cond
+                    and close(min(s, start), s)
+                    and (e is None or close(max(e, stop), e))
+                    for name, s, e in false_spans
+                ), (p["pod"], cond, start, stop, false_spans)
