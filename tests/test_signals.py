@@ -419,3 +419,29 @@ def test_events_alone_find_the_knowable_bursts_and_claim_no_readiness_beyond_the
                     and (e is None or close(max(e, stop), e))
                     for name, s, e in false_spans
                 ), (p["pod"], cond, start, stop, false_spans)
+
+
+@pytest.mark.slow
+@SETTINGS
+@given(
+    seed=st.integers(0, 2**20),
+    scenarios=scenario_sets,
+    formats=st.sampled_from([("events", "events_v1"), ("events", "snapshots")]),
+)
+def test_thin_captures_date_and_explain_restarts_only_as_they_were(
+    seed: int, scenarios: list[str], formats: tuple[str, ...]
+) -> None:
+    scenarios = sorted({*scenarios, "crashloop", "liveness_kill", "startup_probe"})
+    with rebuilt_capture(seed, scenarios, formats) as (store, truth):
+        want = {
+            (p["pod_uid"], r["container"], r["restart_no"]): r
+            for p in truth["pods"]
+            for r in p["restarts"]
+        }
+        for uid, c, no, when, cause in store.rows(
+            'SELECT pod_uid, container, restart_no, "at", cause FROM restarts'
+        ):
+            r = want[(uid, c, no)]
+            # a time or cause the rebuild states is the true one; the rest stays null/unknown
+            assert when is None or close(when, ts(r["at"])), (uid, no, when, r)
+            assert cause in ("unknown", r["cause"]), (uid, no, cause, r)
