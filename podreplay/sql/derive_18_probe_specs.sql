@@ -10,11 +10,19 @@ WITH wanted AS (
     FROM pod_events
     WHERE container IS NOT NULL AND (probe IS NOT NULL OR kill_cause IN ('liveness', 'startup'))
 ),
-spec AS (
-    -- only the pods that need it: parsing every spec would cost on large captures
-    SELECT s.pod_uid, arg_max(s.raw, s.observed_at) AS raw
+latest AS (
+    -- only the pods that need it, and only their latest snapshot: carrying every snapshot's
+    -- document through an arg_max cost ten times more
+    SELECT s.pod_uid, max(s.observed_at) AS observed_at
     FROM pod_snapshots AS s
     SEMI JOIN wanted AS w ON w.pod_uid = s.pod_uid
+    WHERE s.raw IS NOT NULL
+    GROUP BY s.pod_uid
+),
+spec AS (
+    SELECT s.pod_uid, any_value(s.raw) AS raw
+    FROM pod_snapshots AS s
+    JOIN latest AS l ON l.pod_uid = s.pod_uid AND l.observed_at = s.observed_at
     WHERE s.raw IS NOT NULL
     GROUP BY s.pod_uid
 ),

@@ -129,11 +129,6 @@ base AS (
     UNION ALL
     SELECT pod_uid, condition, status, reason, start_ts, basis FROM not_ready_first
 ),
-based AS (
-    SELECT *, row_number() OVER (PARTITION BY pod_uid, condition ORDER BY start_ts, status)
-        AS bid
-    FROM base
-),
 spells AS (
     SELECT f.pod_uid, c.condition,
         least(f.first_ts + to_seconds((s.failure_threshold - 1) * s.period_s), f.last_ts) AS a,
@@ -168,6 +163,25 @@ spell_islands AS (
     )
     GROUP BY pod_uid, condition, g
 ),
+touched AS (
+    -- only conditions a spell touches go through the overlay below
+    SELECT DISTINCT pod_uid, condition FROM spell_islands
+),
+plain AS (
+    SELECT
+        b.pod_uid, b.condition, b.status, b.reason, b.start_ts,
+        lead(b.start_ts) OVER (PARTITION BY b.pod_uid, b.condition ORDER BY b.start_ts, b.status)
+            AS next_start,
+        b.basis
+    FROM base AS b
+    ANTI JOIN touched AS t ON t.pod_uid = b.pod_uid AND t.condition = b.condition
+),
+based AS (
+    SELECT b.*, row_number() OVER (PARTITION BY b.pod_uid, b.condition ORDER BY b.start_ts, b.status)
+        AS bid
+    FROM base AS b
+    SEMI JOIN touched AS t ON t.pod_uid = b.pod_uid AND t.condition = b.condition
+),
 bounds AS (
     SELECT pod_uid, condition, start_ts AS p FROM based
     UNION
@@ -190,6 +204,9 @@ labelled AS (
             THEN 'ContainersNotReady' ELSE r.reason END AS reason,
         CASE WHEN w.a IS NOT NULL AND r.status IS DISTINCT FROM 'False' THEN 'inferred'
             WHEN s.p = r.start_ts THEN r.basis ELSE 'inferred' END AS basis,
+        -- a spell, or a run resuming after one: made here, not observed
+        (w.a IS NOT NULL AND r.status IS DISTINCT FROM 'False') OR s.p <> r.start_ts
+            AS synthetic,
         CASE WHEN w.a IS NOT NULL AND r.status IS DISTINCT FROM 'False' THEN -epoch(w.a)
             ELSE r.bid END AS piece
     FROM segs AS s
@@ -219,9 +236,12 @@ merged AS (
         arg_min(reason, p) AS reason,
         min(p) AS start_ts,
         CASE WHEN bool_or(q IS NULL) THEN NULL ELSE max(q) END AS next_start,
-        arg_min(basis, p) AS basis
+        arg_min(basis, p) AS basis,
+        arg_min(synthetic, p) AS synthetic
     FROM islands
     GROUP BY pod_uid, condition, island
+    UNION ALL
+    SELECT pod_uid, condition, status, reason, start_ts, next_start, basis, false FROM plain
 )
 SELECT
     m.pod_uid,
@@ -238,6 +258,8 @@ FROM merged AS m
 JOIN pods AS p ON p.pod_uid = m.pod_uid
 CROSS JOIN capture_span AS cs
 CROSS JOIN LATERAL (SELECT coalesce(p.deleted_at, cs.end_ts) AS ts) AS stop
--- an inferred stretch that would begin after the pod's last moment is no interval
-WHERE m.start_ts < stop.ts OR (m.next_start IS NULL AND m.basis <> 'inferred')
+-- a state left at the moment it was entered is no interval, nor a stretch made here that would
+-- begin at or after the pod's last moment
+WHERE (m.next_start IS NULL OR m.next_start > m.start_ts)
+    AND NOT (m.synthetic AND m.start_ts >= stop.ts)
 ORDER BY m.pod_uid, m.condition, m.start_ts;
