@@ -306,6 +306,23 @@ def test_a_single_snapshot_shows_the_pod_not_ready_from_its_start_to_ready(store
     assert store.scalar("SELECT not_ready_running_s FROM pod_stats") == 60.0
 
 
+def test_conditions_without_transition_times_seen_at_the_capture_end_are_kept(
+    store: Store,
+) -> None:
+    source(store)
+    # one record at the capture end whose conditions carry no lastTransitionTime: each run
+    # starts (and ends) at that observation, open; when Ready turned True after the start (10)
+    # is unknown, so no not-ready time is inferred
+    pod(store, 50, phase="Running", start_time=0, watch_type=None)
+    container(store, 50, state="running", started=10)
+    for name in READY:
+        condition(store, 50, name=name, status="True")
+    rebuilt(store)
+    assert ready_rows(store) == [
+        (name, "True", at(50), at(50), "observed", True) for name in ("ContainersReady", "Ready")
+    ]
+
+
 def test_a_readiness_burst_makes_the_pod_not_ready_by_its_probe_spec(store: Store) -> None:
     source(store)
     for uid in ("uid-1", "uid-2"):

@@ -91,6 +91,7 @@ placed AS (
                 THEN 'observed'
             ELSE obs_basis
         END AS basis,
+        lt IS NOT NULL AND lt <= ts AND (prev_last IS NULL OR lt > prev_last) AS from_lt,
         -- the run's observations: from its start (a lastTransitionTime vouches for the time
         -- before the first observation) to its last observation
         ts AS first_obs,
@@ -121,7 +122,7 @@ not_ready_first AS (
         ON a.pod_uid = p.pod_uid AND a.ts < p.start_ts
         AND (p.prev_last IS NULL OR a.ts > p.prev_last)
     WHERE p.condition IN ('Ready', 'ContainersReady') AND p.status = 'True'
-        AND p.basis = 'observed' AND p.prev_status IS DISTINCT FROM 'False'
+        AND p.from_lt AND p.prev_status IS DISTINCT FROM 'False'
     GROUP BY p.pod_uid, p.condition, p.start_ts
 ),
 base AS (
