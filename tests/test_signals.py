@@ -323,6 +323,35 @@ def test_conditions_without_transition_times_seen_at_the_capture_end_are_kept(
     ]
 
 
+def test_a_container_started_at_the_turn_to_ready_leaves_nothing_to_infer(store: Store) -> None:
+    source(store)
+    # one List: instance 1 started at 500, the moment Ready turned True; instance 0 ran 100..498
+    # (and was most likely ready then): nothing before 500 is claimed
+    pod(store, 1000, phase="Running", start_time=90, watch_type=None)
+    container(store, 1000, state="running", started=500, restarts=1, last=("Error", 1, 100, 498))
+    condition(store, 1000, status="True", since=500)
+    rebuilt(store)
+    assert ready_rows(store) == [("Ready", "True", at(500), at(1000), "observed", True)]
+
+
+def test_aws_calico_node_not_ready_spell_joins_its_restart(tmp_path: Path) -> None:
+    # Kubernetes 1.8 (no ContainersReady): calico-node restarted at 17:03:02 and turned Ready at
+    # 17:03:18; four readiness failures 17:02:38..17:03:08 at the default 10 s period made it
+    # not ready from the third (17:02:58): one not-ready spell 17:02:58..17:03:18
+    with Store(tmp_path / "aws.duckdb") as store:
+        ingest_paths(store, sorted(REAL.glob("aws-*")))
+        rebuild(store)
+        assert rows(
+            store,
+            "SELECT condition, status, start_ts, basis FROM condition_intervals"
+            " JOIN pods USING (pod_uid) WHERE pod = 'calico-node-fb8vk'"
+            " AND condition IN ('Ready', 'ContainersReady') ORDER BY condition, start_ts",
+        ) == [
+            ("Ready", "False", datetime(2017, 12, 13, 17, 2, 58, tzinfo=UTC), "inferred"),
+            ("Ready", "True", datetime(2017, 12, 13, 17, 3, 18, tzinfo=UTC), "observed"),
+        ]
+
+
 def test_a_readiness_burst_makes_the_pod_not_ready_by_its_probe_spec(store: Store) -> None:
     source(store)
     for uid in ("uid-1", "uid-2"):

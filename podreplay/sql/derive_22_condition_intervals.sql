@@ -114,21 +114,39 @@ app_starts AS (
 ),
 not_ready_first AS (
     -- the latest container start between the previous run's last observation and a True run
-    -- that a transition began
-    SELECT p.pod_uid, p.condition, 'False' AS status, 'ContainersNotReady' AS reason,
-        max(a.ts) AS start_ts, 'inferred' AS basis
-    FROM placed AS p
-    JOIN app_starts AS a
-        ON a.pod_uid = p.pod_uid AND a.ts < p.start_ts
-        AND (p.prev_last IS NULL OR a.ts > p.prev_last)
-    WHERE p.condition IN ('Ready', 'ContainersReady') AND p.status = 'True'
-        AND p.from_lt AND p.prev_status IS DISTINCT FROM 'False'
-    GROUP BY p.pod_uid, p.condition, p.start_ts
+    -- that a transition began (none when a container started at that very moment)
+    SELECT *
+    FROM (
+        SELECT p.pod_uid, p.condition, 'False' AS status, 'ContainersNotReady' AS reason,
+            max(a.ts) AS start_ts, 'inferred' AS basis, p.start_ts AS ready_at
+        FROM placed AS p
+        JOIN app_starts AS a
+            ON a.pod_uid = p.pod_uid AND a.ts <= p.start_ts
+            AND (p.prev_last IS NULL OR a.ts > p.prev_last)
+        WHERE p.condition IN ('Ready', 'ContainersReady') AND p.status = 'True'
+            AND p.from_lt AND p.prev_status IS DISTINCT FROM 'False'
+        GROUP BY p.pod_uid, p.condition, p.start_ts
+    )
+    WHERE start_ts < ready_at
 ),
 base AS (
     SELECT pod_uid, condition, status, reason, start_ts, basis FROM placed
     UNION ALL
     SELECT pod_uid, condition, status, reason, start_ts, basis FROM not_ready_first
+),
+spell_conds AS (
+    -- Ready and ContainersReady, or only those the pod's snapshots show (clusters before 1.11
+    -- have no ContainersReady)
+    SELECT f.pod_uid, c.condition
+    FROM (SELECT DISTINCT pod_uid FROM probe_failures WHERE probe = 'readiness') AS f
+    CROSS JOIN (VALUES ('Ready'), ('ContainersReady')) AS c(condition)
+    LEFT JOIN (
+        SELECT pod_uid, list(DISTINCT condition) AS conds
+        FROM condition_snapshots
+        WHERE condition IN ('Ready', 'ContainersReady')
+        GROUP BY pod_uid
+    ) AS o ON o.pod_uid = f.pod_uid
+    WHERE o.conds IS NULL OR list_contains(o.conds, c.condition)
 ),
 spells AS (
     SELECT f.pod_uid, c.condition,
@@ -138,7 +156,7 @@ spells AS (
     JOIN probe_specs AS s
         ON s.pod_uid = f.pod_uid AND s.container = f.container AND s.probe = f.probe
         AND NOT s.is_init
-    CROSS JOIN (VALUES ('Ready'), ('ContainersReady')) AS c(condition)
+    JOIN spell_conds AS c ON c.pod_uid = f.pod_uid
     WHERE f.probe = 'readiness' AND f.one_burst AND f.count >= s.failure_threshold
 ),
 kept_spells AS (
@@ -219,14 +237,18 @@ labelled AS (
 kept AS (
     SELECT *,
         lag(piece) OVER w AS prev_piece,
-        lag(q) OVER w AS prev_q
+        lag(q) OVER w AS prev_q,
+        lag(status) OVER w AS prev_status,
+        lag(spell) OVER w AS prev_spell
     FROM labelled
     WHERE status IS NOT NULL
     WINDOW w AS (PARTITION BY pod_uid, condition ORDER BY p)
 ),
 islands AS (
     SELECT *,
-        sum(CASE WHEN piece = prev_piece AND prev_q = p THEN 0 ELSE 1 END)
+        -- a spell merges with an adjacent stretch of the same status
+        sum(CASE WHEN prev_q = p AND status = prev_status
+            AND (piece = prev_piece OR spell OR prev_spell) THEN 0 ELSE 1 END)
             OVER (PARTITION BY pod_uid, condition ORDER BY p) AS island
     FROM kept
 ),
