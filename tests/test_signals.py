@@ -185,6 +185,31 @@ def test_k3s_metrics_server_was_not_ready_from_its_start_to_its_first_ready(k3s:
     ]
 
 
+def test_minikube_liveness_kills_are_placed_where_the_events_allow(tmp_path: Path) -> None:
+    # events only: Started ×3 (05:24:18..05:25:58), one Pulled object per start (05:24:18,
+    # 05:25:08, 05:25:58), Killing "failed liveness probe, will be restarted" ×3 (05:24:35..
+    # 05:26:15): three restarts, the third one after the capture. The first kill lies between
+    # instance 0's start and instance 1's: restart 1's chain; the other two kills are not dated
+    # (the middle occurrence is unknown, the last follows the last start) and go in order
+    with Store(tmp_path / "minikube.duckdb") as store:
+        ingest_paths(store, sorted(REAL.glob("minikube_2023_troubleshoot-fixture__multi*")))
+        rebuild(store)
+        got = rows(
+            store,
+            'SELECT restart_no, "at", cause, killing_ts FROM restarts'
+            " WHERE pod = 'failing-liveness-pod' ORDER BY restart_no",
+        )
+
+    def t(hms: str) -> datetime:
+        return datetime.fromisoformat(f"2023-07-10T{hms}+00:00")
+
+    assert got == [
+        (1, t("05:25:08"), "liveness_probe", t("05:24:35")),
+        (2, t("05:25:58"), "liveness_probe", None),
+        (3, None, "liveness_probe", None),
+    ]
+
+
 # -- probe failures --------------------------------------------------------------------------
 def test_each_unhealthy_event_object_is_its_own_burst(store: Store) -> None:
     source(store)

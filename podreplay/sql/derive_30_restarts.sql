@@ -4,7 +4,8 @@
 -- (Started occurrences - 1) and the probe kills that say the container "will be restarted".
 -- `at` (instance k's start): its startedAt (observed), else the k+1-th occurrence of the
 -- container's Started, Created or Pulled events (in that order of preference) when that reason's
--- occurrences number the instances (restartCount + 1) and the occurrence's place is certain: an
+-- occurrences number the instances that started (restartCount + 1; events-only: the Started
+-- occurrences) and the occurrence's place is certain: an
 -- event object's first and last occurrence are known, and its place among the others is when no
 -- other object of that reason overlaps it in time.
 -- The cause comes from the replaced instance: OOMKilled by its reason; liveness_probe /
@@ -48,9 +49,13 @@ ev_only AS (
 ),
 -- how many restarts each container had: its last restartCount, or what the events prove
 totals AS (
-    SELECT pod_uid, container, is_init, n, last_obs, false AS events_only FROM counts
+    -- n restarts; `instances` the instances that started (restartCount + 1, or the Started
+    -- occurrences: a kill the events show may announce a restart the capture ends before)
+    SELECT pod_uid, container, is_init, n, n + 1 AS instances, last_obs, false AS events_only
+    FROM counts
     UNION ALL
-    SELECT pod_uid, container, is_init, greatest(started - 1, kills), NULL, true FROM ev_only
+    SELECT pod_uid, container, is_init, greatest(started - 1, kills), started, NULL, true
+    FROM ev_only
 ),
 numbers AS (
     SELECT pod_uid, container, is_init, unnest(range(1, n + 1)) AS restart_no, last_obs,
@@ -106,7 +111,7 @@ ev_starts AS (
     FROM start_occ AS o
     JOIN totals AS t
         ON t.pod_uid = o.pod_uid AND t.container = o.container AND t.is_init = o.is_init
-        AND o.total = t.n + 1
+        AND o.total = t.instances
     GROUP BY ALL
 ),
 starts AS (
