@@ -420,6 +420,22 @@ def test_a_readiness_burst_makes_the_pod_not_ready_by_its_probe_spec(store: Stor
     ]
 
 
+def test_a_failing_startup_probe_means_not_ready(store: Store) -> None:
+    source(store)
+    uid, name = "ev-only", "worker-x7k2p"
+    event(store, 0, "Started", "Started container app", uid, name=name)
+    # two startup failures (below any kill threshold) at the default 10 s period: the container
+    # had not started, so it was not ready from the first failure until the next probe (50)
+    event(store, 30, "Unhealthy", "Startup probe failed: connection refused", uid, name=name,
+          last=40, count=2)  # fmt: skip
+    event(store, 200, "Pulled", 'Container image "app:1" already present', uid, name=name)
+    rebuilt(store)
+    assert ready_rows(store, uid) == [
+        ("ContainersReady", "False", at(30), at(50), "inferred", False),
+        ("Ready", "False", at(30), at(50), "inferred", False),
+    ]
+
+
 def test_events_alone_show_a_readiness_spell_and_nothing_after_it(store: Store) -> None:
     source(store)
     uid, name = "ev-only", "worker-x7k2p"

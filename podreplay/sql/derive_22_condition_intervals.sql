@@ -12,7 +12,8 @@
 --   apart, probe_failures.one_burst) with at least failureThreshold failures made the pod not
 --   ready from failure number failureThreshold (first + (failureThreshold - 1) * period) until
 --   successThreshold periods after the last failure; dropped where an observation of the
---   condition shows True inside that spell.
+--   condition shows True inside that spell. A startup probe failure burst (the container has
+--   not started) makes it not ready from its first failure until a period after its last.
 -- A run ends where the next starts; the last one when the pod is gone, else at the capture end
 -- (open).
 CREATE OR REPLACE TABLE condition_intervals AS
@@ -138,7 +139,9 @@ spell_conds AS (
     -- Ready and ContainersReady, or only those the pod's snapshots show (clusters before 1.11
     -- have no ContainersReady)
     SELECT f.pod_uid, c.condition
-    FROM (SELECT DISTINCT pod_uid FROM probe_failures WHERE probe = 'readiness') AS f
+    FROM (
+        SELECT DISTINCT pod_uid FROM probe_failures WHERE probe IN ('readiness', 'startup')
+    ) AS f
     CROSS JOIN (VALUES ('Ready'), ('ContainersReady')) AS c(condition)
     LEFT JOIN (
         SELECT pod_uid, list(DISTINCT condition) AS conds
@@ -158,6 +161,13 @@ spells AS (
         AND NOT s.is_init
     JOIN spell_conds AS c ON c.pod_uid = f.pod_uid
     WHERE f.probe = 'readiness' AND f.one_burst AND f.count >= s.failure_threshold
+    UNION ALL
+    -- a container whose startup probe fails has not started, so it is not ready: from the first
+    -- failure until the next probe after the last could have passed
+    SELECT f.pod_uid, c.condition, f.first_ts, f.last_ts + to_seconds(f.period_s)
+    FROM probe_failures AS f
+    JOIN spell_conds AS c ON c.pod_uid = f.pod_uid
+    WHERE f.probe = 'startup' AND f.one_burst
 ),
 kept_spells AS (
     -- snapshot observations win: a True run observed inside the spell refutes it
