@@ -97,6 +97,36 @@ def test_events_date_each_restart_and_link_each_kill_to_its_own_restart(store: S
     assert evidence.endswith("; start: Pulled occurrence 2 of 3")
 
 
+def test_two_kills_of_one_aggregated_event_each_find_their_restart_and_burst(
+    store: Store,
+) -> None:
+    source(store)
+    pod(store, 0, phase="Running", start_time=0)
+    container(store, 0, state="running", started=2)
+    # two liveness bursts (two messages, two objects) and one Killing object ×2 (122 and 322)
+    event(store, 100, "Unhealthy", "Liveness probe failed: timeout", last=120, count=3)
+    event(store, 300, "Unhealthy", "Liveness probe failed: HTTP 500", last=320, count=3)
+    event(store, 122, "Killing", LIVENESS_KILL, last=322, count=2)
+    # at 500: instance 2 runs since 400; lastState is instance 1 (150..352, SIGKILL)
+    pod(store, 500, phase="Running", start_time=0)
+    container(store, 500, state="running", started=400, restarts=2, last=("Error", 137, 150, 352))
+    rebuilt(store)
+    got = rows(
+        store,
+        'SELECT restart_no, "at", cause, exit_code, killing_ts, evidence FROM restarts'
+        " ORDER BY restart_no",
+    )
+    # restart 1: the kill at 122 lies between instance 0's start (2) and instance 1's (150);
+    # restart 2: instance 1 ended (352) within the kill window plus the grace period
+    assert [r[:5] for r in got] == [
+        (1, at(150), "liveness_probe", None, at(122)),
+        (2, at(400), "liveness_probe", 137, None),
+    ]
+    assert got[0][5].startswith("Unhealthy liveness ×3 10:01:40–10:02:00 → Killing ")
+    assert got[1][5].startswith("Unhealthy liveness ×3 10:05:00–10:05:20 → Killing: ")
+    assert "→ terminated Error exit 137 → Started 2024-05-01T10:06:40Z" in got[1][5]
+
+
 def test_overlapping_event_objects_date_no_restart(store: Store) -> None:
     source(store)
     pod(store, 0, phase="Running", start_time=0)

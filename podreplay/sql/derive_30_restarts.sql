@@ -223,7 +223,9 @@ probe_kill AS (
         AND u.first_ts <= coalesce(x.killing_ts, k.last_ts) + INTERVAL 1 SECOND
     QUALIFY row_number() OVER (
         PARTITION BY x.pod_uid, x.container, x.is_init, x.restart_no
-        ORDER BY u.last_ts DESC NULLS LAST, u.event_key
+        -- the burst that ended at the kill, else the object that spans it
+        ORDER BY u.last_ts <= coalesce(x.killing_ts, k.last_ts) + INTERVAL 1 SECOND DESC,
+            u.last_ts DESC NULLS LAST, u.event_key
     ) = 1
 ),
 observed AS (
