@@ -5,9 +5,10 @@
 -- the snapshots' cover (or for events-only pods) Scheduled / FailedScheduling events give
 -- PodScheduled True / False (event).
 -- Readiness (Ready and ContainersReady), basis inferred, where no observation says otherwise:
--- * a True run whose lastTransitionTime is known and that follows no False run was False from
---   the latest app container start before it (after the previous run's last observation): a
---   started container is not ready until its readiness probe passes;
+-- * a True run that starts at its lastTransitionTime and follows no False run was False from
+--   the latest app container start before it (after the previous run's last observation; none
+--   when a container started at that very moment): a started container is not ready until its
+--   readiness probe passes;
 -- * a readiness failure burst (one Unhealthy object whose occurrences fit one run a probe period
 --   apart, probe_failures.one_burst) with at least failureThreshold failures made the pod not
 --   ready from failure number failureThreshold (first + (failureThreshold - 1) * period) until
@@ -72,7 +73,9 @@ flagged AS (
 ),
 starts AS (
     -- a run is identified by its first point; the point before it is the previous run's last
-    SELECT *, prev_ts AS prev_last
+    -- from_lt: the run starts at its lastTransitionTime (after the previous run's last point)
+    SELECT *, prev_ts AS prev_last,
+        lt IS NOT NULL AND lt <= ts AND (prev_ts IS NULL OR lt > prev_ts) AS from_lt
     FROM flagged
     WHERE status IS DISTINCT FROM prev_status
         OR (src = 1 AND prev_src = 1 AND lt IS NOT NULL AND prev_lt IS NOT NULL
@@ -84,15 +87,13 @@ placed AS (
         condition,
         status,
         reason,
-        CASE WHEN lt IS NOT NULL AND lt <= ts AND (prev_last IS NULL OR lt > prev_last)
-            THEN lt ELSE ts END AS start_ts,
+        CASE WHEN from_lt THEN lt ELSE ts END AS start_ts,
         CASE
             WHEN obs_basis = 'event' THEN 'event'
-            WHEN lt IS NOT NULL AND lt <= ts AND (prev_last IS NULL OR lt > prev_last)
-                THEN 'observed'
+            WHEN from_lt THEN 'observed'
             ELSE obs_basis
         END AS basis,
-        lt IS NOT NULL AND lt <= ts AND (prev_last IS NULL OR lt > prev_last) AS from_lt,
+        from_lt,
         -- the run's observations: from its start (a lastTransitionTime vouches for the time
         -- before the first observation) to its last observation
         ts AS first_obs,
