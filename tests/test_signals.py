@@ -562,3 +562,21 @@ def test_thin_captures_date_and_explain_restarts_only_as_they_were(
             # a time or cause the rebuild states is the true one; the rest stays null/unknown
             assert when is None or close(when, ts(r["at"])), (uid, no, when, r)
             assert cause in ("unknown", r["cause"]), (uid, no, cause, r)
+
+
+def test_fewer_left_over_kills_than_unexplained_restarts_name_none_of_them(store: Store) -> None:
+    source(store)
+    pod(store, 0, phase="Running", start_time=0)
+    container(store, 0, state="running", started=2)
+    # one liveness kill no start places, three restarts no capture explains: which one it ended
+    # is unknown, so all three stay unknown and say so
+    event(store, 100, "Killing", LIVENESS_KILL)
+    pod(store, 500, phase="Running", start_time=0)
+    container(store, 500, state="running", started=400, restarts=3)
+    rebuilt(store)
+    got = rows(store, "SELECT restart_no, cause, evidence FROM restarts ORDER BY restart_no")
+    assert [(no, cause) for no, cause, _ in got] == [(1, "unknown"), (2, "unknown"), (3, "unknown")]
+    assert got[0][2] == (
+        "restartCount reached 1; no capture shows how the replaced instance ended; 1 probe"
+        f" kill(s) ({LIVENESS_KILL}) fall among the 3 restarts no capture explains"
+    )

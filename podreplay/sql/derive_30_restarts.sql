@@ -13,7 +13,8 @@
 -- covers at most `count` instances), or when a known Killing occurrence falls between the
 -- replaced instance's start and the new one's (Unhealthy -> Killing -> Started; `killing_ts`,
 -- `kill_event_key`); else completed (exit 0) or error; unknown when no capture shows how it
--- ended, except that probe kills no restart used up are given to those, in order.
+-- ended, except that probe kills no restart used up are given to those, in order, when there
+-- are at least as many of them.
 -- Extra columns: at_basis (observed | event), killing_ts, kill_event_key.
 CREATE OR REPLACE TABLE restarts AS
 WITH counts AS (
@@ -331,6 +332,7 @@ unseen AS (
         o.*,
         row_number() OVER (PARTITION BY o.pod_uid, o.container, o.is_init ORDER BY o.restart_no)
             AS k,
+        count(*) OVER (PARTITION BY o.pod_uid, o.container, o.is_init) AS n_unseen,
         greatest(coalesce(s.live, 0), 0)::BIGINT AS live,
         greatest(coalesce(s.startup, 0), 0)::BIGINT AS startup,
         s.live_msg,
@@ -365,22 +367,28 @@ FROM (
         restart_no,
         "at",
         NULL,
+        -- left-over kills explain these restarts only when there are enough for all of them;
+        -- fewer kills than restarts leave each one open
         CASE
+            WHEN live + startup < n_unseen THEN 'unknown'
             WHEN k <= live THEN 'liveness_probe'
             WHEN k <= live + startup THEN 'startup_probe'
             ELSE 'unknown'
         END,
         concat(
             CASE
-                WHEN k <= live THEN concat('Killing: ', live_msg,
+                WHEN live + startup >= n_unseen AND k <= live THEN concat('Killing: ', live_msg,
                     ' (', live, ' kill(s) no capture places)')
-                WHEN k <= live + startup THEN concat('Killing: ', startup_msg,
-                    ' (', startup, ' kill(s) no capture places)')
+                WHEN live + startup >= n_unseen AND k <= live + startup THEN concat(
+                    'Killing: ', startup_msg, ' (', startup, ' kill(s) no capture places)')
                 WHEN events_only THEN 'Started events prove this restart; no capture shows'
                     || ' how the replaced instance ended'
                 ELSE concat('restartCount reached ', restart_no,
                     '; no capture shows how the replaced instance ended')
             END,
+            CASE WHEN live + startup > 0 AND live + startup < n_unseen THEN concat('; ',
+                live + startup, ' probe kill(s) (', coalesce(live_msg, startup_msg),
+                ') fall among the ', n_unseen, ' restarts no capture explains') END,
             note,
             pending_note
         ),
