@@ -58,6 +58,18 @@ def union_len(iv: Sequence[tuple[int, int]]) -> float:
     return float(total)
 
 
+def bursts(times: Sequence[int], period: int) -> list[tuple[int, int, int]]:
+    """Runs of failed probes at most one period (+ 2 s) apart: (first, last, count) each."""
+    out: list[tuple[int, int, int]] = []
+    for t in sorted(times):
+        if out and t - out[-1][1] <= period + 2:
+            first, _, n = out[-1]
+            out[-1] = (first, t, n + 1)
+        else:
+            out.append((t, t, 1))
+    return out
+
+
 def _cond_points(vs: list[Version], name: str) -> list[tuple[int, Hashable, Any]]:
     pts: list[tuple[int, Hashable, Any]] = []
     for v in vs:
@@ -141,6 +153,7 @@ def pod_truth(m: PodModel, start: datetime, cend: int) -> dict[str, Any]:
     probes: dict[tuple[str, str], list[int]] = {}
     for c, kind, t in m.probe_fail:
         probes.setdefault((c, kind), []).append(t)
+    periods = {(spec.name, p.kind): p.period for spec in m.specs for p in spec.probes}
     restart_sum = sum(c["restart_count"] for c in containers)
     stats = {
         "pending_s": phase_s("Pending"),
@@ -202,6 +215,17 @@ def pod_truth(m: PodModel, start: datetime, cend: int) -> dict[str, Any]:
                 "last_ts": ts(max(tl)),
             }
             for (c, kind), tl in sorted(probes.items())
+        ],
+        "probe_bursts": [
+            {
+                "container": c,
+                "probe": kind,
+                "count": n,
+                "first_ts": ts(first),
+                "last_ts": ts(last),
+            }
+            for (c, kind), tl in sorted(probes.items())
+            for first, last, n in bursts(tl, periods.get((c, kind), 10))
         ],
         "stats": stats,
     }

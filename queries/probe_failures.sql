@@ -1,5 +1,5 @@
 -- name: probe_failures
--- description: Failed liveness, readiness and startup probes per container, most failures first.
+-- description: Failed liveness, readiness and startup probes per container (failures and bursts), most failures first.
 -- param: namespace (default: all) only pods in this namespace
 -- param: probe (default: all) liveness, readiness or startup
 SELECT
@@ -8,6 +8,8 @@ SELECT
     f.container,
     f.probe,
     sum(f.count)::BIGINT AS failures,
+    count(*) AS bursts,
+    max(f.count)::BIGINT AS longest_burst,
     min(f.first_ts) AS first_ts,
     max(f.last_ts) AS last_ts,
     arg_max(f.message, f.last_ts) AS last_message

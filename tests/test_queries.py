@@ -140,10 +140,10 @@ def test_oom_kills_match_the_simulated_oom_terminations(sim: SimDb) -> None:
 
 
 def test_probe_failures_count_each_probe(hand: Path, sim: SimDb) -> None:
-    # three aggregated readiness failures of web's app container
+    # three aggregated readiness failures of web's app container: one burst
     [row] = run(hand, "probe_failures")
-    assert (row["pod"], row["container"], row["probe"], row["failures"]) == (
-        WEB[2], "app", "readiness", 3,
+    assert (row["pod"], row["container"], row["probe"], row["failures"], row["bursts"]) == (
+        WEB[2], "app", "readiness", 3, 1,
     )  # fmt: skip
     assert run(hand, "probe_failures", probe="liveness") == []
     truth = sorted(

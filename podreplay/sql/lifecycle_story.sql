@@ -31,7 +31,7 @@ WITH story AS (
     SELECT "at", NULL, 'restart', container, 'restart #' || restart_no || ' (' || cause || ')',
         concat_ws('; ', CASE WHEN exit_code IS NOT NULL THEN 'previous exit ' || exit_code END,
             evidence),
-        NULL, CASE WHEN "at" IS NULL THEN 'inferred' ELSE 'observed' END, 5, restart_no
+        NULL, CASE WHEN "at" IS NULL THEN 'inferred' ELSE at_basis END, 5, restart_no
     FROM restarts
     WHERE pod_uid = $uid
     UNION ALL

@@ -133,3 +133,13 @@ CREATE TABLE IF NOT EXISTS owners (
     owner_kind VARCHAR,
     owner_name VARCHAR
 );
+
+-- Earlier states of probe failure (Unhealthy) events whose count grew: each (count, last_ts)
+-- says occurrence number `count` happened at `last_ts`. The events table keeps only the latest
+-- state; these points, from a watch stream (several states in one source) or from earlier
+-- captures, let probe_failures split one event object into its bursts.
+CREATE TABLE IF NOT EXISTS event_versions (
+    event_key VARCHAR NOT NULL,
+    count BIGINT NOT NULL,
+    last_ts TIMESTAMPTZ NOT NULL
+);
