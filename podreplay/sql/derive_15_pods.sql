@@ -1,8 +1,12 @@
 -- pods: one row per pod (pod_uid), fused from snapshots and pod events.
 -- deletion_requested_at = deletionTimestamp - deletionGracePeriodSeconds (first delete seen);
--- deleted_at = when the pod object was gone: a DELETED watch record, else inferred when the next
--- List snapshot of the pod's namespace (from the same capture: it shows a pod seen while this one
--- was) no longer shows it (the latest evidence of the pod before that List). workload: ReplicaSet -> Deployment (pod-template-hash dropped), Job -> CronJob
+-- deleted_at = when the pod object was gone: a DELETED watch record, else (inferred) when a later
+-- List of the pod's namespace in its cluster (list_views, continuing its capture: it shows a pod
+-- seen while this one was) no longer shows it: gone by that List, or by the deletion deadline
+-- where a snapshot gave deletionTimestamp or the grace period; deleted_after = the pod's last
+-- evidence (it was there then). evidence_to = the pod's last observation (a snapshot, an event,
+-- or the end of a watch stream that showed it); scope_end = the last observation that would have
+-- shown it (capture_scopes of its cluster and namespace). workload: ReplicaSet -> Deployment (pod-template-hash dropped), Job -> CronJob
 -- (owners table or the `name-<scheduled minutes>` pattern), other owners by name, no owner by the
 -- generated-name pattern, else the pod name.
 CREATE OR REPLACE TABLE pods AS
@@ -18,9 +22,20 @@ WITH snap_order AS (
     FROM pod_snapshots
 ),
 last_snap AS (SELECT * FROM snap_order WHERE rn_desc = 1),
+watch_ends AS (
+    -- a watch stream shows every change until it ends: the end of its source group
+    SELECT ps.source_id AS wid, greatest(max(ps.observed_at), any_value(g.group_end)) AS watch_end
+    FROM pod_snapshots AS ps
+    LEFT JOIN source_groups AS g ON g.source_id = ps.source_id
+    WHERE ps.watch_type IS NOT NULL
+    GROUP BY ps.source_id
+),
 snap_agg AS (
     SELECT
-        pod_uid,
+        ps.pod_uid,
+        min(src.cluster) AS cluster,
+        arg_max(src.grp, ps.observed_at) AS grp,
+        max(w.watch_end) AS watch_end,
         min(created_at) AS created_at,
         min(observed_at) AS first_obs,
         max(observed_at) AS last_obs,
@@ -29,18 +44,19 @@ snap_agg AS (
         min(deleted_at - to_seconds(coalesce(deletion_grace_s, termination_grace_s, 30)))
             AS deletion_requested_at,
         min(observed_at) FILTER (WHERE watch_type = 'DELETED') AS deleted_seen,
-        arg_max(termination_grace_s, observed_at) AS grace_period_s
-    FROM pod_snapshots
-    GROUP BY pod_uid
-),
-cont_agg AS (
-    SELECT pod_uid, max(greatest(finished_at, last_finished_at)) AS last_finish
-    FROM container_snapshots
-    GROUP BY pod_uid
+        arg_max(termination_grace_s, observed_at) AS grace_period_s,
+        max(deleted_at) AS deletion_deadline
+    FROM pod_snapshots AS ps
+    JOIN (SELECT source_id AS sid, cluster, grp FROM source_groups) AS src
+        ON src.sid = ps.source_id
+    LEFT JOIN watch_ends AS w ON w.wid = ps.source_id
+    GROUP BY ps.pod_uid
 ),
 ev_agg AS (
     SELECT
         pod_uid,
+        min(cluster) AS cluster,
+        arg_max(grp, last_ts) AS grp,
         arg_min(namespace, first_ts) AS namespace,
         arg_min(pod, first_ts) AS pod,
         min(first_ts) AS first_ts,
@@ -60,6 +76,7 @@ ev_agg AS (
         bool_or(reason IN ('Evicted', 'Preempting', 'DeadlineExceeded')) AS failed,
         bool_or(reason = 'Started' AND NOT is_init) AS started
     FROM pod_events
+    LEFT JOIN (SELECT source_id AS gsid, grp FROM source_groups) AS g ON g.gsid = source_id
     GROUP BY pod_uid
 ),
 creates AS (
@@ -77,21 +94,37 @@ creates AS (
     )
     WHERE pod IS NOT NULL
 ),
+window_ AS (
+    -- each pod's evidence: its first and last observation
+    SELECT
+        coalesce(ls.pod_uid, e.pod_uid) AS pod_uid,
+        coalesce(sa.cluster, e.cluster) AS cluster,
+        coalesce(sa.grp, e.grp) AS grp,
+        coalesce(ls.namespace, e.namespace) AS namespace,
+        least(sa.first_obs, e.first_ts) AS first_seen,
+        greatest(sa.last_obs, sa.watch_end, e.last_ts) AS evidence_to,
+        sa.deleted_seen
+    FROM last_snap AS ls
+    FULL JOIN ev_agg AS e ON ls.pod_uid = e.pod_uid
+    LEFT JOIN snap_agg AS sa ON sa.pod_uid = ls.pod_uid
+),
 list_obs AS (
     -- each List of a namespace, with the earliest time any pod it shows was seen: a List only
     -- proves a pod gone when it continues that pod's capture (shows a pod seen back then), not
-    -- when it is another cluster's or a much later capture of the same namespace name
-    SELECT ps.namespace, ps.observed_at, min(sa.first_obs) AS continues_from
-    FROM pod_snapshots AS ps
-    JOIN snap_agg AS sa ON sa.pod_uid = ps.pod_uid
-    WHERE ps.watch_type IS NULL
-    GROUP BY ps.source_id, ps.namespace, ps.observed_at
+    -- when it is a much later capture of the same namespace name
+    SELECT lv.cluster, lv.grp, lv.namespace, lv.observed_at, min(w.first_seen) AS continues_from
+    FROM list_views AS lv
+    JOIN pod_snapshots AS ps ON ps.source_id = lv.source_id AND ps.observed_at = lv.observed_at
+        AND ps.watch_type IS NULL
+    JOIN window_ AS w ON w.pod_uid = ps.pod_uid
+    GROUP BY lv.source_id, lv.cluster, lv.grp, lv.namespace, lv.observed_at
 ),
 vanished AS (
     SELECT s.pod_uid, l.observed_at AS gone_by
-    FROM (SELECT pod_uid, namespace, observed_at FROM last_snap) AS s
-    ASOF JOIN list_obs AS l ON s.namespace = l.namespace AND l.observed_at > s.observed_at
-    WHERE l.continues_from <= s.observed_at
+    FROM (SELECT * FROM window_ WHERE deleted_seen IS NULL) AS s
+    ASOF JOIN list_obs AS l
+        ON s.cluster = l.cluster AND s.namespace = l.namespace AND l.observed_at > s.evidence_to
+    WHERE l.continues_from <= s.evidence_to
 ),
 base AS (
     SELECT
@@ -114,10 +147,18 @@ base AS (
         ) AS deletion_requested_at,
         coalesce(
             sa.deleted_seen,
-            CASE WHEN v.gone_by IS NOT NULL THEN least(
-                v.gone_by, greatest(sa.last_obs, e.last_ts, c.last_finish)
-            ) END
+            -- gone by the List that lacks it; by the deletion deadline where that is known
+            CASE WHEN v.gone_by IS NOT NULL THEN greatest(w.evidence_to, least(
+                v.gone_by,
+                sa.deletion_deadline,
+                e.stop_ts + to_seconds(sa.grace_period_s)
+            )) END
         ) AS deleted_at,
+        CASE WHEN sa.deleted_seen IS NULL AND v.gone_by IS NOT NULL THEN w.evidence_to
+            ELSE sa.deleted_seen END AS deleted_after,
+        w.cluster,
+        w.grp,
+        w.evidence_to,
         CASE
             WHEN sa.deleted_seen IS NOT NULL THEN 'observed'
             WHEN v.gone_by IS NOT NULL THEN 'inferred'
@@ -140,8 +181,8 @@ base AS (
     FROM last_snap AS ls
     FULL JOIN ev_agg AS e ON ls.pod_uid = e.pod_uid
     LEFT JOIN snap_agg AS sa ON sa.pod_uid = ls.pod_uid
-    LEFT JOIN cont_agg AS c ON c.pod_uid = ls.pod_uid
-    LEFT JOIN vanished AS v ON v.pod_uid = ls.pod_uid
+    LEFT JOIN window_ AS w ON w.pod_uid = coalesce(ls.pod_uid, e.pod_uid)
+    LEFT JOIN vanished AS v ON v.pod_uid = coalesce(ls.pod_uid, e.pod_uid)
 ),
 created AS (
     SELECT b.pod_uid, cr.ts AS create_ts
@@ -216,6 +257,13 @@ SELECT
         WHEN n.snap_created IS NOT NULL THEN 'observed'
         WHEN cr.create_ts IS NOT NULL OR n.ev_first_ts <= n.first_seen THEN 'event'
         ELSE 'inferred'
-    END AS created_basis
+    END AS created_basis,
+    n.cluster,
+    n.deleted_after,
+    n.evidence_to,
+    greatest(n.evidence_to, sc.last_ts) AS scope_end
 FROM named AS n
-LEFT JOIN created AS cr ON cr.pod_uid = n.pod_uid;
+LEFT JOIN created AS cr ON cr.pod_uid = n.pod_uid
+LEFT JOIN capture_scopes AS sc
+    ON sc.cluster = n.cluster AND sc.source_group = n.grp
+    AND sc.namespace IS NOT DISTINCT FROM n.namespace;

@@ -8,8 +8,14 @@
 --    and its own first point: the earliest container startedAt or Started event (Running), the
 --    last container finishedAt of the terminal snapshot, else the event showing it
 --    (Succeeded/Failed), NodeNotReady (Unknown); else its first point.
--- 4. A run ends where the next starts; the last ends when the pod is gone, else at the capture
---    end (open).
+-- 4. Evidence (docs/lifecycle.md): after the pod's last observation (pods.evidence_to) until
+--    it is gone or its capture scope ends, and from the start of each capture_gaps stretch of
+--    its scope until the next observation, the phase is `unknown` (basis `gap`). A Running run
+--    whose start cannot be pinned within a minute after the last moment the pod was surely
+--    Pending (its last Pending observation, Initialized, creation) -- where no Scheduled event
+--    or first container instance dates it -- is preceded by a gap from that moment.
+-- 5. A run ends where the next starts; the last ends when the pod is gone, else at its capture
+--    scope's end (open).
 CREATE OR REPLACE TABLE phase_intervals AS
 WITH cover AS (
     SELECT pod_uid, min(observed_at) AS lo, max(observed_at) AS hi
@@ -55,12 +61,15 @@ points AS (
     WHERE phase IS NOT NULL
     UNION ALL
     SELECT pod_uid, ts, phase, 'event', 2 FROM ev_points
+    UNION ALL
+    SELECT pod_uid, ts, 'unknown', 'gap', 9 FROM evidence_gaps
 ),
 flagged AS (
     SELECT
         *,
         lag(phase) OVER w AS prev_phase,
         lag(ts) OVER w AS prev_ts,
+        lag(src) OVER w AS prev_src,
         row_number() OVER w AS seq
     FROM points
     -- every column breaks ties, so events in the same second give the same result each rebuild
@@ -69,7 +78,7 @@ flagged AS (
 runs2 AS (
     -- a run is identified by its first point; the point before it is the previous run's last
     SELECT pod_uid, seq AS run_id, phase, ts AS first_ts, basis AS first_basis,
-        prev_ts AS prev_last
+        prev_ts AS prev_last, prev_phase, prev_src
     FROM flagged
     WHERE phase IS DISTINCT FROM prev_phase
 ),
@@ -118,21 +127,64 @@ best AS (
             c.prio
     ) = 1
 ),
-starts AS (
+initialized AS (
+    SELECT pod_uid, min(last_transition_ts) AS ts
+    FROM condition_snapshots
+    WHERE condition = 'Initialized' AND status = 'True'
+    GROUP BY pod_uid
+),
+first_instance AS (
+    -- start times of containers' first instances (restart index 0)
+    SELECT DISTINCT pod_uid, started_at AS ts
+    FROM container_instances
+    WHERE NOT is_init AND idx = 0 AND started_at IS NOT NULL
+),
+scheduled_ev AS (
+    SELECT pod_uid, min(first_ts) AS ts FROM pod_events WHERE reason = 'Scheduled' GROUP BY pod_uid
+),
+placed AS (
     SELECT
         r.pod_uid,
         r.run_id,
         r.phase,
+        r.prev_phase,
+        r.prev_src,
+        r.prev_last,
         coalesce(b.ts, r.first_ts) AS start_ts,
         coalesce(b.basis, r.first_basis) AS basis
     FROM runs2 AS r
     LEFT JOIN best AS b ON b.pod_uid = r.pod_uid AND b.run_id = r.run_id
 ),
+pending_floor AS (
+    -- Running after Pending: the last moment the pod was surely Pending, and whether the start
+    -- is pinned (within a minute of it, a first instance's start, or after a Scheduled event)
+    SELECT
+        pl.pod_uid,
+        pl.run_id,
+        least(pl.start_ts, greatest(pl.prev_last, i.ts)) AS floor_ts,
+        (epoch(pl.start_ts) - epoch(greatest(pl.prev_last, i.ts)) <= 60
+            OR fi.ts IS NOT NULL
+            OR (pl.basis = 'event' AND se.ts <= pl.start_ts)) AS pinned
+    FROM placed AS pl
+    LEFT JOIN initialized AS i ON i.pod_uid = pl.pod_uid
+    LEFT JOIN first_instance AS fi ON fi.pod_uid = pl.pod_uid AND fi.ts = pl.start_ts
+    LEFT JOIN scheduled_ev AS se ON se.pod_uid = pl.pod_uid
+    WHERE pl.phase = 'Running' AND pl.prev_phase = 'Pending'
+),
+starts AS (
+    SELECT pod_uid, 2 * run_id AS run_id, phase, start_ts, basis FROM placed
+    UNION ALL
+    SELECT pod_uid, 2 * run_id - 1, 'unknown', floor_ts, 'gap'
+    FROM pending_floor
+    WHERE NOT pinned
+),
 bounded AS (
     SELECT
         s.*,
-        lead(s.start_ts) OVER (PARTITION BY s.pod_uid ORDER BY s.run_id) AS next_start
+        lead(s.start_ts) OVER w AS next_start,
+        lead(s.basis) OVER w AS next_basis
     FROM starts AS s
+    WINDOW w AS (PARTITION BY s.pod_uid ORDER BY s.run_id)
 )
 SELECT
     b.pod_uid,
@@ -140,14 +192,15 @@ SELECT
     p.pod,
     b.phase,
     b.start_ts,
-    greatest(b.start_ts, coalesce(b.next_start, p.deleted_at, cs.end_ts)) AS end_ts,
-    epoch(greatest(b.start_ts, coalesce(b.next_start, p.deleted_at, cs.end_ts)))
+    greatest(b.start_ts, coalesce(b.next_start, p.deleted_at, p.scope_end)) AS end_ts,
+    epoch(greatest(b.start_ts, coalesce(b.next_start, p.deleted_at, p.scope_end)))
         - epoch(b.start_ts) AS seconds,
     b.next_start IS NULL AND p.deleted_at IS NULL AS open,
     b.basis
 FROM bounded AS b
 JOIN pods AS p ON p.pod_uid = b.pod_uid
-CROSS JOIN capture_span AS cs
--- a state left at the moment it was entered (a later record the same second) is no interval
+-- a state left at the moment it was entered (a later record the same second) is no interval;
+-- the last state seen before a gap is kept (it was observed)
 WHERE b.next_start IS NULL OR b.next_start > b.start_ts
-ORDER BY b.pod_uid, b.start_ts;
+    OR (b.next_basis = 'gap' AND b.basis <> 'gap')
+ORDER BY b.pod_uid, b.start_ts, b.run_id;

@@ -3,8 +3,9 @@
 -- lastTransitionTime changes. A run starts at its lastTransitionTime (observed) when that lies
 -- after the previous run's last observation, else at its first observation (inferred). Outside
 -- the snapshots' cover (or for events-only pods) Scheduled / FailedScheduling events give
--- PodScheduled True / False (event). A run ends where the next starts; the last one when the pod
--- is gone, else at the capture end (open).
+-- PodScheduled True / False (event). Where the pod's evidence stops (evidence_gaps) each
+-- condition is `unknown` (basis `gap`) until the next observation. A run ends where the next
+-- starts; the last one when the pod is gone, else at its capture scope's end (open).
 CREATE OR REPLACE TABLE condition_intervals AS
 WITH cover AS (
     SELECT pod_uid, min(observed_at) AS lo, max(observed_at) AS hi
@@ -42,6 +43,12 @@ points AS (
     LEFT JOIN cover AS c ON c.pod_uid = e.pod_uid
     WHERE e.reason IN ('Scheduled', 'FailedScheduling')
         AND (c.lo IS NULL OR e.first_ts < c.lo OR e.first_ts > c.hi)
+    UNION ALL
+    -- where the pod's evidence stops (derive_16) every condition it had is unknown
+    SELECT g.pod_uid, k.condition, g.ts, g.ts, 'unknown', NULL, NULL, 'gap', 9
+    FROM evidence_gaps AS g
+    JOIN (SELECT DISTINCT pod_uid, condition FROM condition_snapshots) AS k
+        ON k.pod_uid = g.pod_uid
 ),
 flagged AS (
     SELECT
@@ -86,23 +93,26 @@ placed AS (
 bounded AS (
     SELECT
         *,
-        lead(start_ts) OVER (PARTITION BY pod_uid, condition ORDER BY run_id) AS next_start
+        lead(start_ts) OVER w AS next_start,
+        lead(basis) OVER w AS next_basis
     FROM placed
+    WINDOW w AS (PARTITION BY pod_uid, condition ORDER BY run_id)
 )
 SELECT
     b.pod_uid,
     b.condition,
     b.status,
     b.start_ts,
-    greatest(b.start_ts, coalesce(b.next_start, p.deleted_at, cs.end_ts)) AS end_ts,
-    epoch(greatest(b.start_ts, coalesce(b.next_start, p.deleted_at, cs.end_ts)))
+    greatest(b.start_ts, coalesce(b.next_start, p.deleted_at, p.scope_end)) AS end_ts,
+    epoch(greatest(b.start_ts, coalesce(b.next_start, p.deleted_at, p.scope_end)))
         - epoch(b.start_ts) AS seconds,
     b.reason,
     b.basis,
     b.next_start IS NULL AND p.deleted_at IS NULL AS open
 FROM bounded AS b
 JOIN pods AS p ON p.pod_uid = b.pod_uid
-CROSS JOIN capture_span AS cs
--- a state left at the moment it was entered (a later record the same second) is no interval
+-- a state left at the moment it was entered (a later record the same second) is no interval;
+-- the last state seen before a gap is kept (it was observed)
 WHERE b.next_start IS NULL OR b.next_start > b.start_ts
+    OR (b.next_basis = 'gap' AND b.basis <> 'gap')
 ORDER BY b.pod_uid, b.condition, b.start_ts;
