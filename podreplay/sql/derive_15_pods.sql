@@ -94,6 +94,13 @@ creates AS (
     )
     WHERE pod IS NOT NULL
 ),
+status_times AS (
+    -- a status time later than its snapshot's observation time (clock skew, a file dated too
+    -- early) is evidence too
+    SELECT pod_uid, max(greatest(started_at, finished_at, last_finished_at)) AS last_status
+    FROM container_snapshots
+    GROUP BY pod_uid
+),
 window_ AS (
     -- each pod's evidence: its first and last observation
     SELECT
@@ -102,11 +109,12 @@ window_ AS (
         coalesce(sa.grp, e.grp) AS grp,
         coalesce(ls.namespace, e.namespace) AS namespace,
         least(sa.first_obs, e.first_ts) AS first_seen,
-        greatest(sa.last_obs, sa.watch_end, e.last_ts) AS evidence_to,
+        greatest(sa.last_obs, sa.watch_end, e.last_ts, st.last_status) AS evidence_to,
         sa.deleted_seen
     FROM last_snap AS ls
     FULL JOIN ev_agg AS e ON ls.pod_uid = e.pod_uid
     LEFT JOIN snap_agg AS sa ON sa.pod_uid = ls.pod_uid
+    LEFT JOIN status_times AS st ON st.pod_uid = ls.pod_uid
 ),
 list_obs AS (
     -- each List of a namespace, with the earliest time any pod it shows was seen: a List only

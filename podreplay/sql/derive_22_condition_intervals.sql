@@ -47,8 +47,12 @@ points AS (
     -- where the pod's evidence stops (derive_16) every condition it had is unknown
     SELECT g.pod_uid, k.condition, g.ts, g.ts, 'unknown', NULL, NULL, 'gap', 9
     FROM evidence_gaps AS g
-    JOIN (SELECT DISTINCT pod_uid, condition FROM condition_snapshots) AS k
-        ON k.pod_uid = g.pod_uid
+    JOIN (
+        SELECT DISTINCT pod_uid, condition FROM condition_snapshots
+        UNION
+        SELECT DISTINCT pod_uid, 'PodScheduled' FROM pod_events
+        WHERE reason IN ('Scheduled', 'FailedScheduling')
+    ) AS k ON k.pod_uid = g.pod_uid
 ),
 flagged AS (
     SELECT

@@ -1,0 +1,181 @@
+"""Honest lifecycles on real captures (issue 14): nothing is claimed beyond a pod's evidence.
+
+Expected facts of the k3s troubleshoot bundle and the kubectl-neat single Pod (provenance in
+tests/data/real/SOURCES.md) are written out; the corpus-wide checks hold for every real capture.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from podreplay.cli import app
+from podreplay.store import Store
+from tests.conftest import REAL
+
+K3S = sorted(REAL.glob("k3s-v1.33_2025_troubleshoot-bundle__*.json"))
+NEAT = REAL / "kubectl-neat__pod1-raw.json"
+CORPUS = sorted(p for p in REAL.iterdir() if p.suffix in (".json", ".yaml"))
+
+
+def ingested(tmp: Path, paths: list[Path], *extra: str) -> Path:
+    """A database with `paths` ingested through the CLI."""
+    db = tmp / "db.duckdb"
+    res = CliRunner().invoke(app, ["ingest", *map(str, paths), "--db", str(db), "-q", *extra])
+    assert res.exit_code in (0, 1), res.output
+    return db
+
+
+def rows(db: Path, sql: str, params: list[object] | None = None) -> list[tuple[object, ...]]:
+    with Store(db, read_only=True) as store:
+        return store.rows(sql, params)
+
+
+def utc(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def k3s(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return ingested(tmp_path_factory.mktemp("k3s"), K3S)
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return ingested(tmp_path_factory.mktemp("corpus"), CORPUS)
+
+
+@pytest.mark.parametrize("pod", ["coredns-5688667fd4-v5z66", "metrics-server-6f4c6675d5-98986"])
+def test_k3s_pods_killed_and_absent_from_the_next_list_are_gone_by_it(k3s: Path, pod: str) -> None:
+    # Killing "Stopping container" at 20:40:05, absent from the kube-system List at 20:40:38
+    assert rows(
+        k3s,
+        "SELECT deletion_requested_at, deleted_after, deleted_at, deleted_basis FROM pods"
+        " WHERE pod = ?",
+        [pod],
+    ) == [
+        (
+            utc("2025-09-11 20:40:05"),
+            utc("2025-09-11 20:40:05"),
+            utc("2025-09-11 20:40:38"),
+            "inferred",
+        )
+    ]
+    phases = rows(
+        k3s,
+        "SELECT phase, basis, open, end_ts FROM phase_intervals WHERE pod = ?"
+        " ORDER BY start_ts, end_ts",
+        [pod],
+    )
+    # not "still Running when the capture ends": after the last sighting nothing is known
+    assert phases[-1] == ("unknown", "gap", False, utc("2025-09-11 20:40:38"))
+    assert not any(open_ for _, _, open_, _ in phases)
+    (terminating,) = rows(k3s, "SELECT terminating_s FROM pod_stats WHERE pod = ?", [pod])[0]
+    assert terminating is not None and terminating <= 60
+
+
+def test_k3s_namespaces_end_at_their_own_last_list(k3s: Path) -> None:
+    assert rows(k3s, "SELECT cluster, namespace, last_ts FROM capture_scopes ORDER BY 2") == [
+        ("default", "default", utc("2025-09-11 20:53:27")),
+        ("default", "kube-system", utc("2025-09-11 20:40:38")),
+    ]
+    # kube-system pods still there at its last List are open until that List, not 20:53
+    assert rows(
+        k3s,
+        "SELECT DISTINCT end_ts FROM phase_intervals WHERE namespace = 'kube-system' AND open",
+    ) == [(utc("2025-09-11 20:40:38"),)]
+
+
+def test_a_single_snapshot_of_a_restarted_pod_leaves_pending_unknown(tmp_path: Path) -> None:
+    # created 2019-04-24 19:55:27 (Initialized then too); restartCount 3; the lastState
+    # instance started 2019-07-03 05:55:39: the first start is somewhere in between
+    db = ingested(tmp_path, [NEAT])
+    assert rows(
+        db, "SELECT phase, start_ts, end_ts, basis FROM phase_intervals ORDER BY start_ts, end_ts"
+    ) == [
+        ("Pending", utc("2019-04-24 19:55:27"), utc("2019-04-24 19:55:27"), "observed"),
+        ("unknown", utc("2019-04-24 19:55:27"), utc("2019-07-03 05:55:39"), "gap"),
+        ("Running", utc("2019-07-03 05:55:39"), utc("2019-07-06 18:41:25"), "observed"),
+    ]
+    stats = rows(
+        db, "SELECT pending_s, crashloop_s, restarts, unknown_s, observed_s FROM pod_stats"
+    )
+    assert stats == [(None, 0.0, 3, 5997612.0, 305146.0)]
+    # between the lastState instance's end and the current start: no crash-loop claimed
+    assert rows(
+        db,
+        "SELECT state, basis FROM container_intervals WHERE start_ts = '2019-07-04 08:17:21+00'",
+    ) == [("unknown", "gap")]
+    assert rows(
+        db,
+        "SELECT count(*) FROM container_intervals WHERE state = 'waiting' AND seconds > 60",
+    ) == [(0,)]
+
+
+def test_no_real_capture_claims_state_beyond_its_evidence(corpus: Path) -> None:
+    for table in ("phase_intervals", "container_intervals", "condition_intervals"):
+        assert rows(
+            corpus,
+            f"SELECT count(*) FROM {table} AS i JOIN pods AS p USING (pod_uid)"
+            " WHERE i.basis <> 'gap' AND i.end_ts > p.evidence_to",
+        ) == [(0,)], table
+
+
+def test_no_real_pending_overlaps_a_running_container(corpus: Path) -> None:
+    assert rows(
+        corpus,
+        "SELECT count(*) FROM phase_intervals AS i"
+        " JOIN (SELECT pod_uid, min(started_at) AS t FROM container_instances"
+        "       WHERE NOT is_init GROUP BY ALL) AS c USING (pod_uid)"
+        # timestamps have 1 s resolution; a mirror pod's object is created after its static
+        # pod's containers started (0 s Pending at creation)
+        " WHERE i.phase = 'Pending' AND i.seconds > 0 AND i.end_ts > c.t + INTERVAL 1 SECOND",
+    ) == [(0,)]
+
+
+def test_real_crash_loops_are_all_evidenced(corpus: Path) -> None:
+    # every CrashLoopBackOff interval overlaps a BackOff event or a CrashLoopBackOff observation
+    assert rows(
+        corpus,
+        "SELECT count(*) FROM container_intervals AS i"
+        " WHERE i.state = 'waiting' AND i.reason = 'CrashLoopBackOff' AND NOT EXISTS ("
+        "  SELECT 1 FROM pod_events AS e WHERE e.pod_uid = i.pod_uid AND e.reason = 'BackOff'"
+        "   AND e.last_ts >= i.start_ts - INTERVAL 2 SECOND AND e.first_ts <= i.end_ts"
+        "  UNION ALL SELECT 1 FROM container_snapshots AS c WHERE c.pod_uid = i.pod_uid"
+        "   AND c.reason = 'CrashLoopBackOff' AND c.observed_at BETWEEN i.start_ts AND i.end_ts)",
+    ) == [(0,)]
+
+
+def test_real_captures_years_apart_do_not_stretch_each_other(corpus: Path) -> None:
+    # every interval lies within its own capture: none spans more than the corpus' longest
+    # pod lifetime evidenced by one capture (here: kubectl-neat's 73 days)
+    (longest,) = rows(corpus, "SELECT max(seconds) FROM phase_intervals WHERE basis <> 'gap'")[0]
+    assert longest is not None and longest < 80 * 86400
+
+
+def test_clusters_never_mix(tmp_path: Path) -> None:
+    db = tmp_path / "db.duckdb"
+    for name in ("east", "west"):
+        res = CliRunner().invoke(
+            app, ["ingest", *map(str, K3S), "--db", str(db), "-q", "--cluster", name]
+        )
+        assert res.exit_code == 0, res.output
+    assert rows(db, "SELECT cluster, count(*) FROM sources GROUP BY 1 ORDER BY 1") == [
+        ("east", 4),
+        ("west", 4),
+    ]
+    assert rows(db, "SELECT DISTINCT cluster FROM capture_scopes ORDER BY 1") == [
+        ("east",),
+        ("west",),
+    ]
+
+
+def test_an_empty_cluster_name_is_a_usage_error(tmp_path: Path) -> None:
+    res = CliRunner().invoke(
+        app, ["ingest", str(NEAT), "--db", str(tmp_path / "x.duckdb"), "--cluster", " "]
+    )
+    assert res.exit_code == 2
+    assert "--cluster" in res.output
