@@ -15,6 +15,15 @@ from typer.testing import CliRunner
 from podreplay.cli import app
 from podreplay.store import Store
 from tests.conftest import REAL
+from tests.lifecycle_rows import (
+    at,
+    check_intervals_tile_time,
+    condition,
+    container,
+    pod,
+    rebuilt,
+    source,
+)
 
 K3S = sorted(REAL.glob("k3s-v1.33_2025_troubleshoot-bundle__*.json"))
 NEAT = REAL / "kubectl-neat__pod1-raw.json"
@@ -179,3 +188,48 @@ def test_an_empty_cluster_name_is_a_usage_error(tmp_path: Path) -> None:
     )
     assert res.exit_code == 2
     assert "--cluster" in res.output
+
+
+def test_a_capture_gap_is_unknown_until_the_pod_is_seen_again(store: Store) -> None:
+    source(store)
+    # a watch: Pending at 0, Running at 10 (container started at 8); the watch drops from 20
+    # to 100 (capture_gaps); seen again at 120 (the same container instance) and 200
+    pod(store, 0, phase="Pending", start_time=0)
+    pod(store, 10, phase="Running", start_time=0)
+    container(store, 10, state="running", started=8)
+    condition(store, 10, name="Ready", status="True", since=9)
+    pod(store, 120, phase="Running", start_time=0)
+    container(store, 120, state="running", started=8)
+    condition(store, 120, name="Ready", status="True", since=9)
+    pod(store, 200, phase="Running", start_time=0)
+    container(store, 200, state="running", started=8)
+    condition(store, 200, name="Ready", status="True", since=9)
+    store.execute(
+        "INSERT INTO capture_gaps VALUES (1, 'default', NULL, ?, ?, 'watch dropped')",
+        [at(20), at(100)],
+    )
+    rebuilt(store)
+    check_intervals_tile_time(store)
+    q = "SELECT {}, start_ts, end_ts, basis FROM {} ORDER BY start_ts, end_ts"
+    assert rows_of(store, q.format("phase", "phase_intervals")) == [
+        ("Pending", at(0), at(8), "observed"),
+        ("Running", at(8), at(20), "observed"),
+        ("unknown", at(20), at(120), "gap"),
+        ("Running", at(120), at(200), "observed"),
+    ]
+    assert rows_of(store, q.format("state", "container_intervals"))[-3:] == [
+        ("running", at(8), at(20), "observed"),
+        ("unknown", at(20), at(120), "gap"),
+        ("running", at(120), at(200), "observed"),
+    ]
+    assert rows_of(store, q.format("status", "condition_intervals")) == [
+        ("True", at(9), at(20), "observed"),
+        ("unknown", at(20), at(120), "gap"),
+        ("True", at(120), at(200), "observed"),
+    ]
+    (unknown, observed) = rows_of(store, "SELECT unknown_s, observed_s FROM pod_stats")[0]
+    assert (unknown, observed) == (100.0, 100.0)
+
+
+def rows_of(store: Store, sql: str) -> list[tuple[object, ...]]:
+    return store.rows(sql)

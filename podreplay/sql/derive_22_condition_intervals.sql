@@ -44,6 +44,19 @@ points AS (
     WHERE e.reason IN ('Scheduled', 'FailedScheduling')
         AND (c.lo IS NULL OR e.first_ts < c.lo OR e.first_ts > c.hi)
     UNION ALL
+    -- after a capture gap, the first observation of each condition shows it again
+    SELECT r.pod_uid, r.condition, r.observed_at, r.observed_at, r.status, r.reason,
+        r.last_transition_ts, 'observed', 1
+    FROM (
+        SELECT cs.*
+        FROM evidence_gaps AS g
+        JOIN condition_snapshots AS cs ON cs.pod_uid = g.pod_uid AND cs.observed_at >= g.end_ts
+        WHERE g.end_ts IS NOT NULL
+        QUALIFY row_number() OVER (
+            PARTITION BY g.pod_uid, g.ts, cs.condition ORDER BY cs.observed_at
+        ) = 1
+    ) AS r
+    UNION ALL
     -- where the pod's evidence stops (derive_16) every condition it had is unknown
     SELECT g.pod_uid, k.condition, g.ts, g.ts, 'unknown', NULL, NULL, 'gap', 9
     FROM evidence_gaps AS g

@@ -154,6 +154,17 @@ before_first AS (
     WHERE f.idx > 0
     GROUP BY ALL
 ),
+resumed AS (
+    SELECT cs.*
+    FROM evidence_gaps AS g
+    JOIN container_snapshots AS cs
+        ON cs.pod_uid = g.pod_uid AND cs.observed_at >= g.end_ts
+        AND cs.state IN ('running', 'terminated')
+    WHERE g.end_ts IS NOT NULL
+    QUALIFY row_number() OVER (
+        PARTITION BY g.pod_uid, g.ts, cs.container, cs.is_init ORDER BY cs.observed_at
+    ) = 1
+),
 points AS (
     SELECT pod_uid, container, is_init, started_at AS ts, 'running' AS state, NULL AS reason,
         NULL::INTEGER AS exit_code, NULL AS message, started_at AS inst, 'observed' AS basis,
@@ -191,6 +202,12 @@ points AS (
         UNION SELECT DISTINCT pod_uid, container, is_init FROM container_snapshots
         UNION SELECT DISTINCT pod_uid, container, is_init FROM ev_kept) AS c
     JOIN evidence_gaps AS g ON g.pod_uid = c.pod_uid
+    UNION ALL
+    -- after a capture gap, the first observation of a running or terminated container shows
+    -- its state again (a waiting one is a point anyway)
+    SELECT pod_uid, container, is_init, observed_at, state, reason, exit_code, NULL,
+        coalesce(started_at, finished_at), 'observed', 5
+    FROM resumed
     UNION ALL
     SELECT pod_uid, container, is_init, start_time, 'waiting',
         CASE WHEN has_init THEN 'PodInitializing' ELSE 'ContainerCreating' END, NULL, NULL,
