@@ -2,9 +2,8 @@
 -- deletion_requested_at = deletionTimestamp - deletionGracePeriodSeconds (first delete seen);
 -- deleted_at = when the pod object was gone: a DELETED watch record, else (inferred) when a later
 -- List of the pod's namespace in its cluster (list_views, continuing its capture: it shows a pod
--- seen while this one was) no longer shows it: gone by that List, or by the deletion deadline
--- where a snapshot gave deletionTimestamp or the grace period; deleted_after = the pod's last
--- evidence (it was there then). evidence_to = the pod's last observation (a snapshot, an event,
+-- seen while this one was) no longer shows it: gone by that List; deleted_after = the pod's
+-- last evidence (it was there then: a Killing event or a snapshot with deletionTimestamp). evidence_to = the pod's last observation (a snapshot, an event,
 -- or the end of a watch stream that showed it); scope_end = the last observation that would have
 -- shown it (capture_scopes of its cluster and namespace). workload: ReplicaSet -> Deployment (pod-template-hash dropped), Job -> CronJob
 -- (owners table or the `name-<scheduled minutes>` pattern), other owners by name, no owner by the
@@ -44,8 +43,7 @@ snap_agg AS (
         min(deleted_at - to_seconds(coalesce(deletion_grace_s, termination_grace_s, 30)))
             AS deletion_requested_at,
         min(observed_at) FILTER (WHERE watch_type = 'DELETED') AS deleted_seen,
-        arg_max(termination_grace_s, observed_at) AS grace_period_s,
-        max(deleted_at) AS deletion_deadline
+        arg_max(termination_grace_s, observed_at) AS grace_period_s
     FROM pod_snapshots AS ps
     JOIN (SELECT source_id AS sid, cluster, grp FROM source_groups) AS src
         ON src.sid = ps.source_id
@@ -57,6 +55,7 @@ ev_agg AS (
         pod_uid,
         min(cluster) AS cluster,
         arg_max(grp, last_ts) AS grp,
+        arg_min(reason, first_ts) AS first_reason,
         arg_min(namespace, first_ts) AS namespace,
         arg_min(pod, first_ts) AS pod,
         min(first_ts) AS first_ts,
@@ -74,14 +73,20 @@ ev_agg AS (
         arg_max(message, last_ts) FILTER (WHERE reason IN ('Evicted', 'Preempting',
             'DeadlineExceeded', 'Preempted', 'NodeLost')) AS end_message,
         bool_or(reason IN ('Evicted', 'Preempting', 'DeadlineExceeded')) AS failed,
-        bool_or(reason = 'Started' AND NOT is_init) AS started
+        -- a started, probed or killed app container was running
+        bool_or(reason IN ('Started', 'Unhealthy', 'Killing') AND NOT is_init
+            AND container IS NOT NULL) AS started
     FROM pod_events
     LEFT JOIN (SELECT source_id AS gsid, grp FROM source_groups) AS g ON g.gsid = source_id
     GROUP BY pod_uid
 ),
 creates AS (
     -- SuccessfulCreate on the owner gives an events-only pod its creation time.
-    SELECT coalesce(object_namespace, namespace) AS namespace, pod, unnest([first_ts, last_ts]) AS ts
+    -- An aggregated event (count > 2) hides the occurrences between its first and last: its
+    -- first occurrence dates no pod for sure, as a later unseen one may be the pod's.
+    SELECT coalesce(object_namespace, namespace) AS namespace, pod,
+        unnest([first_ts, last_ts]) AS ts,
+        unnest([coalesce(count, 1) <= 2, true]) AS sure
     FROM (
         SELECT
             *,
@@ -155,12 +160,9 @@ base AS (
         ) AS deletion_requested_at,
         coalesce(
             sa.deleted_seen,
-            -- gone by the List that lacks it; by the deletion deadline where that is known
-            CASE WHEN v.gone_by IS NOT NULL THEN greatest(w.evidence_to, least(
-                v.gone_by,
-                sa.deletion_deadline,
-                e.stop_ts + to_seconds(sa.grace_period_s)
-            )) END
+            -- gone by the List that lacks it (not by the deletion deadline: the object outlives
+            -- it until the kubelet reports the containers stopped)
+            CASE WHEN v.gone_by IS NOT NULL THEN v.gone_by END
         ) AS deleted_at,
         CASE WHEN sa.deleted_seen IS NULL AND v.gone_by IS NOT NULL THEN w.evidence_to
             ELSE sa.deleted_seen END AS deleted_after,
@@ -185,7 +187,8 @@ base AS (
         sa.grace_period_s,
         ls.owner_kind,
         ls.owner_name,
-        e.first_ts AS ev_first_ts
+        e.first_ts AS ev_first_ts,
+        e.first_reason
     FROM last_snap AS ls
     FULL JOIN ev_agg AS e ON ls.pod_uid = e.pod_uid
     LEFT JOIN snap_agg AS sa ON sa.pod_uid = ls.pod_uid
@@ -197,6 +200,7 @@ created AS (
     FROM (SELECT * FROM base WHERE snap_created IS NULL AND ev_first_ts IS NOT NULL) AS b
     ASOF JOIN creates AS cr
         ON cr.namespace = b.namespace AND cr.pod = b.pod AND cr.ts <= b.ev_first_ts
+    WHERE cr.sure
 ),
 with_owner AS (
     SELECT
@@ -263,7 +267,11 @@ SELECT
     n.deleted_basis,
     CASE
         WHEN n.snap_created IS NOT NULL THEN 'observed'
-        WHEN cr.create_ts IS NOT NULL OR n.ev_first_ts <= n.first_seen THEN 'event'
+        WHEN cr.create_ts IS NOT NULL THEN 'event'
+        -- the scheduler's first attempt comes within a second of the creation
+        WHEN n.first_reason IN ('Scheduled', 'FailedScheduling') AND n.ev_first_ts <= n.first_seen
+            THEN 'event'
+        -- the first evidence of the pod: it existed then, created when is unknown
         ELSE 'inferred'
     END AS created_basis,
     n.cluster,

@@ -2,7 +2,8 @@
 -- 1. Phase points: every snapshot observation (phase at observed_at), the creation time (Pending),
 --    and, outside the time the snapshots cover (or for events-only pods), the phases events
 --    imply: Scheduled/Pulling/... before the first Started = Pending, Started = Running,
---    Evicted/Preempting/DeadlineExceeded = Failed.
+--    Evicted/Preempting/DeadlineExceeded = Failed; Running at the first start of an app
+--    container's first instance (a terminal snapshot alone still shows the pod ran).
 -- 2. Consecutive points of the same phase form a run (found by its first point).
 -- 3. A run starts at the best evidence of the transition between the previous run's last point
 --    and its own first point: the earliest container startedAt or Started event (Running), the
@@ -11,9 +12,11 @@
 -- 4. Evidence (docs/lifecycle.md): after the pod's last observation (pods.evidence_to) until
 --    it is gone or its capture scope ends, and from the start of each capture_gaps stretch of
 --    its scope until the next observation, the phase is `unknown` (basis `gap`). A Running run
---    whose start cannot be pinned within a minute after the last moment the pod was surely
+--    whose start cannot be pinned after the last moment the pod was surely
 --    Pending (its last Pending observation, Initialized, creation) -- where no Scheduled event
---    or first container instance dates it -- is preceded by a gap from that moment.
+--    or first container instance dates it -- is preceded by a gap from that moment (pod_stats
+--    still gives pending_s when that gap is at most a minute long). Any other change first seen
+--    in a List with nothing dating it is preceded by a gap from the previous observation.
 -- 5. A run ends where the next starts; the last ends when the pod is gone, else at its capture
 --    scope's end (open).
 CREATE OR REPLACE TABLE phase_intervals AS
@@ -34,7 +37,9 @@ ev_points AS (
         e.first_ts AS ts,
         CASE
             WHEN e.reason IN ('Evicted', 'Preempting', 'DeadlineExceeded') THEN 'Failed'
-            WHEN e.reason = 'Started' AND NOT e.is_init THEN 'Running'
+            -- a started, probed or killed app container was running
+            WHEN e.reason IN ('Started', 'Unhealthy', 'Killing') AND NOT e.is_init
+                AND e.container IS NOT NULL THEN 'Running'
             ELSE 'Pending'
         END AS phase
     FROM pod_events AS e
@@ -43,7 +48,8 @@ ev_points AS (
     WHERE (c.lo IS NULL OR e.first_ts < c.lo OR e.first_ts > c.hi)
         AND (
             e.reason IN ('Evicted', 'Preempting', 'DeadlineExceeded')
-            OR (e.reason = 'Started' AND NOT e.is_init)
+            OR (e.reason IN ('Started', 'Unhealthy', 'Killing') AND NOT e.is_init
+                AND e.container IS NOT NULL)
             OR (e.reason IN ('Scheduled', 'FailedScheduling', 'Pulling', 'Pulled', 'Created',
                     'Started', 'Failed', 'BackOff', 'FailedMount', 'FailedCreatePodSandBox')
                 AND (f.t IS NULL OR e.first_ts < f.t))
@@ -52,7 +58,8 @@ ev_points AS (
 points AS (
     SELECT pod_uid, created_at AS ts, 'Pending' AS phase, created_basis AS basis, 0 AS src
     FROM pods
-    WHERE created_at IS NOT NULL
+    -- (not when created_at is only the pod's first evidence: that says nothing of its phase)
+    WHERE created_at IS NOT NULL AND created_basis <> 'inferred'
     UNION ALL
     SELECT
         pod_uid, observed_at, phase,
@@ -61,6 +68,14 @@ points AS (
     WHERE phase IS NOT NULL
     UNION ALL
     SELECT pod_uid, ts, phase, 'event', 2 FROM ev_points
+    UNION ALL
+    -- the first start of an app container (restart index 0) made the pod Running, even where
+    -- only a later terminal snapshot shows it
+    SELECT fi.pod_uid, min(fi.started_at), 'Running', 'observed', 1
+    FROM container_instances AS fi
+    JOIN pods AS p ON p.pod_uid = fi.pod_uid
+    WHERE NOT fi.is_init AND fi.idx = 0 AND fi.started_at > p.created_at
+    GROUP BY fi.pod_uid
     UNION ALL
     SELECT pod_uid, ts, 'unknown', 'gap', 9 FROM evidence_gaps
 ),
@@ -78,7 +93,8 @@ flagged AS (
 runs2 AS (
     -- a run is identified by its first point; the point before it is the previous run's last
     SELECT pod_uid, seq AS run_id, phase, ts AS first_ts, basis AS first_basis,
-        prev_ts AS prev_last, prev_phase, prev_src
+        prev_ts AS prev_last, prev_phase, prev_src, src AS first_src,
+        lead(ts) OVER (PARTITION BY pod_uid ORDER BY seq) AS next_first
     FROM flagged
     WHERE phase IS DISTINCT FROM prev_phase
 ),
@@ -115,7 +131,12 @@ best AS (
     SELECT r.pod_uid, r.run_id, c.ts, c.basis
     FROM runs2 AS r
     JOIN cands AS c
-        ON c.pod_uid = r.pod_uid AND c.phase = r.phase AND c.ts <= r.first_ts
+        ON c.pod_uid = r.pod_uid AND c.phase = r.phase
+        AND (c.ts <= r.first_ts
+            -- an event (Preempting, Evicted) announces a terminal phase that the containers'
+            -- finish, shown by a later snapshot, really began
+            OR (r.first_src = 2 AND c.prio = 1 AND r.phase IN ('Succeeded', 'Failed')
+                AND (r.next_first IS NULL OR c.ts < r.next_first)))
         AND (r.prev_last IS NULL OR c.ts > r.prev_last)
     QUALIFY row_number() OVER (
         PARTITION BY r.pod_uid, r.run_id
@@ -151,20 +172,21 @@ placed AS (
         r.prev_src,
         r.prev_last,
         coalesce(b.ts, r.first_ts) AS start_ts,
-        coalesce(b.basis, r.first_basis) AS basis
+        coalesce(b.basis, r.first_basis) AS basis,
+        b.ts IS NULL AND r.first_basis = 'inferred' AS undated
     FROM runs2 AS r
     LEFT JOIN best AS b ON b.pod_uid = r.pod_uid AND b.run_id = r.run_id
 ),
 pending_floor AS (
     -- Running after Pending: the last moment the pod was surely Pending, and whether the start
-    -- is pinned (within a minute of it, a first instance's start, or after a Scheduled event)
+    -- is pinned (within a second of it, a first instance's start, or after a Scheduled event)
     SELECT
         pl.pod_uid,
         pl.run_id,
         least(pl.start_ts, greatest(pl.prev_last, i.ts)) AS floor_ts,
-        (epoch(pl.start_ts) - epoch(greatest(pl.prev_last, i.ts)) <= 60
+        coalesce(epoch(pl.start_ts) - epoch(greatest(pl.prev_last, i.ts)) <= 1, false)
             OR fi.ts IS NOT NULL
-            OR (pl.basis = 'event' AND se.ts <= pl.start_ts)) AS pinned
+            OR coalesce(pl.basis = 'event' AND se.ts <= pl.start_ts, false) AS pinned
     FROM placed AS pl
     LEFT JOIN initialized AS i ON i.pod_uid = pl.pod_uid
     LEFT JOIN first_instance AS fi ON fi.pod_uid = pl.pod_uid AND fi.ts = pl.start_ts
@@ -177,6 +199,14 @@ starts AS (
     SELECT pod_uid, 2 * run_id - 1, 'unknown', floor_ts, 'gap'
     FROM pending_floor
     WHERE NOT pinned
+    UNION ALL
+    -- a change first seen in a List, with no status time or event dating it, happened
+    -- somewhere since the previous observation: unknown in between
+    SELECT pl.pod_uid, 2 * pl.run_id - 1, 'unknown', pl.prev_last, 'gap'
+    FROM placed AS pl
+    ANTI JOIN pending_floor AS pf ON pf.pod_uid = pl.pod_uid AND pf.run_id = pl.run_id
+    WHERE pl.undated AND pl.prev_last IS NOT NULL AND pl.prev_phase IS DISTINCT FROM 'unknown'
+        AND pl.phase <> 'unknown' AND pl.start_ts > pl.prev_last + INTERVAL 1 SECOND
 ),
 bounded AS (
     SELECT

@@ -25,6 +25,7 @@ phase_s AS (
         sum(seconds) FILTER (WHERE phase = 'Pending') AS pending_s,
         min(start_ts) FILTER (WHERE phase <> 'Pending' AND basis <> 'gap') AS left_pending_at,
         min(start_ts) FILTER (WHERE basis = 'gap') AS first_gap_at,
+        min(end_ts) FILTER (WHERE basis = 'gap') AS first_gap_end,
         max(end_ts) FILTER (WHERE phase = 'Pending') AS pending_until
     FROM phase_intervals
     GROUP BY pod_uid
@@ -166,7 +167,14 @@ SELECT
     b.pod,
     b.workload,
     CASE
-        -- Pending's end falls in a stretch without evidence
+        -- created when is unknown (only the pod's first evidence)
+        WHEN b.created_basis = 'inferred' THEN NULL
+        -- Pending's end falls in a stretch without evidence: known within a minute when that
+        -- stretch is at most a minute long and ends where Running starts, else unknown
+        WHEN ps.first_gap_at < coalesce(ps.left_pending_at, b.ends_at)
+            AND ps.first_gap_end = ps.left_pending_at
+            AND epoch(ps.first_gap_end) - epoch(ps.first_gap_at) <= 60
+            THEN epoch(ps.left_pending_at) - epoch(b.born)
         WHEN ps.first_gap_at < coalesce(ps.left_pending_at, b.ends_at) THEN NULL
         WHEN ps.pending_s IS NOT NULL THEN ps.pending_s
         WHEN ps.left_pending_at IS NOT NULL THEN epoch(ps.left_pending_at) - epoch(b.born)
