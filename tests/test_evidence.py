@@ -9,10 +9,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+import polars as pl
 import pytest
 from typer.testing import CliRunner
 
 from podreplay.cli import app
+from podreplay.render import figures as fg
+from podreplay.render import report_data as rd
 from podreplay.store import Store
 from tests.conftest import REAL
 from tests.lifecycle_rows import (
@@ -233,3 +236,44 @@ def test_a_capture_gap_is_unknown_until_the_pod_is_seen_again(store: Store) -> N
 
 def rows_of(store: Store, sql: str) -> list[tuple[object, ...]]:
     return store.rows(sql)
+
+
+def test_timelines_draw_gaps_as_hatched_no_evidence_bands(tmp_path: Path) -> None:
+    db = ingested(tmp_path, [NEAT])
+    with Store(db, read_only=True) as store:
+        data = rd.select_scope(store, rd.Scope())
+        row = data.pods.row(0, named=True)
+        detail = rd.pod_detail_frames(store, data, [row["pod_uid"]])
+        fig = fg.pod_timeline_figure(
+            fg.PodFrames(
+                pod=row,
+                phases=detail["phases"],
+                conditions=detail["conditions"],
+                containers=detail["containers"],
+                restarts=detail["restarts"],
+                probes=detail["probes"],
+                events=detail["events"],
+                span_end=data.end,
+            )
+        )
+        phases = rd.phase_intervals(store, data, clip=False)
+    gaps = [t for t in fig.data if t.name == fg.GAP_NAME]
+    assert {t.y[0] for t in gaps} == {"phase", "container: myapp"}
+    assert all(t.marker.pattern.shape == "/" for t in gaps)
+    assert all("basis: gap" in h for t in gaps for h in t.hovertext)
+    running = next(t for t in fig.data if t.name == "Running")
+    assert "basis: observed" in running.hovertext[0]
+    pods = pl.DataFrame(
+        {
+            "pod_uid": [row["pod_uid"]],
+            "label": ["default/myapp"],
+            "link": [""],
+            "namespace": ["default"],
+            "workload": ["myapp"],
+            "created_at": [row["created_at"]],
+            "restarts": [3],
+        }
+    )
+    restarts = detail["restarts"].head(0)
+    cluster = fg.cluster_timeline_figure(pods, phases, restarts)
+    assert [t.marker.pattern.shape for t in cluster.data if t.name == fg.GAP_NAME] == ["/"]
