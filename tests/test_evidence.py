@@ -244,18 +244,9 @@ def test_timelines_draw_gaps_as_hatched_no_evidence_bands(tmp_path: Path) -> Non
         data = rd.select_scope(store, rd.Scope())
         row = data.pods.row(0, named=True)
         detail = rd.pod_detail_frames(store, data, [row["pod_uid"]])
-        fig = fg.pod_timeline_figure(
-            fg.PodFrames(
-                pod=row,
-                phases=detail["phases"],
-                conditions=detail["conditions"],
-                containers=detail["containers"],
-                restarts=detail["restarts"],
-                probes=detail["probes"],
-                events=detail["events"],
-                span_end=data.end,
-            )
-        )
+        lanes = ("phases", "conditions", "containers", "restarts", "probes", "events")
+        frames = fg.PodFrames(pod=row, span_end=data.end, **{k: detail[k] for k in lanes})
+        fig = fg.pod_timeline_figure(frames)
         phases = rd.phase_intervals(store, data, clip=False)
     gaps = [t for t in fig.data if t.name == fg.GAP_NAME]
     assert {t.y[0] for t in gaps} == {"phase", "container: myapp"}
