@@ -268,3 +268,30 @@ def test_timelines_draw_gaps_as_hatched_no_evidence_bands(tmp_path: Path) -> Non
     restarts = detail["restarts"].head(0)
     cluster = fg.cluster_timeline_figure(pods, phases, restarts)
     assert [t.marker.pattern.shape for t in cluster.data if t.name == fg.GAP_NAME] == ["/"]
+
+
+INSIGHTS = sorted(REAL.glob("insights-ocp4.8_2021_insights-archive__*.json"))
+
+
+def test_insights_archive_pods_claim_no_pending_or_crash_loop_they_do_not_show(
+    tmp_path: Path,
+) -> None:
+    db = ingested(tmp_path, INSIGHTS)
+    stats = rows(
+        db, "SELECT pod, final_phase, pending_s, crashloop_s, restarts FROM pod_stats ORDER BY 1"
+    )
+    assert stats == [
+        # restarted 17 times, one snapshot: its first start (so Pending's end) is unknown
+        ("packageserver-6d96bf85f8-kqfkr", "Running", None, 0.0, 17),
+        # an init container crash-looping 7527 times keeps the pod Pending all along
+        ("vsystem-867f4b77cc-pqcns", "Pending", 2761825.0, 0.0, 7527),
+    ]
+    assert rows(
+        db,
+        "SELECT phase, start_ts, end_ts, basis FROM phase_intervals"
+        " WHERE pod = 'packageserver-6d96bf85f8-kqfkr' ORDER BY start_ts, end_ts",
+    ) == [
+        ("Pending", utc("2021-07-07 11:27:22"), utc("2021-07-07 11:27:22"), "observed"),
+        ("unknown", utc("2021-07-07 11:27:22"), utc("2021-07-08 11:00:12"), "gap"),
+        ("Running", utc("2021-07-08 11:00:12"), utc("2021-07-08 11:01:04"), "observed"),
+    ]
