@@ -295,3 +295,16 @@ def test_insights_archive_pods_claim_no_pending_or_crash_loop_they_do_not_show(
         ("unknown", utc("2021-07-07 11:27:22"), utc("2021-07-08 11:00:12"), "gap"),
         ("Running", utc("2021-07-08 11:00:12"), utc("2021-07-08 11:01:04"), "observed"),
     ]
+
+
+def test_a_database_from_before_clusters_gets_the_column_and_keeps_its_sources(
+    tmp_path: Path,
+) -> None:
+    db = ingested(tmp_path, [NEAT])
+    with Store(db) as store:  # as schema version 1 left it: no sources.cluster
+        store.execute("ALTER TABLE sources DROP COLUMN cluster")
+        store.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+    ingested(tmp_path, K3S)  # the same file: a later ingest upgrades it
+    assert rows(db, "SELECT value FROM meta WHERE key = 'schema_version'") == [("2",)]
+    assert rows(db, "SELECT DISTINCT cluster FROM sources") == [("default",)]
+    assert rows(db, "SELECT count(*) FROM sources") == [(5,)]
