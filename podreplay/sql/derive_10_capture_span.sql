@@ -12,16 +12,20 @@ WITH bounds AS (
 SELECT min(lo) AS start_ts, max(hi) AS end_ts FROM bounds;
 
 -- source_groups: the sources of one cluster whose time ranges overlap or follow each other
--- within an hour were captured together (a watch beside an event capture, Lists minutes apart); group_end is the latest time any of them shows. A
--- watch stream or an event capture is taken to have run until its group ended. Captures further
--- apart (two years, two incidents) are separate groups: one never extends the other's pods.
+-- within an hour were captured together (a watch beside an event capture, Lists minutes apart);
+-- group_end is the latest time any of them shows. A watch stream or an event capture is taken to
+-- have run until its group ended. Captures further apart (two years, two incidents) are separate
+-- groups: one never extends the other's pods.
 CREATE OR REPLACE TABLE source_groups AS
 WITH shown AS (
     SELECT source_id, min(observed_at) AS lo, max(observed_at) AS hi
     FROM pod_snapshots
     GROUP BY source_id
     UNION ALL
-    SELECT source_id, min(least(first_ts, event_ts, last_ts)), max(greatest(first_ts, event_ts, last_ts))
+    SELECT
+        source_id,
+        min(least(first_ts, event_ts, last_ts)),
+        max(greatest(first_ts, event_ts, last_ts))
     FROM events
     GROUP BY source_id
 ),

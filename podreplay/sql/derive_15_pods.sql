@@ -2,10 +2,12 @@
 -- deletion_requested_at = deletionTimestamp - deletionGracePeriodSeconds (first delete seen);
 -- deleted_at = when the pod object was gone: a DELETED watch record, else (inferred) when a later
 -- List of the pod's namespace in its cluster (list_views, continuing its capture: it shows a pod
--- seen while this one was) no longer shows it: gone by that List; deleted_after = the pod's
--- last evidence (it was there then: a Killing event or a snapshot with deletionTimestamp). evidence_to = the pod's last observation (a snapshot, an event,
--- or the end of a watch stream that showed it); scope_end = the last observation that would have
--- shown it (capture_scopes of its cluster and namespace). workload: ReplicaSet -> Deployment (pod-template-hash dropped), Job -> CronJob
+-- seen while this one was) no longer shows it: gone by that List; deleted_after = the pod's last
+-- evidence (it was there then: a Killing event or a snapshot with deletionTimestamp).
+-- evidence_to = the pod's last observation (a snapshot, an event, a status time, or the end of a
+-- watch stream that showed it); scope_end = the last observation that would have shown it
+-- (capture_scopes of its cluster, source group and namespace).
+-- workload: ReplicaSet -> Deployment (pod-template-hash dropped), Job -> CronJob
 -- (owners table or the `name-<scheduled minutes>` pattern), other owners by name, no owner by the
 -- generated-name pattern, else the pod name.
 CREATE OR REPLACE TABLE pods AS
