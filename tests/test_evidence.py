@@ -308,3 +308,53 @@ def test_a_database_from_before_clusters_gets_the_column_and_keeps_its_sources(
     assert rows(db, "SELECT value FROM meta WHERE key = 'schema_version'") == [("2",)]
     assert rows(db, "SELECT DISTINCT cluster FROM sources") == [("default",)]
     assert rows(db, "SELECT count(*) FROM sources") == [(5,)]
+
+
+def test_a_list_of_every_namespace_proves_pods_of_each_gone(store: Store) -> None:
+    source(store)
+    source(store, 2, "all-namespaces.json")
+    # at 10 a List of shop shows A; at 70 a `get pods -A` List shows pods of two other
+    # namespaces (one already seen at 10): A, not in it, was gone by 70
+    pod(store, 10, "A", name="a-0", namespace="shop", phase="Running", watch_type=None)
+    pod(store, 10, "B", name="b-0", namespace="batch", phase="Running", watch_type=None)
+    for uid, ns in (("B", "batch"), ("C", "data")):
+        pod(
+            store,
+            70,
+            uid,
+            name=f"{uid.lower()}-0",
+            namespace=ns,
+            phase="Running",
+            watch_type=None,
+            source_id=2,
+        )
+    rebuilt(store)
+    assert rows_of(store, "SELECT pod_uid, deleted_after, deleted_at FROM pods ORDER BY 1") == [
+        ("A", at(10), at(70)),
+        ("B", None, None),
+        ("C", None, None),
+    ]
+
+
+def test_captures_years_apart_end_their_pods_each_at_its_own_last_list(store: Store) -> None:
+    source(store)
+    source(store, 2, "a-year-later.json")
+    year = 365 * 86400
+    pod(store, 10, "A", name="a-0", phase="Running", watch_type=None)
+    pod(store, 20, "A", name="a-0", phase="Running", watch_type=None)
+    pod(
+        store,
+        year,
+        "B",
+        name="b-0",
+        phase="Running",
+        watch_type=None,
+        source_id=2,
+        created=year - 60,
+    )
+    rebuilt(store)
+    assert rows_of(
+        store,
+        "SELECT pod_uid, max(end_ts), bool_or(open) FROM phase_intervals GROUP BY 1 ORDER BY 1",
+    ) == [("A", at(20), True), ("B", at(year), True)]
+    assert rows_of(store, "SELECT count(DISTINCT source_group) FROM capture_scopes") == [(2,)]
