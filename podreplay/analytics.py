@@ -57,6 +57,7 @@ POD_COLUMNS: tuple[str, ...] = (
     "not_ready_running_s",
     "crashloop_s",
     "terminating_s",
+    "unknown_s",  # time no capture shows (and phase Unknown): the figures leave it out
 )
 
 SECTIONS: tuple[str, ...] = (

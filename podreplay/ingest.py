@@ -37,6 +37,7 @@ BATCH = 50_000
 # bounded memory for GB-sized sources: DuckDB spills to disk beyond it (the 1M-event, 1.3 GB
 # benchmark List peaks at about 1.2 GB of process memory with it)
 DEFAULT_MEMORY_LIMIT = "1GB"
+DEFAULT_CLUSTER = "default"  # sources.cluster when `ingest --cluster` is not given
 STDIN = "-"
 
 _FILE_TS = re.compile(
@@ -88,6 +89,7 @@ class IngestOptions:
     """Settings that apply to every source of one ingest call."""
 
     observed_at: datetime | None = None
+    cluster: str = DEFAULT_CLUSTER  # the cluster these sources were captured from
     max_decompressed: int = DEFAULT_MAX_DECOMPRESSED
     on_bytes: Callable[[int], None] | None = None
     on_source: Callable[[str], None] | None = None
@@ -330,8 +332,9 @@ def _commit_staged(
     observed = options.observed_at or file_ts
     # identical bytes observed at another time (an unchanged snapshot) are new evidence
     if store.scalar(
-        "SELECT count(*) FROM sources WHERE sha256 = ? AND observed_at IS NOT DISTINCT FROM ?",
-        [digest, observed],
+        "SELECT count(*) FROM sources WHERE sha256 = ? AND observed_at IS NOT DISTINCT FROM ?"
+        " AND cluster = ?",
+        [digest, observed, options.cluster],
     ):
         raise _Duplicate
     summary = _normalize(store, source_id)
@@ -343,7 +346,7 @@ def _commit_staged(
         raise _Duplicate
     basis = "option" if options.observed_at else "file_name" if file_ts is not None else None
     store.execute(
-        "INSERT INTO sources VALUES (?, ?, ?, ?, now(), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO sources VALUES (?, ?, ?, ?, now(), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             source_id,
             name,
@@ -359,6 +362,7 @@ def _commit_staged(
             basis,
             summary["first_ts"],
             summary["last_ts"],
+            options.cluster,
         ],
     )
     _fill_result(store, result, source_id, summary, observed, basis)

@@ -46,6 +46,9 @@ TRUTH_FILE = "ground_truth.json"
 TRUTH_API_VERSION = "podreplay.simulate/v1"
 TRUTH_KIND = "GroundTruth"
 SNAPSHOT_DIR = "pods"
+# the API server keeps an Event object this long after its last update (kube-apiserver
+# --event-ttl default): a capture taken at the end sees only those
+EVENT_TTL_S = 3600
 
 
 @dataclass
@@ -176,31 +179,90 @@ def _truncate(cl: Cluster) -> tuple[list[PodModel], list[SimEvent]]:
             m.grace_exceeded_at = None
         kept.append(m)
     alive = {m.uid for m in kept}
+    gone = {m.uid: m.deleted_at for m in kept if m.deleted_at is not None}
     events = []
     for ev in cl.rec.events.values():
-        ev.occurrences = sorted(t for t in ev.occurrences if t <= end)
+        # nothing reports on a pod object once it is gone (a kubelet back-off loop included)
+        stop = gone.get(ev.obj_uid, end) if ev.obj_kind == "Pod" else end
+        ev.occurrences = sorted(t for t in ev.occurrences if t <= min(end, stop))
         if ev.occurrences and (ev.pod_uid is None or ev.pod_uid in alive):
             events.append(ev)
     return kept, events
 
 
-def snapshot_times(end: int, every: int) -> list[int]:
-    """Snapshot times: every `every` seconds from 0, plus a final one at the capture end."""
+def snapshot_times(end: int, every: int | None) -> list[int]:
+    """Snapshot times: every `every` seconds from 0, plus a final one at the capture end
+    (`every` None: the final one only)."""
+    if every is None:
+        return [end]
     times = list(range(0, end + 1, every))
     if times[-1] != end:
         times.append(end)
     return times
 
 
-def build_truth(cap: Capture, formats: Collection[str], snapshot_every_s: int) -> dict[str, Any]:
-    """The ground-truth document for the given set of written formats."""
+def surviving_events(events: Sequence[SimEvent], end: int) -> list[SimEvent]:
+    """The events a capture at `end` still finds: updated within the event TTL."""
+    return [ev for ev in events if ev.occurrences[-1] >= end - EVENT_TTL_S]
+
+
+def knowable(
+    m: PodModel,
+    rec: dict[str, Any],
+    start: datetime,
+    list_times: Sequence[int],
+    event_times: Sequence[int],
+) -> dict[str, Any]:
+    """What a thin capture (Lists at `list_times`, events at `event_times`) can tell of one pod:
+    its evidence window, whether the last List shows it (then its final phase and restarts),
+    pending_s where the first container start is in view (no restart yet, or still Pending),
+    and by which List it was seen gone."""
+
+    def when(s: int | None) -> str | None:
+        return None if s is None else rfc3339(start, s)
+
+    listed = [
+        t for t in list_times if m.created <= t and (m.deleted_at is None or t < m.deleted_at)
+    ]
+    seen = listed + list(event_times)
+    in_last = bool(list_times) and list_times[-1] in listed
+    gone_by = None
+    if listed and m.deleted_at is not None:
+        gone_by = next((t for t in list_times if t >= m.deleted_at), None)
+    first_start_seen = in_last and (
+        rec["final_phase"] == "Pending" or all(c["restart_count"] == 0 for c in rec["containers"])
+    )
+    return {
+        "visible": bool(seen),
+        "evidence_from": when(min([m.created] if listed else seen, default=None)),
+        "evidence_to": when(max(seen, default=None)),
+        "in_last_list": in_last,
+        "final_phase": rec["final_phase"] if in_last else None,
+        "restarts": rec["stats"]["restarts"] if in_last else None,
+        "pending_s": rec["stats"]["pending_s"] if first_start_seen else None,
+        "gone_by": when(gone_by),
+    }
+
+
+def build_truth(
+    cap: Capture, formats: Collection[str], snapshot_every_s: int | None, *, thin: bool = False
+) -> dict[str, Any]:
+    """The ground-truth document for the given set of written formats; a thin capture's pods
+    also say what the capture can tell of them (`knowable`)."""
     cend = _capture_end(cap, formats)
     snaps = snapshot_times(cap.end, snapshot_every_s) if "snapshots" in formats else []
     has_events = bool({"events", "events_v1"} & set(formats))
-    ev_pods = {ev.obj_uid for ev in cap.events if ev.obj_kind == "Pod"} if has_events else set()
+    events = surviving_events(cap.events, cap.end) if thin else cap.events
+    ev_pods = {ev.obj_uid for ev in events if ev.obj_kind == "Pod"} if has_events else set()
+    ev_times: dict[str, list[int]] = {}
+    for ev in events if has_events else []:
+        if ev.pod_uid is not None and ev.obj_kind == "Pod":
+            ev_times.setdefault(ev.pod_uid, []).extend(ev.occurrences)
     pods = []
     for m in sorted(cap.pods, key=lambda m: (m.created, m.namespace, m.name)):
         rec = pod_truth(m, cap.start, cend)
+        if thin:
+            rec["knowable"] = knowable(m, rec, cap.start, snaps, ev_times.get(m.uid, []))
         seen = []
         if "watch" in formats:
             seen.append("watch")
@@ -222,6 +284,7 @@ def build_truth(cap: Capture, formats: Collection[str], snapshot_every_s: int) -
         "formats": sorted(formats),
         # true when the watch stream is written: every figure is then recoverable exactly
         "exact": "watch" in formats,
+        "thin": thin,
         "pods": pods,
     }
 
@@ -242,14 +305,23 @@ def write_capture(
     cap: Capture,
     out_dir: Path,
     *,
-    snapshot_every_s: int = 60,
+    snapshot_every_s: int | None = 60,
     formats: Collection[str] = ALL_FORMATS,
+    thin: bool = False,
 ) -> SimulationResult:
-    """Write the capture's files into `out_dir` and return their paths and the truth."""
+    """Write the capture's files into `out_dir` and return their paths and the truth.
+
+    `thin`: as a late capture of a long-running cluster sees it: no watch stream, only the
+    events updated within the last hour (the event TTL), pod Lists every `snapshot_every_s`
+    (None: one List at the end)."""
+    if thin:
+        formats = [f for f in formats if f != "watch"]
+    elif snapshot_every_s is None:
+        snapshot_every_s = 60
     bad = [f for f in formats if f not in ALL_FORMATS]
     if bad:
         raise UsageError(f"unknown format {bad[0]!r}; choose from: {', '.join(ALL_FORMATS)}")
-    if snapshot_every_s < 1:
+    if snapshot_every_s is not None and snapshot_every_s < 1:
         raise UsageError("--snapshot-every must be at least 1 second")
     out_dir.mkdir(parents=True, exist_ok=True)
     ctx = RenderContext(cap.start, int(cap.k8s_version.split(".")[1]), "control-plane-1")
@@ -258,14 +330,15 @@ def write_capture(
     ev_core = out_dir / EVENTS_FILE if "events" in formats else None
     ev_v1 = out_dir / EVENTS_V1_FILE if "events_v1" in formats else None
     if ev_core or ev_v1:
-        write_events(ev_core, ev_v1, cap.events, tl, ctx, rng)
+        events = surviving_events(cap.events, cap.end) if thin else cap.events
+        write_events(ev_core, ev_v1, events, tl, ctx, rng)
     snaps: list[Path] = []
     if "snapshots" in formats:
         times = snapshot_times(cap.end, snapshot_every_s)
         snaps = write_snapshots(out_dir / SNAPSHOT_DIR, cap.pods, times, tl, ctx)
     watch = out_dir / WATCH_FILE if "watch" in formats else None
     n_watch = write_watch(watch, cap.pods, tl, ctx) if watch else 0
-    truth = build_truth(cap, formats, snapshot_every_s)
+    truth = build_truth(cap, formats, snapshot_every_s, thin=thin)
     truth_path = out_dir / TRUTH_FILE
     truth_path.write_text(json.dumps(truth, indent=2) + "\n")
     return SimulationResult(
@@ -289,10 +362,11 @@ def simulate(
     seed: int = 0,
     start: datetime | None = None,
     scenarios: Sequence[str] | None = None,
-    snapshot_every_s: int = 60,
+    snapshot_every_s: int | None = 60,
     formats: Collection[str] = ALL_FORMATS,
     duration_s: int = 3600,
     k8s_version: str | None = None,
+    thin: bool = False,
 ) -> SimulationResult:
     """Generate a cluster history and write it to `out_dir` as kubectl captures + truth."""
     cap = generate(
@@ -302,6 +376,8 @@ def simulate(
         scenarios,
         duration_s=duration_s,
         k8s_version=k8s_version,
-        snapshot_every_s=snapshot_every_s,
+        snapshot_every_s=snapshot_every_s or 60,
     )
-    return write_capture(cap, out_dir, snapshot_every_s=snapshot_every_s, formats=formats)
+    return write_capture(
+        cap, out_dir, snapshot_every_s=snapshot_every_s, formats=formats, thin=thin
+    )

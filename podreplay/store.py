@@ -22,7 +22,7 @@ import polars as pl
 
 from podreplay.errors import DatabaseBusyError, NotFoundError, QueryError, UsageError
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"  # 2: sources.cluster, capture_gaps
 DEFAULT_DB = "podreplay.duckdb"
 DB_ENV = "PODREPLAY_DB"
 

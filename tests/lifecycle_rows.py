@@ -227,7 +227,8 @@ def check_intervals_tile_time(store: Store) -> None:
         broken = store.rows(
             f"SELECT {key}, start_ts, end_ts, open FROM ("
             f" SELECT *, lead(start_ts) OVER w AS next_start FROM {table}"
-            f" WINDOW w AS (PARTITION BY {key} ORDER BY start_ts))"
+            # a state seen last just before a gap may last 0 s: it comes first
+            f" WINDOW w AS (PARTITION BY {key} ORDER BY start_ts, end_ts))"
             " WHERE seconds < 0 OR end_ts < start_ts"
             " OR (next_start IS NOT NULL AND (next_start <> end_ts OR open))"
         )

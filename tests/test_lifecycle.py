@@ -456,11 +456,19 @@ def test_a_pod_missing_from_the_next_list_of_its_capture_is_gone(store: Store) -
     pod(store, 10, "C", name="c-0", phase="Running", watch_type=None, source_id=1)
     pod(store, 70, "C", name="c-0", phase="Running", watch_type=None, source_id=2)
     rebuilt(store)
-    # A vanished between 10 and 70; its latest evidence is the List at 10
-    assert rows(store, "SELECT pod_uid, deleted_at, deleted_basis FROM pods ORDER BY 1") == [
-        ("A", at(10), "inferred"),
-        ("C", None, None),
+    # A vanished between its last sighting (the List at 10) and the List at 70: gone by 70
+    assert rows(
+        store, "SELECT pod_uid, deleted_after, deleted_at, deleted_basis FROM pods ORDER BY 1"
+    ) == [
+        ("A", at(10), at(70), "inferred"),
+        ("C", None, None, None),
     ]
+    # nothing shows A between the two Lists: its state there is unknown, not Running
+    assert rows(
+        store,
+        "SELECT phase, start_ts, end_ts, basis FROM phase_intervals WHERE pod_uid = 'A'"
+        " ORDER BY start_ts, end_ts",
+    )[-1] == ("unknown", at(10), at(70), "gap")
 
 
 def test_a_list_from_another_capture_does_not_make_pods_gone(store: Store) -> None:
@@ -492,7 +500,8 @@ def test_a_name_matching_many_pods_lists_the_first_twenty(store: Store) -> None:
 def test_an_aggregated_event_speaks_only_where_no_snapshot_does(store: Store) -> None:
     source(store)
     # BackOff events from 2 (before the first snapshot) to 50 (while snapshots show the
-    # container running since 30): only the occurrence at 2 adds a state
+    # container running since 30): only the occurrence at 2 adds a state. restartCount 1: the
+    # first instance ran (unseen) somewhere before 2, so 0..2 is no evidenced ContainerCreating
     event(store, 2, "BackOff", "Back-off restarting failed container", last=50, count=5)
     pod(store, 30, phase="Running", start_time=0, created=None)
     container(store, 30, state="running", started=25, restarts=1)
@@ -500,9 +509,11 @@ def test_an_aggregated_event_speaks_only_where_no_snapshot_does(store: Store) ->
     container(store, 60, state="running", started=25, restarts=1)
     rebuilt(store)
     assert rows(
-        store, "SELECT state, reason, start_ts, end_ts FROM container_intervals ORDER BY start_ts"
+        store,
+        "SELECT state, reason, start_ts, end_ts FROM container_intervals ORDER BY start_ts, end_ts",
     ) == [
-        ("waiting", "ContainerCreating", at(0), at(2)),
+        ("waiting", "ContainerCreating", at(0), at(0)),
+        ("unknown", None, at(0), at(2)),
         ("waiting", "CrashLoopBackOff", at(2), at(25)),
         ("running", None, at(25), at(60)),
     ]

@@ -511,8 +511,16 @@ def test_events_alone_find_the_knowable_bursts_and_claim_no_readiness_beyond_the
                 assert (len(inside) == 1) == one, (p["pod"], first, last, inside)
                 if one:
                     assert inside[0][2:] == (first, last, n)
-                    if probe == "readiness" and n >= 3 and first.timestamp() + 20 < end.timestamp():
-                        # a knowable spell is found: from the third failure (10 s period)
+                    known_to = store.scalar(
+                        "SELECT least(evidence_to, ?) FROM pods WHERE pod_uid = ?", [end, uid]
+                    )
+                    if (
+                        probe == "readiness"
+                        and n >= 3
+                        and first.timestamp() + 20 < known_to.timestamp()
+                    ):
+                        # a knowable spell is found: from the third failure (10 s period), where
+                        # the pod's evidence goes on after it
                         assert store.scalar(
                             "SELECT count(*) FROM condition_intervals WHERE pod_uid = ?"
                             " AND condition = 'Ready' AND status = 'False'"

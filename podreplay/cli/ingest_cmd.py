@@ -23,7 +23,9 @@ from podreplay.cli.app import (
 )
 from podreplay.cli.output import emit
 from podreplay.derive import rebuild
+from podreplay.errors import UsageError
 from podreplay.ingest import (
+    DEFAULT_CLUSTER,
     IngestOptions,
     IngestResult,
     SourceResult,
@@ -59,6 +61,15 @@ def ingest(
             f"latest timestamp inside the snapshot. {ABSOLUTE_FORMS}",
         ),
     ] = None,
+    cluster: Annotated[
+        str,
+        typer.Option(
+            "--cluster",
+            metavar="NAME",
+            help="The cluster these captures come from: pods of different clusters never "
+            "merge, and each cluster's capture scopes end on their own.",
+        ),
+    ] = DEFAULT_CLUSTER,
     max_gz_size: Annotated[
         int,
         typer.Option(
@@ -96,13 +107,15 @@ def ingest(
     """
     with reporting_errors():
         when = parse_moment(observed_at, None, "--observed-at") if observed_at else None
+        if not cluster.strip():
+            raise UsageError("--cluster: give a cluster name")
         files = expand_paths(paths)
         size = total_bytes(files)
         # works on a copy renamed over the database at the end: readers are never blocked,
         # and a failed, interrupted or killed ingest leaves the database as it was
         held = HeldInterrupt()  # Ctrl-C in the rebuild or the commit waits for them to finish
         with held, writing(db, wait=wait) as store:
-            options = IngestOptions(observed_at=when, max_decompressed=max_gz_size)
+            options = IngestOptions(observed_at=when, cluster=cluster, max_decompressed=max_gz_size)
             show_bar = not quiet and stderr_is_tty() and size is not None
             # the rebuild too stays within the ingest's memory limit (it spills beyond it)
             with store.memory_limit(options.memory_limit):
@@ -153,6 +166,7 @@ def _with_progress(
 
         opts = IngestOptions(
             observed_at=options.observed_at,
+            cluster=options.cluster,
             max_decompressed=options.max_decompressed,
             on_bytes=advance,
             on_source=describe,

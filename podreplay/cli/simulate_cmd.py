@@ -34,8 +34,12 @@ def simulate_cmd(
         ),
     ] = None,
     snapshot_every: Annotated[
-        int, typer.Option("--snapshot-every", help="Seconds between pod snapshots.")
-    ] = 60,
+        int | None,
+        typer.Option(
+            "--snapshot-every",
+            help="Seconds between pod snapshots (default 60; with --thin: one at the end).",
+        ),
+    ] = None,
     duration: Annotated[int, typer.Option("--duration", help="Capture length in seconds.")] = 3600,
     k8s_version: Annotated[
         str | None,
@@ -48,6 +52,15 @@ def simulate_cmd(
             help=f"Leave out a file kind (repeatable): {', '.join(ALL_FORMATS)}.",
         ),
     ] = None,
+    thin: Annotated[
+        bool,
+        typer.Option(
+            "--thin",
+            help="A late capture of a long-running cluster: no watch stream, only the events "
+            "of the last hour, one pod List at the end (or every --snapshot-every seconds); "
+            "the truth marks what it can tell (`knowable`).",
+        ),
+    ] = False,
 ) -> None:
     """Write a realistic simulated capture plus its ground truth (ground_truth.json).
 
@@ -67,10 +80,11 @@ def simulate_cmd(
             seed=seed,
             start=when,
             scenarios=scenario or None,
-            snapshot_every_s=snapshot_every,
+            snapshot_every_s=snapshot_every if snapshot_every is not None or thin else 60,
             formats=formats,
             duration_s=duration,
             k8s_version=k8s_version,
+            thin=thin,
         )
         n_files = (
             len(res.snapshot_paths)

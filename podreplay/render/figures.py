@@ -55,6 +55,11 @@ CONDITION_ORDER = [
 ]
 EVENT_LANE = "events"
 PHASE_LANE = "phase"
+# a `gap` interval (no capture could see the pod) has state/phase/status "unknown" (lower case,
+# unlike the phase Kubernetes reports as "Unknown"): drawn as a hatched "no evidence" band
+GAP_STATE = "unknown"
+GAP_NAME = "no evidence"
+GAP_PATTERN = {"shape": "/", "fgcolor": "#9e9e9e", "bgcolor": "#ffffff", "size": 6, "solidity": 0.3}
 MESSAGE_WIDTH = 90
 MESSAGE_MAX = 600
 
@@ -175,7 +180,15 @@ def _time_axis(rangeslider: bool) -> dict[str, Any]:
 
 
 def _bar_trace(rows: pl.DataFrame, name: str, color: str, legendgroup: str) -> Any:
-    """Horizontal bars on a date axis: base = start, length = duration in ms (as px.timeline)."""
+    """Horizontal bars on a date axis: base = start, length = duration in ms (as px.timeline).
+    A gap (name GAP_NAME) is a hatched band."""
+    marker: dict[str, Any] = {"color": color, "line": {"width": 0.5, "color": "#ffffff"}}
+    if name == GAP_NAME:
+        marker = {
+            "color": "#ffffff",
+            "pattern": GAP_PATTERN,
+            "line": {"width": 0.5, "color": "#9e9e9e"},
+        }
     return _trace(
         "bar",
         orientation="h",
@@ -184,15 +197,28 @@ def _bar_trace(rows: pl.DataFrame, name: str, color: str, legendgroup: str) -> A
         y=rows["lane"].to_list(),
         base=rows["start"].to_list(),
         x=rows["ms"].to_list(),
-        marker={"color": color, "line": {"width": 0.5, "color": "#ffffff"}},
+        marker=marker,
         hovertext=rows["hover"].to_list(),
         hoverinfo="text",
         customdata=rows["link"].to_list() if "link" in rows.columns else None,
     )
 
 
+def _basis_text() -> pl.Expr:
+    """'<br>basis: …' for the hover (where the bounds came from), or nothing."""
+    return (
+        pl.when(pl.col("basis") == "gap")
+        .then(pl.lit("<br>no capture shows this stretch (basis: gap)"))
+        .when(pl.col("basis").is_not_null())
+        .then(pl.format("<br>basis: {}", esc_expr(pl.col("basis"))))
+        .otherwise(pl.lit(""))
+    )
+
+
 def _intervals(df: pl.DataFrame, span_end: datetime | None) -> pl.DataFrame:
     """Start/end text and duration (ms) of interval rows; an open end runs to span_end."""
+    if "basis" not in df.columns:
+        df = df.with_columns(basis=pl.lit(None, pl.String))
     end = pl.col("end_ts")
     if span_end is not None:
         end = end.fill_null(pl.lit(span_end).dt.convert_time_zone("UTC"))
@@ -273,26 +299,26 @@ def pod_timeline_figure(frames: PodFrames, *, show_title: bool = True) -> Any:
         phases = phases.with_columns(
             lane=pl.lit(PHASE_LANE),
             hover=pl.format(
-                "<b>phase {}</b><br>{} → {}<br>{}{}",
+                "<b>phase {}</b><br>{} → {}<br>{}{}{}",
                 esc_expr(pl.col("phase")),
                 pl.col("start"),
                 pl.col("end"),
                 _duration_expr("secs"),
                 pl.when(pl.col("open")).then(pl.lit(" (capture ended)")).otherwise(pl.lit("")),
+                _basis_text(),
             ),
         )
         for phase in _in_order(phases["phase"].to_list(), list(PHASE_COLORS)):
             rows = phases.filter(pl.col("phase") == phase)
-            traces.append(
-                _bar_trace(rows, str(phase), PHASE_COLORS.get(str(phase), "#9e9e9e"), "phase")
-            )
+            name = GAP_NAME if phase == GAP_STATE else str(phase)
+            traces.append(_bar_trace(rows, name, PHASE_COLORS.get(str(phase), "#9e9e9e"), "phase"))
 
     conds = _intervals(frames.conditions, frames.span_end)
     if conds.height:
         conds = conds.with_columns(
             lane=esc_expr(pl.format("condition: {}", pl.col("condition"))),
             hover=pl.format(
-                "<b>{} = {}</b>{}<br>{} → {}<br>{}",
+                "<b>{} = {}</b>{}<br>{} → {}<br>{}{}",
                 esc_expr(pl.col("condition")),
                 esc_expr(pl.col("status")),
                 pl.when(pl.col("reason").is_not_null())
@@ -301,12 +327,14 @@ def pod_timeline_figure(frames: PodFrames, *, show_title: bool = True) -> Any:
                 pl.col("start"),
                 pl.col("end"),
                 _duration_expr("secs"),
+                _basis_text(),
             ),
         )
         for status in _in_order(conds["status"].to_list(), list(CONDITION_COLORS)):
             rows = conds.filter(pl.col("status") == status)
             color = CONDITION_COLORS.get(str(status), "#d0d0d0")
-            traces.append(_bar_trace(rows, f"condition {status}", color, "condition"))
+            name = GAP_NAME if status == GAP_STATE else f"condition {status}"
+            traces.append(_bar_trace(rows, name, color, "condition"))
 
     ctrs = _intervals(frames.containers, frames.span_end)
     if ctrs.height:
@@ -328,7 +356,7 @@ def pod_timeline_figure(frames: PodFrames, *, show_title: bool = True) -> Any:
                 .otherwise(pl.lit("")),
             ),
             hover=pl.format(
-                "<b>{}</b> {}{}{}<br>{} → {}<br>{}{}",
+                "<b>{}</b> {}{}{}<br>{} → {}<br>{}{}{}",
                 esc_expr(pl.col("container")),
                 esc_expr(pl.col("state")),
                 pl.when(pl.col("reason").is_not_null())
@@ -343,12 +371,14 @@ def pod_timeline_figure(frames: PodFrames, *, show_title: bool = True) -> Any:
                 pl.when(pl.col("message").is_not_null() & (pl.col("message") != ""))
                 .then(pl.format("<br>{}", esc_expr(pl.col("message").str.slice(0, 160))))
                 .otherwise(pl.lit("")),
+                _basis_text(),
             ),
         )
         keys = ctrs.select("key", "state", "reason").unique(maintain_order=True)
         for key, state, reason in keys.iter_rows():
             rows = ctrs.filter(pl.col("key") == key)
-            traces.append(_bar_trace(rows, key, _container_color(state, reason), "container"))
+            name = GAP_NAME if state == GAP_STATE else key
+            traces.append(_bar_trace(rows, name, _container_color(state, reason), "container"))
 
     traces.extend(_probe_traces(frames.probes))
     traces.extend(_restart_traces(frames.restarts))
@@ -594,18 +624,20 @@ def cluster_timeline_figure(
     ).with_columns(
         lane=pl.col("label"),
         hover=pl.format(
-            "<b>{}</b><br>{}<br>{} → {}<br>{}",
+            "<b>{}</b><br>{}<br>{} → {}<br>{}{}",
             pl.col("label"),
             esc_expr(pl.col("phase")),
             pl.col("start"),
             pl.col("end"),
             _duration_expr("secs"),
+            _basis_text(),
         ),
     )
     for phase in _in_order(bars["phase"].to_list(), list(PHASE_COLORS)):
         rows = bars.filter(pl.col("phase") == phase)
         color = PHASE_COLORS.get(str(phase), "#9e9e9e")
-        traces.append(_bar_trace(rows, str(phase), color, "phase"))
+        name = GAP_NAME if phase == GAP_STATE else str(phase)
+        traces.append(_bar_trace(rows, name, color, "phase"))
     marks = (
         restarts.filter(pl.col("at").is_not_null())
         .join(labels, on="pod_uid", how="inner", maintain_order="left")

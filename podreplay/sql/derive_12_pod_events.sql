@@ -21,23 +21,27 @@ ev AS (
     SELECT
         e.rowid AS event_row, e.event_key, e.source_id, e.object_namespace, e.object_name,
         coalesce(mi.pod_uid, e.object_uid) AS object_uid, e.reason, e.message, e.type,
-        e.container, e.field_path, e.count, e.component, e.host,
+        e.container, e.field_path, e.count, e.component, e.host, src.cluster,
         coalesce(e.first_ts, e.event_ts, e.last_ts) AS ts0,
         greatest(coalesce(e.last_ts, e.event_ts, e.first_ts), coalesce(e.first_ts, e.event_ts))
             AS ts1
     FROM events AS e
+    JOIN sources AS src ON src.source_id = e.source_id
     LEFT JOIN mirror AS mi ON mi.config_hash = e.object_uid
     WHERE coalesce(e.object_kind, 'Pod') = 'Pod' AND e.object_name IS NOT NULL
 ),
 snap_pods AS (
+    -- pods of different clusters never match by name
     SELECT
-        pod_uid,
-        arg_max(namespace, observed_at) AS namespace,
-        arg_max(pod, observed_at) AS pod,
-        coalesce(min(created_at), min(observed_at)) AS created_at,
-        pod_uid LIKE '%/%' AS surrogate
-    FROM pod_snapshots
-    GROUP BY pod_uid
+        ps.pod_uid,
+        min(s.cluster) AS cluster,
+        arg_max(ps.namespace, ps.observed_at) AS namespace,
+        arg_max(ps.pod, ps.observed_at) AS pod,
+        coalesce(min(ps.created_at), min(ps.observed_at)) AS created_at,
+        ps.pod_uid LIKE '%/%' AS surrogate
+    FROM pod_snapshots AS ps
+    JOIN sources AS s ON s.source_id = ps.source_id
+    GROUP BY ps.pod_uid
 ),
 -- each event once, with whether its uid is a snapshot pod's and whether its namespace/name is
 -- one (only those can match by name: the ASOF join sees just their keys, not the documents)
@@ -48,34 +52,37 @@ marked AS (
         n.namespace IS NOT NULL AS name_known
     FROM ev
     LEFT JOIN (SELECT DISTINCT pod_uid FROM snap_pods) AS u ON ev.object_uid = u.pod_uid
-    LEFT JOIN (SELECT DISTINCT namespace, pod FROM snap_pods) AS n
+    LEFT JOIN (SELECT DISTINCT cluster, namespace, pod FROM snap_pods) AS n
         ON ev.object_namespace = n.namespace AND ev.object_name = n.pod
+        AND ev.cluster = n.cluster
 ),
 by_name AS (
     SELECT r.event_key, sp.pod_uid AS matched_uid
     FROM (
-        SELECT event_key, object_namespace, object_name, ts0
+        SELECT event_key, cluster, object_namespace, object_name, ts0
         FROM marked
         WHERE NOT uid_known AND name_known
     ) AS r
     ASOF JOIN snap_pods AS sp
-        ON r.object_namespace = sp.namespace
+        ON r.cluster = sp.cluster
+        AND r.object_namespace = sp.namespace
         AND r.object_name = sp.pod
         AND r.ts0 + INTERVAL 1 SECOND >= sp.created_at
 ),
 -- the surrogate uid's time: the first event of that namespace/name among those not joined by
 -- uid, computed only for the names that need it
 need_first AS (
-    SELECT DISTINCT m.object_namespace, m.object_name
+    SELECT DISTINCT m.cluster, m.object_namespace, m.object_name
     FROM marked AS m
     ANTI JOIN by_name AS b ON b.event_key = m.event_key
     WHERE m.object_uid IS NULL
 ),
 first_seen AS (
-    SELECT m.object_namespace, m.object_name, min(m.ts0) AS first_ts
+    SELECT m.cluster, m.object_namespace, m.object_name, min(m.ts0) AS first_ts
     FROM marked AS m
     SEMI JOIN need_first AS n
-        ON m.object_namespace IS NOT DISTINCT FROM n.object_namespace
+        ON m.cluster = n.cluster
+        AND m.object_namespace IS NOT DISTINCT FROM n.object_namespace
         AND m.object_name = n.object_name
     WHERE NOT m.uid_known
     GROUP BY ALL
@@ -96,7 +103,8 @@ joined AS (
     FROM marked AS m
     LEFT JOIN by_name AS b ON b.event_key = m.event_key
     LEFT JOIN first_seen AS f
-        ON m.object_namespace IS NOT DISTINCT FROM f.object_namespace
+        ON m.cluster = f.cluster
+        AND m.object_namespace IS NOT DISTINCT FROM f.object_namespace
         AND m.object_name = f.object_name
 )
 SELECT
@@ -115,6 +123,7 @@ SELECT
     ts1 AS last_ts,
     component,
     host,
+    cluster,
     CASE WHEN reason = 'Unhealthy' THEN nullif(lower(
         regexp_extract(message, '(Liveness|Readiness|Startup) probe', 1)
     ), '') END AS probe,

@@ -1,8 +1,13 @@
 -- pods: one row per pod (pod_uid), fused from snapshots and pod events.
 -- deletion_requested_at = deletionTimestamp - deletionGracePeriodSeconds (first delete seen);
--- deleted_at = when the pod object was gone: a DELETED watch record, else inferred when the next
--- List snapshot of the pod's namespace (from the same capture: it shows a pod seen while this one
--- was) no longer shows it (the latest evidence of the pod before that List). workload: ReplicaSet -> Deployment (pod-template-hash dropped), Job -> CronJob
+-- deleted_at = when the pod object was gone: a DELETED watch record, else (inferred) when a later
+-- List of the pod's namespace in its cluster (list_views, continuing its capture: it shows a pod
+-- seen while this one was) no longer shows it: gone by that List; deleted_after = the pod's last
+-- evidence (it was there then: a Killing event or a snapshot with deletionTimestamp).
+-- evidence_to = the pod's last observation (a snapshot, an event, a status time, or the end of a
+-- watch stream that showed it); scope_end = the last observation that would have shown it
+-- (capture_scopes of its cluster, source group and namespace).
+-- workload: ReplicaSet -> Deployment (pod-template-hash dropped), Job -> CronJob
 -- (owners table or the `name-<scheduled minutes>` pattern), other owners by name, no owner by the
 -- generated-name pattern, else the pod name.
 CREATE OR REPLACE TABLE pods AS
@@ -18,9 +23,20 @@ WITH snap_order AS (
     FROM pod_snapshots
 ),
 last_snap AS (SELECT * FROM snap_order WHERE rn_desc = 1),
+watch_ends AS (
+    -- a watch stream shows every change until it ends: the end of its source group
+    SELECT ps.source_id AS wid, greatest(max(ps.observed_at), any_value(g.group_end)) AS watch_end
+    FROM pod_snapshots AS ps
+    LEFT JOIN source_groups AS g ON g.source_id = ps.source_id
+    WHERE ps.watch_type IS NOT NULL
+    GROUP BY ps.source_id
+),
 snap_agg AS (
     SELECT
-        pod_uid,
+        ps.pod_uid,
+        min(src.cluster) AS cluster,
+        arg_max(src.grp, ps.observed_at) AS grp,
+        max(w.watch_end) AS watch_end,
         min(created_at) AS created_at,
         min(observed_at) AS first_obs,
         max(observed_at) AS last_obs,
@@ -30,17 +46,18 @@ snap_agg AS (
             AS deletion_requested_at,
         min(observed_at) FILTER (WHERE watch_type = 'DELETED') AS deleted_seen,
         arg_max(termination_grace_s, observed_at) AS grace_period_s
-    FROM pod_snapshots
-    GROUP BY pod_uid
-),
-cont_agg AS (
-    SELECT pod_uid, max(greatest(finished_at, last_finished_at)) AS last_finish
-    FROM container_snapshots
-    GROUP BY pod_uid
+    FROM pod_snapshots AS ps
+    JOIN (SELECT source_id AS sid, cluster, grp FROM source_groups) AS src
+        ON src.sid = ps.source_id
+    LEFT JOIN watch_ends AS w ON w.wid = ps.source_id
+    GROUP BY ps.pod_uid
 ),
 ev_agg AS (
     SELECT
         pod_uid,
+        min(cluster) AS cluster,
+        arg_max(grp, last_ts) AS grp,
+        arg_min(reason, first_ts) AS first_reason,
         arg_min(namespace, first_ts) AS namespace,
         arg_min(pod, first_ts) AS pod,
         min(first_ts) AS first_ts,
@@ -58,13 +75,20 @@ ev_agg AS (
         arg_max(message, last_ts) FILTER (WHERE reason IN ('Evicted', 'Preempting',
             'DeadlineExceeded', 'Preempted', 'NodeLost')) AS end_message,
         bool_or(reason IN ('Evicted', 'Preempting', 'DeadlineExceeded')) AS failed,
-        bool_or(reason = 'Started' AND NOT is_init) AS started
+        -- a started, probed or killed app container was running
+        bool_or(reason IN ('Started', 'Unhealthy', 'Killing') AND NOT is_init
+            AND container IS NOT NULL) AS started
     FROM pod_events
+    LEFT JOIN (SELECT source_id AS gsid, grp FROM source_groups) AS g ON g.gsid = source_id
     GROUP BY pod_uid
 ),
 creates AS (
     -- SuccessfulCreate on the owner gives an events-only pod its creation time.
-    SELECT coalesce(object_namespace, namespace) AS namespace, pod, unnest([first_ts, last_ts]) AS ts
+    -- An aggregated event (count > 2) hides the occurrences between its first and last: its
+    -- first occurrence dates no pod for sure, as a later unseen one may be the pod's.
+    SELECT coalesce(object_namespace, namespace) AS namespace, pod,
+        unnest([first_ts, last_ts]) AS ts,
+        unnest([coalesce(count, 1) <= 2, true]) AS sure
     FROM (
         SELECT
             *,
@@ -77,21 +101,45 @@ creates AS (
     )
     WHERE pod IS NOT NULL
 ),
+status_times AS (
+    -- a status time later than its snapshot's observation time (clock skew, a file dated too
+    -- early) is evidence too
+    SELECT pod_uid, max(greatest(started_at, finished_at, last_finished_at)) AS last_status
+    FROM container_snapshots
+    GROUP BY pod_uid
+),
+window_ AS (
+    -- each pod's evidence: its first and last observation
+    SELECT
+        coalesce(ls.pod_uid, e.pod_uid) AS pod_uid,
+        coalesce(sa.cluster, e.cluster) AS cluster,
+        coalesce(sa.grp, e.grp) AS grp,
+        coalesce(ls.namespace, e.namespace) AS namespace,
+        least(sa.first_obs, e.first_ts) AS first_seen,
+        greatest(sa.last_obs, sa.watch_end, e.last_ts, st.last_status) AS evidence_to,
+        sa.deleted_seen
+    FROM last_snap AS ls
+    FULL JOIN ev_agg AS e ON ls.pod_uid = e.pod_uid
+    LEFT JOIN snap_agg AS sa ON sa.pod_uid = ls.pod_uid
+    LEFT JOIN status_times AS st ON st.pod_uid = ls.pod_uid
+),
 list_obs AS (
     -- each List of a namespace, with the earliest time any pod it shows was seen: a List only
     -- proves a pod gone when it continues that pod's capture (shows a pod seen back then), not
-    -- when it is another cluster's or a much later capture of the same namespace name
-    SELECT ps.namespace, ps.observed_at, min(sa.first_obs) AS continues_from
-    FROM pod_snapshots AS ps
-    JOIN snap_agg AS sa ON sa.pod_uid = ps.pod_uid
-    WHERE ps.watch_type IS NULL
-    GROUP BY ps.source_id, ps.namespace, ps.observed_at
+    -- when it is a much later capture of the same namespace name
+    SELECT lv.cluster, lv.grp, lv.namespace, lv.observed_at, min(w.first_seen) AS continues_from
+    FROM list_views AS lv
+    JOIN pod_snapshots AS ps ON ps.source_id = lv.source_id AND ps.observed_at = lv.observed_at
+        AND ps.watch_type IS NULL
+    JOIN window_ AS w ON w.pod_uid = ps.pod_uid
+    GROUP BY lv.source_id, lv.cluster, lv.grp, lv.namespace, lv.observed_at
 ),
 vanished AS (
     SELECT s.pod_uid, l.observed_at AS gone_by
-    FROM (SELECT pod_uid, namespace, observed_at FROM last_snap) AS s
-    ASOF JOIN list_obs AS l ON s.namespace = l.namespace AND l.observed_at > s.observed_at
-    WHERE l.continues_from <= s.observed_at
+    FROM (SELECT * FROM window_ WHERE deleted_seen IS NULL) AS s
+    ASOF JOIN list_obs AS l
+        ON s.cluster = l.cluster AND s.namespace = l.namespace AND l.observed_at > s.evidence_to
+    WHERE l.continues_from <= s.evidence_to
 ),
 base AS (
     SELECT
@@ -114,10 +162,15 @@ base AS (
         ) AS deletion_requested_at,
         coalesce(
             sa.deleted_seen,
-            CASE WHEN v.gone_by IS NOT NULL THEN least(
-                v.gone_by, greatest(sa.last_obs, e.last_ts, c.last_finish)
-            ) END
+            -- gone by the List that lacks it (not by the deletion deadline: the object outlives
+            -- it until the kubelet reports the containers stopped)
+            CASE WHEN v.gone_by IS NOT NULL THEN v.gone_by END
         ) AS deleted_at,
+        CASE WHEN sa.deleted_seen IS NULL AND v.gone_by IS NOT NULL THEN w.evidence_to
+            ELSE sa.deleted_seen END AS deleted_after,
+        w.cluster,
+        w.grp,
+        w.evidence_to,
         CASE
             WHEN sa.deleted_seen IS NOT NULL THEN 'observed'
             WHEN v.gone_by IS NOT NULL THEN 'inferred'
@@ -136,18 +189,20 @@ base AS (
         sa.grace_period_s,
         ls.owner_kind,
         ls.owner_name,
-        e.first_ts AS ev_first_ts
+        e.first_ts AS ev_first_ts,
+        e.first_reason
     FROM last_snap AS ls
     FULL JOIN ev_agg AS e ON ls.pod_uid = e.pod_uid
     LEFT JOIN snap_agg AS sa ON sa.pod_uid = ls.pod_uid
-    LEFT JOIN cont_agg AS c ON c.pod_uid = ls.pod_uid
-    LEFT JOIN vanished AS v ON v.pod_uid = ls.pod_uid
+    LEFT JOIN window_ AS w ON w.pod_uid = coalesce(ls.pod_uid, e.pod_uid)
+    LEFT JOIN vanished AS v ON v.pod_uid = coalesce(ls.pod_uid, e.pod_uid)
 ),
 created AS (
     SELECT b.pod_uid, cr.ts AS create_ts
     FROM (SELECT * FROM base WHERE snap_created IS NULL AND ev_first_ts IS NOT NULL) AS b
     ASOF JOIN creates AS cr
         ON cr.namespace = b.namespace AND cr.pod = b.pod AND cr.ts <= b.ev_first_ts
+    WHERE cr.sure
 ),
 with_owner AS (
     SELECT
@@ -214,8 +269,19 @@ SELECT
     n.deleted_basis,
     CASE
         WHEN n.snap_created IS NOT NULL THEN 'observed'
-        WHEN cr.create_ts IS NOT NULL OR n.ev_first_ts <= n.first_seen THEN 'event'
+        WHEN cr.create_ts IS NOT NULL THEN 'event'
+        -- the scheduler's first attempt comes within a second of the creation
+        WHEN n.first_reason IN ('Scheduled', 'FailedScheduling') AND n.ev_first_ts <= n.first_seen
+            THEN 'event'
+        -- the first evidence of the pod: it existed then, created when is unknown
         ELSE 'inferred'
-    END AS created_basis
+    END AS created_basis,
+    n.cluster,
+    n.deleted_after,
+    n.evidence_to,
+    greatest(n.evidence_to, sc.last_ts) AS scope_end
 FROM named AS n
-LEFT JOIN created AS cr ON cr.pod_uid = n.pod_uid;
+LEFT JOIN created AS cr ON cr.pod_uid = n.pod_uid
+LEFT JOIN capture_scopes AS sc
+    ON sc.cluster = n.cluster AND sc.source_group = n.grp
+    AND sc.namespace IS NOT DISTINCT FROM n.namespace;

@@ -15,8 +15,9 @@
 --   successThreshold periods after the last failure; dropped where an observation of the
 --   condition shows True inside that spell. A startup probe failure burst (the container has
 --   not started) makes it not ready from its first failure until a period after its last.
--- A run ends where the next starts; the last one when the pod is gone, else at the capture end
--- (open).
+-- Where the pod's evidence stops (evidence_gaps) each condition is `unknown` (basis `gap`) until
+-- the next observation. A run ends where the next starts; the last one when the pod is gone,
+-- else at its capture scope's end (open).
 CREATE OR REPLACE TABLE condition_intervals AS
 WITH cover AS (
     SELECT pod_uid, min(observed_at) AS lo, max(observed_at) AS hi
@@ -54,6 +55,29 @@ points AS (
     LEFT JOIN cover AS c ON c.pod_uid = e.pod_uid
     WHERE e.reason IN ('Scheduled', 'FailedScheduling')
         AND (c.lo IS NULL OR e.first_ts < c.lo OR e.first_ts > c.hi)
+    UNION ALL
+    -- after a capture gap, the first observation of each condition shows it again
+    SELECT r.pod_uid, r.condition, r.observed_at, r.observed_at, r.status, r.reason,
+        r.last_transition_ts, 'observed', 1
+    FROM (
+        SELECT cs.*
+        FROM evidence_gaps AS g
+        JOIN condition_snapshots AS cs ON cs.pod_uid = g.pod_uid AND cs.observed_at >= g.end_ts
+        WHERE g.end_ts IS NOT NULL
+        QUALIFY row_number() OVER (
+            PARTITION BY g.pod_uid, g.ts, cs.condition ORDER BY cs.observed_at
+        ) = 1
+    ) AS r
+    UNION ALL
+    -- where the pod's evidence stops (derive_16) every condition it had is unknown
+    SELECT g.pod_uid, k.condition, g.ts, g.ts, 'unknown', NULL, NULL, 'gap', 9
+    FROM evidence_gaps AS g
+    JOIN (
+        SELECT DISTINCT pod_uid, condition FROM condition_snapshots
+        UNION
+        SELECT DISTINCT pod_uid, 'PodScheduled' FROM pod_events
+        WHERE reason IN ('Scheduled', 'FailedScheduling')
+    ) AS k ON k.pod_uid = g.pod_uid
 ),
 flagged AS (
     SELECT
@@ -170,10 +194,22 @@ spells AS (
     JOIN spell_conds AS c ON c.pod_uid = f.pod_uid
     WHERE f.probe = 'startup' AND f.one_burst
 ),
+clipped_spells AS (
+    -- a spell claims nothing after the pod's last evidence when a gap follows it (else the
+    -- pod's end cuts it)
+    SELECT w.pod_uid, w.condition, w.a, least(w.b, lim.ts) AS b
+    FROM spells AS w
+    JOIN pods AS pe ON pe.pod_uid = w.pod_uid
+    CROSS JOIN LATERAL (
+        SELECT CASE WHEN pe.evidence_to < coalesce(pe.deleted_at, pe.scope_end)
+            THEN pe.evidence_to ELSE w.b END AS ts
+    ) AS lim
+    WHERE w.a < lim.ts
+),
 kept_spells AS (
     -- snapshot observations win: a True run observed inside the spell refutes it
     SELECT w.*
-    FROM spells AS w
+    FROM clipped_spells AS w
     ANTI JOIN placed AS p
         ON p.pod_uid = w.pod_uid AND p.condition = w.condition AND p.status = 'True'
         AND least(p.start_ts, p.first_obs) < w.b AND p.cov_end >= w.a
@@ -288,12 +324,16 @@ SELECT
     m.reason,
     m.basis,
     (m.next_start IS NULL OR m.next_start > stop.ts) AND p.deleted_at IS NULL AS open
-FROM merged AS m
+FROM (
+    SELECT *, lead(basis) OVER (PARTITION BY pod_uid, condition ORDER BY start_ts) AS next_basis
+    FROM merged
+) AS m
 JOIN pods AS p ON p.pod_uid = m.pod_uid
-CROSS JOIN capture_span AS cs
-CROSS JOIN LATERAL (SELECT coalesce(p.deleted_at, cs.end_ts) AS ts) AS stop
--- a state left at the moment it was entered is no interval, nor a stretch made here that would
--- begin at or after the pod's last moment
-WHERE (m.next_start IS NULL OR m.next_start > m.start_ts)
+CROSS JOIN LATERAL (SELECT coalesce(p.deleted_at, p.scope_end) AS ts) AS stop
+-- a state left at the moment it was entered is no interval (but the last state seen before a
+-- gap is kept: it was observed), nor a stretch made here that would begin at or after the pod's
+-- last moment
+WHERE (m.next_start IS NULL OR m.next_start > m.start_ts
+        OR (m.next_basis = 'gap' AND m.basis <> 'gap'))
     AND NOT (m.synthetic AND m.start_ts >= stop.ts)
 ORDER BY m.pod_uid, m.condition, m.start_ts;

@@ -8,8 +8,14 @@
 -- instance's start or finish adds nothing.
 -- At the same second: admission, instance start, instance finish, then waiting observations
 -- (an observation dated by the status times it carries shows the state after them).
+-- Where the evidence stops the state is `unknown` (basis `gap`) until the next point: after the
+-- pod's last observation and from each capture gap (evidence_gaps); after the last thing known of
+-- an instance (its finish, else its last observation) when the next instance the snapshots show
+-- is not the one after it (restarts no capture saw); before a container's first known instance
+-- when that is not its first (restartCount > 0); and between a finish and the next start, unless
+-- a BackOff event or a CrashLoopBackOff observation covers the wait (then CrashLoopBackOff).
 -- Consecutive points with the same state, reason and instance form one interval, which ends where
--- the next starts; the last one when the pod is gone, else at the capture end (open).
+-- the next starts; the last one when the pod is gone, else at its capture scope's end (open).
 CREATE OR REPLACE TABLE container_intervals AS
 WITH cover AS (
     SELECT pod_uid, min(observed_at) AS lo, max(observed_at) AS hi
@@ -84,6 +90,81 @@ ev_kept AS (
                 AND st.ts BETWEEN ep.ts - INTERVAL 1 SECOND AND ep.ts + INTERVAL 1 SECOND
         )
 ),
+inst_pairs AS (
+    -- each known instance with the next known one of the same container
+    SELECT
+        *,
+        lead(idx) OVER w AS next_idx,
+        lead(started_at) OVER w AS next_start
+    FROM container_instances
+    WINDOW w AS (PARTITION BY pod_uid, container, is_init ORDER BY idx)
+),
+backoff_cover AS (
+    SELECT pod_uid, container, is_init, first_ts, greatest(last_ts, first_ts) AS last_ts
+    FROM pod_events
+    WHERE reason = 'BackOff' AND message NOT ILIKE '%pulling image%' AND container IS NOT NULL
+    UNION ALL
+    SELECT pod_uid, container, is_init, observed_at, observed_at
+    FROM container_snapshots
+    WHERE state = 'waiting' AND reason = 'CrashLoopBackOff'
+),
+pair_cover AS (
+    -- consecutive instances, and whether a back-off shows the wait between them
+    SELECT
+        o.*,
+        o.next_idx = o.idx + 1 AND o.finished_at IS NOT NULL AS adjacent,
+        EXISTS (
+            SELECT 1 FROM backoff_cover AS b
+            WHERE b.pod_uid = o.pod_uid AND b.container = o.container
+                AND b.is_init = o.is_init
+                AND b.last_ts >= o.finished_at AND b.first_ts <= o.next_start
+        ) AS covered
+    FROM inst_pairs AS o
+    WHERE o.next_idx IS NOT NULL
+),
+instance_gaps AS (
+    SELECT
+        pod_uid, container, is_init,
+        CASE WHEN adjacent THEN finished_at + INTERVAL 1 SECOND
+            ELSE greatest(finished_at + INTERVAL 1 SECOND, last_observed) END AS ts,
+        CASE WHEN adjacent AND covered THEN 'waiting' ELSE 'unknown' END AS state,
+        CASE WHEN adjacent AND covered THEN 'CrashLoopBackOff' END AS reason,
+        CASE WHEN adjacent AND covered THEN 'inferred' ELSE 'gap' END AS basis
+    FROM pair_cover
+    WHERE next_idx > idx + 1
+        OR (idx >= 1 AND adjacent AND next_start > finished_at + INTERVAL 1 SECOND)
+        OR (finished_at IS NULL AND next_start > last_observed)
+),
+before_first AS (
+    -- restarts before the first instance a snapshot shows: after admission (or the last
+    -- waiting observation before it) the state is unknown until that instance started
+    SELECT f.pod_uid, f.container, f.is_init, max(pt.ts) AS ts
+    FROM (
+        SELECT pod_uid, container, is_init, min(idx) AS idx, arg_min(started_at, idx) AS started_at
+        FROM container_instances
+        GROUP BY ALL
+    ) AS f
+    JOIN (
+        SELECT pod_uid, container, is_init, start_time AS ts FROM pod_start
+        UNION ALL
+        SELECT pod_uid, container, is_init, observed_at FROM container_snapshots
+        WHERE state = 'waiting'
+    ) AS pt ON pt.pod_uid = f.pod_uid AND pt.container = f.container AND pt.is_init = f.is_init
+        AND pt.ts < f.started_at
+    WHERE f.idx > 0
+    GROUP BY ALL
+),
+resumed AS (
+    SELECT cs.*
+    FROM evidence_gaps AS g
+    JOIN container_snapshots AS cs
+        ON cs.pod_uid = g.pod_uid AND cs.observed_at >= g.end_ts
+        AND cs.state IN ('running', 'terminated')
+    WHERE g.end_ts IS NOT NULL
+    QUALIFY row_number() OVER (
+        PARTITION BY g.pod_uid, g.ts, cs.container, cs.is_init ORDER BY cs.observed_at
+    ) = 1
+),
 points AS (
     SELECT pod_uid, container, is_init, started_at AS ts, 'running' AS state, NULL AS reason,
         NULL::INTEGER AS exit_code, NULL AS message, started_at AS inst, 'observed' AS basis,
@@ -108,14 +189,25 @@ points AS (
     UNION ALL
     -- after the first restart the kubelet backs off: an instance that ended more than a second
     -- before the next one started left the container waiting in CrashLoopBackOff from the next
-    -- second (kubelet sync) even where no snapshot caught it
-    SELECT o.pod_uid, o.container, o.is_init, o.finished_at + INTERVAL 1 SECOND, 'waiting',
-        'CrashLoopBackOff', NULL, NULL, NULL, 'inferred', 3
-    FROM container_instances AS o
-    JOIN container_instances AS nx
-        ON nx.pod_uid = o.pod_uid AND nx.container = o.container AND nx.is_init = o.is_init
-        AND nx.idx = o.idx + 1
-    WHERE o.idx >= 1 AND nx.started_at > o.finished_at + INTERVAL 1 SECOND
+    -- second (kubelet sync) where a BackOff event or a CrashLoopBackOff observation shows it;
+    -- else what happened there is unknown
+    SELECT pod_uid, container, is_init, ts, state, reason, NULL, NULL, NULL, basis, 3
+    FROM instance_gaps
+    UNION ALL
+    SELECT pod_uid, container, is_init, ts, 'unknown', NULL, NULL, NULL, NULL, 'gap', 8
+    FROM before_first
+    UNION ALL
+    SELECT c.pod_uid, c.container, c.is_init, g.ts, 'unknown', NULL, NULL, NULL, NULL, 'gap', 9
+    FROM (SELECT DISTINCT pod_uid, container, is_init FROM container_instances
+        UNION SELECT DISTINCT pod_uid, container, is_init FROM container_snapshots
+        UNION SELECT DISTINCT pod_uid, container, is_init FROM ev_kept) AS c
+    JOIN evidence_gaps AS g ON g.pod_uid = c.pod_uid
+    UNION ALL
+    -- after a capture gap, the first observation of a running or terminated container shows
+    -- its state again (a waiting one is a point anyway)
+    SELECT pod_uid, container, is_init, observed_at, state, reason, exit_code, NULL,
+        coalesce(started_at, finished_at), 'observed', 5
+    FROM resumed
     UNION ALL
     SELECT pod_uid, container, is_init, start_time, 'waiting',
         CASE WHEN has_init THEN 'PodInitializing' ELSE 'ContainerCreating' END, NULL, NULL,
@@ -149,9 +241,10 @@ runs AS (
 bounded AS (
     SELECT
         *,
-        lead(start_ts) OVER (PARTITION BY pod_uid, container, is_init ORDER BY run_id)
-            AS next_start
+        lead(start_ts) OVER w AS next_start,
+        lead(basis) OVER w AS next_basis
     FROM runs
+    WINDOW w AS (PARTITION BY pod_uid, container, is_init ORDER BY run_id)
 )
 SELECT
     b.pod_uid,
@@ -160,8 +253,8 @@ SELECT
     b.state,
     b.reason,
     b.start_ts,
-    greatest(b.start_ts, coalesce(b.next_start, p.deleted_at, cs.end_ts)) AS end_ts,
-    epoch(greatest(b.start_ts, coalesce(b.next_start, p.deleted_at, cs.end_ts)))
+    greatest(b.start_ts, coalesce(b.next_start, p.deleted_at, p.scope_end)) AS end_ts,
+    epoch(greatest(b.start_ts, coalesce(b.next_start, p.deleted_at, p.scope_end)))
         - epoch(b.start_ts) AS seconds,
     b.exit_code,
     b.basis,
@@ -169,7 +262,8 @@ SELECT
     b.message
 FROM bounded AS b
 JOIN pods AS p ON p.pod_uid = b.pod_uid
-CROSS JOIN capture_span AS cs
--- a state left at the moment it was entered (a later record the same second) is no interval
+-- a state left at the moment it was entered (a later record the same second) is no interval;
+-- the last state seen before a gap is kept (it was observed)
 WHERE b.next_start IS NULL OR b.next_start > b.start_ts
+    OR (b.next_basis = 'gap' AND b.basis <> 'gap')
 ORDER BY b.pod_uid, b.is_init DESC, b.container, b.start_ts;

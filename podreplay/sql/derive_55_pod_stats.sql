@@ -1,13 +1,17 @@
 -- pod_stats (issue 4): one row per pod, figures as docs/sql.md describes them (`pod_stats`).
--- Every duration is relative to created_at (creationTimestamp, else the pod's first evidence).
+-- Every duration is relative to created_at (creationTimestamp, else the pod's first evidence)
+-- and counts evidenced time only: `gap` intervals (no capture could see the pod) count to
+-- unknown_s, never to a state; a figure the evidence cannot fix is null (pending_s when a gap
+-- lies before the pod left Pending; terminating_s when the pod's end is not bounded within a
+-- minute). A pod's end is its deletion, else its capture scope's end (pods.scope_end).
+-- observed_s = time from created_at to that end with evidence; unknown_s = phase Unknown
+-- (reported) plus gap time, so pending + running + succeeded + failed + unknown = lifetime.
 -- Contract columns first; the columns after final_phase are podreplay additions.
 
 CREATE OR REPLACE TABLE pod_stats AS
-WITH capture AS (
-    SELECT end_ts AS capture_end FROM capture_span
-),
-base AS (
-    SELECT p.*, coalesce(p.created_at, p.first_seen) AS born
+WITH base AS (
+    SELECT p.*, coalesce(p.created_at, p.first_seen) AS born,
+        coalesce(p.deleted_at, p.scope_end) AS ends_at
     FROM pods p
 ),
 phase_s AS (
@@ -16,9 +20,12 @@ phase_s AS (
         sum(seconds) FILTER (WHERE phase = 'Running') AS running_s,
         sum(seconds) FILTER (WHERE phase = 'Succeeded') AS succeeded_s,
         sum(seconds) FILTER (WHERE phase = 'Failed') AS failed_s,
-        sum(seconds) FILTER (WHERE phase = 'Unknown') AS unknown_s,
+        sum(seconds) FILTER (WHERE phase = 'Unknown' OR basis = 'gap') AS unknown_s,
+        sum(seconds) FILTER (WHERE basis = 'gap') AS gap_s,
         sum(seconds) FILTER (WHERE phase = 'Pending') AS pending_s,
-        min(start_ts) FILTER (WHERE phase <> 'Pending') AS left_pending_at,
+        min(start_ts) FILTER (WHERE phase <> 'Pending' AND basis <> 'gap') AS left_pending_at,
+        min(start_ts) FILTER (WHERE basis = 'gap') AS first_gap_at,
+        min(end_ts) FILTER (WHERE basis = 'gap') AS first_gap_end,
         max(end_ts) FILTER (WHERE phase = 'Pending') AS pending_until
     FROM phase_intervals
     GROUP BY pod_uid
@@ -160,10 +167,19 @@ SELECT
     b.pod,
     b.workload,
     CASE
+        -- created when is unknown (only the pod's first evidence)
+        WHEN b.created_basis = 'inferred' THEN NULL
+        -- Pending's end falls in a stretch without evidence: known within a minute when that
+        -- stretch is at most a minute long and ends where Running starts, else unknown
+        WHEN ps.first_gap_at < coalesce(ps.left_pending_at, b.ends_at)
+            AND ps.first_gap_end = ps.left_pending_at
+            AND epoch(ps.first_gap_end) - epoch(ps.first_gap_at) <= 60
+            THEN epoch(ps.left_pending_at) - epoch(b.born)
+        WHEN ps.first_gap_at < coalesce(ps.left_pending_at, b.ends_at) THEN NULL
         WHEN ps.pending_s IS NOT NULL THEN ps.pending_s
         WHEN ps.left_pending_at IS NOT NULL THEN epoch(ps.left_pending_at) - epoch(b.born)
         WHEN b.final_phase IS NULL OR b.final_phase = 'Pending'
-            THEN epoch(coalesce(b.deleted_at, capture.capture_end)) - epoch(b.born)
+            THEN epoch(b.ends_at) - epoch(b.born)
         ELSE epoch(ps.pending_until) - epoch(b.born)
     END AS pending_s,
     coalesce(ps.running_s, 0.0) AS running_s,
@@ -178,8 +194,11 @@ SELECT
     CAST(coalesce(rc.restarts, rr.restarts, 0) AS BIGINT) AS restarts,
     coalesce(crashloop.crashloop_s, 0.0) AS crashloop_s,
     CASE
-        WHEN b.deletion_requested_at IS NOT NULL THEN
-            epoch(coalesce(b.deleted_at, capture.capture_end)) - epoch(b.deletion_requested_at)
+        -- gone at a time the evidence bounds within a minute, or still there at the scope end
+        WHEN b.deletion_requested_at IS NOT NULL
+            AND (b.deleted_at IS NULL AND b.evidence_to >= b.scope_end
+                OR epoch(b.deleted_at) - epoch(coalesce(b.deleted_after, b.deleted_at)) <= 60)
+            THEN epoch(b.ends_at) - epoch(b.deletion_requested_at)
     END AS terminating_s,
     (b.pod_uid IN (SELECT pod_uid FROM grace_events)
         OR b.pod_uid IN (SELECT pod_uid FROM late_kills)) AS grace_exceeded,
@@ -205,9 +224,9 @@ SELECT
     (coalesce(crashloop.crashloop_s, 0) > 0 OR b.pod_uid IN (SELECT pod_uid FROM backoff_events))
         AS crashlooped,
     (ft.ready_at IS NULL AND coalesce(ps.running_s, 0) > 0
-        AND b.final_phase IS DISTINCT FROM 'Succeeded') AS never_ready
+        AND b.final_phase IS DISTINCT FROM 'Succeeded') AS never_ready,
+    greatest(0.0, epoch(b.ends_at) - epoch(b.born) - coalesce(ps.gap_s, 0.0)) AS observed_s
 FROM base b
-CROSS JOIN capture
 LEFT JOIN phase_s ps USING (pod_uid)
 LEFT JOIN first_true ft USING (pod_uid)
 LEFT JOIN scheduled_event se USING (pod_uid)

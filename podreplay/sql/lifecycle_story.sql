@@ -1,21 +1,27 @@
 -- One pod's story in time order: phases, condition flips, container states, grouped events,
 -- restarts and probe failures ($uid = the pod_uid). Unhealthy events are shown once, grouped as
--- probe rows. Restarts no capture dates have a null ts and come last.
+-- probe rows. Restarts no capture dates have a null ts and come last. Stretches without
+-- evidence (basis gap) read "no evidence".
 WITH story AS (
-    SELECT start_ts AS ts, end_ts, 'phase' AS kind, 'pod' AS subject, phase AS what,
-        CASE WHEN open THEN 'still ' || phase || ' when the capture ends' END AS detail,
+    SELECT start_ts AS ts, end_ts, 'phase' AS kind, 'pod' AS subject,
+        CASE WHEN basis = 'gap' THEN 'no evidence' ELSE phase END AS what,
+        CASE
+            WHEN basis = 'gap' THEN 'no capture shows the pod here: its phase is unknown'
+            WHEN open THEN 'still ' || phase || ' when the capture ends'
+        END AS detail,
         NULL::BIGINT AS count, basis, 1 AS ord, NULL::INTEGER AS n
     FROM phase_intervals
     WHERE pod_uid = $uid
     UNION ALL
-    SELECT start_ts, end_ts, 'condition', condition, condition || '=' || status, reason, NULL,
-        basis, 2, NULL
+    SELECT start_ts, end_ts, 'condition', condition,
+        CASE WHEN basis = 'gap' THEN 'no evidence' ELSE condition || '=' || status END, reason,
+        NULL, basis, 2, NULL
     FROM condition_intervals
     WHERE pod_uid = $uid
     UNION ALL
     SELECT start_ts, end_ts, 'container',
         CASE WHEN is_init THEN 'init:' || container ELSE container END,
-        state || coalesce(' ' || reason, ''),
+        CASE WHEN basis = 'gap' THEN 'no evidence' ELSE state || coalesce(' ' || reason, '') END,
         concat_ws('; ',
             CASE WHEN exit_code IS NOT NULL THEN 'exit ' || exit_code END, message),
         NULL, basis, 3, NULL

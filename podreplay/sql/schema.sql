@@ -23,8 +23,11 @@ CREATE TABLE IF NOT EXISTS sources (
     observed_at TIMESTAMPTZ,            -- when a snapshot source was taken (null: per record)
     observed_basis VARCHAR,             -- option | file_name | record | inferred
     first_ts TIMESTAMPTZ,               -- earliest timestamp the source shows
-    last_ts TIMESTAMPTZ                 -- latest timestamp the source shows
+    last_ts TIMESTAMPTZ,                -- latest timestamp the source shows
+    cluster VARCHAR DEFAULT 'default'   -- `ingest --cluster`: sources of one cluster share it
 );
+-- databases made before schema version 2 lack the column (their sources are one cluster)
+ALTER TABLE sources ADD COLUMN IF NOT EXISTS cluster VARCHAR DEFAULT 'default';
 
 -- Events of both APIs (core/v1 and events.k8s.io/v1), merged by event_key: latest state wins.
 -- event_key is unique (ingest_20_events.sql keeps one row per key); it is not declared a
@@ -142,4 +145,16 @@ CREATE TABLE IF NOT EXISTS event_versions (
     event_key VARCHAR NOT NULL,
     count BIGINT NOT NULL,
     last_ts TIMESTAMPTZ NOT NULL
+);
+
+-- Stretches in which a capture recorded no evidence (a watch that dropped, the API server away):
+-- the lifecycle rebuild makes them `gap` intervals for the pods of that scope.
+-- namespace NULL = every namespace of the cluster.
+CREATE TABLE IF NOT EXISTS capture_gaps (
+    source_id BIGINT,
+    cluster VARCHAR,
+    namespace VARCHAR,
+    start_ts TIMESTAMPTZ,
+    end_ts TIMESTAMPTZ,
+    reason VARCHAR
 );

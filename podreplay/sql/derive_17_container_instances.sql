@@ -38,7 +38,8 @@ grouped AS (
         arg_max(reason, observed_at) FILTER (WHERE reason IS NOT NULL) AS reason,
         arg_max(exit_code, observed_at) FILTER (WHERE exit_code IS NOT NULL) AS exit_code,
         arg_max(message, observed_at) FILTER (WHERE message IS NOT NULL) AS message,
-        min(observed_at) AS first_observed
+        min(observed_at) AS first_observed,
+        max(observed_at) AS last_observed
     FROM keyed
     GROUP BY pod_uid, container, is_init, inst_key
 )
