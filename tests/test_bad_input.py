@@ -28,9 +28,10 @@ K3S_EVENTS = "k3s-v1.33_2025_troubleshoot-bundle__default__events"
 K3S_PODS = "k3s-v1.33_2025_troubleshoot-bundle__default__pods"
 
 
-def ingest(db: Path, *paths: Path, extra: tuple[str, ...] = ()) -> Result:
-    """`podreplay ingest` through the CLI; fails the test on any traceback."""
-    res = CliRunner().invoke(app, ["ingest", *map(str, paths), "--db", str(db), "-q", *extra])
+def ingest(db: Path, *paths: Path, extra: tuple[str, ...] = ("-q",)) -> Result:
+    """`podreplay ingest` through the CLI (`-q` unless `extra` says otherwise); fails the test
+    on any traceback."""
+    res = CliRunner().invoke(app, ["ingest", *map(str, paths), "--db", str(db), *extra])
     assert "Traceback" not in res.stderr and "Traceback" not in res.stdout
     assert res.exception is None or isinstance(res.exception, SystemExit), res.exception
     return res
@@ -95,7 +96,7 @@ def test_garbage_lines_between_events_are_skipped_and_counted_and_the_events_lan
     lines = text_lines(path)
     good = [json.loads(line) for line in lines if line.startswith("{")]
     bad_lines = [n for n, line in enumerate(lines, 1) if not line.startswith("{")]
-    res = ingest(db_path, path)
+    res = ingest(db_path, path, extra=())  # per-file notices are shown without -q
     assert res.exit_code == 0, res.stderr
     assert f"podreplay: {path}: {len(bad_lines)} lines of text skipped" in res.stderr.splitlines()
     got = rows(db_path, "SELECT reason FROM events ORDER BY first_ts, reason")
@@ -138,7 +139,7 @@ def test_kubectl_warnings_and_errors_are_skipped_and_counted_and_the_list_lands(
     assert len(noise) == 3  # Warning:, a klog E-line, error:
     start = next(n for n, line in enumerate(lines) if line.startswith("{"))
     items = json.loads("\n".join(lines[start : noise[-1][0] - 1]))["items"]
-    res = ingest(db_path, path)
+    res = ingest(db_path, path, extra=())  # per-file notices are shown without -q
     assert res.exit_code == 0, res.stderr
     assert f"podreplay: {path}: 3 lines of text skipped" in res.stderr.splitlines()
     assert rows(db_path, "SELECT uid FROM events ORDER BY uid") == sorted(
@@ -344,7 +345,7 @@ def test_a_gz_expanding_past_the_limit_is_refused_whole(db_path: Path) -> None:
     assert expanded > 3 << 20
     ingest(db_path, real(K3S_EVENTS))
     before = snapshot(db_path)
-    res = ingest(db_path, path, extra=("--max-gz-size", "1000000"))
+    res = ingest(db_path, path, extra=("-q", "--max-gz-size", "1000000"))
     assert res.exit_code == 1
     assert the_error(res, path) == (
         "byte 1000000: decompresses to more than 1000000 bytes (limit; see --max-gz-size)"
