@@ -349,7 +349,9 @@ def _normalize(store: Store, source_id: int) -> dict[str, Any]:
         spans.append((first, last))
     if _OWNER_KINDS & kinds.keys():
         store.run_script("ingest_40_owners.sql")
-    others = {k: n for k, n in kinds.items() if k not in ("Event", "Pod")}
+    if "CaptureGap" in kinds:  # written by `podreplay capture`
+        store.run_script("ingest_45_gaps.sql")
+    others = {k: n for k, n in kinds.items() if k not in ("Event", "Pod", "CaptureGap")}
     summary["n_objects"] = sum(kinds.values())
     summary["n_skipped"] = sum(others.values())
     ranked = sorted(others.items(), key=lambda kv: (-kv[1], kv[0]))

@@ -130,32 +130,6 @@ def test_capture_stamps_every_watch_record_and_names_snapshots_by_time(
     )
 
 
-def test_a_dropped_watch_is_resumed_after_a_relist(
-    tmp_path: Path, fake_env: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("FAKE_KUBECTL_DROP_AFTER", "2")  # each kind's first watch ends early
-    out = tmp_path / "cap"
-    wanted = {
-        "pods": 2 + len(_items("pods", "default")),
-        "events": 2 + len(_items("events", "default")),
-    }
-    result = _capture_until(_options(out, duration_s=None, snapshot_every_s=60), wanted)
-    calls = _calls(fake_env)
-    watches = [c for c in calls if "--watch" in c]
-    assert sorted(c[1] for c in watches) == ["events", "events", "pods", "pods"]
-    lists = [c for c in calls if "--watch" not in c]
-    assert len(lists) == 2  # the first snapshot, and the re-list before the pods watch resumed
-    assert result.resumes == 2
-    pods = _lines(out / "pods-watch.ndjson")
-    expected = _uids(_items("pods", "default"))
-    assert len(pods) == 2 + len(expected)  # two records before the drop, then a full re-list
-    assert sorted({r["object"]["metadata"]["uid"] for r in pods}) == expected
-    events = _lines(out / "events-watch.ndjson")
-    assert sorted({r["object"]["metadata"]["uid"] for r in events}) == _uids(
-        _items("events", "default")
-    )
-
-
 def _wait_for(path: Path, timeout: float = 20) -> None:
     deadline = time.monotonic() + timeout
     while not (path.exists() and path.stat().st_size > 0):

@@ -133,3 +133,15 @@ CREATE TABLE IF NOT EXISTS owners (
     owner_kind VARCHAR,
     owner_name VARCHAR
 );
+
+-- Stretches in which a capture recorded no evidence (a watch that dropped, the API server away):
+-- the lifecycle rebuild makes them `gap` intervals for the pods of that scope.
+-- namespace NULL = every namespace of the cluster.
+CREATE TABLE IF NOT EXISTS capture_gaps (
+    source_id BIGINT,
+    cluster VARCHAR,
+    namespace VARCHAR,
+    start_ts TIMESTAMPTZ,
+    end_ts TIMESTAMPTZ,
+    reason VARCHAR
+);
