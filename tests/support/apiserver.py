@@ -25,10 +25,11 @@ from __future__ import annotations
 
 import bisect
 import json
+import select
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -66,22 +67,36 @@ class ClusterState:
     epoch: int = 0  # bumped to end every open watch
     expire_watch: set[str] = field(default_factory=set)  # resources whose next watch gets 410
     expired: int = 0  # how many watches were answered "too old resource version"
+    expired_at: dict[str, int] = field(default_factory=dict)  # resource -> its watch count then
+    watching: int = 0  # watch streams open now
+    watches: dict[str, int] = field(default_factory=dict)  # watch requests per resource
     cond: threading.Condition = field(default_factory=threading.Condition)
 
-    def write(self, resource: str, type_: str, obj: dict[str, Any]) -> int:
-        """Store an ADDED/MODIFIED/DELETED change; returns the resourceVersion it took."""
+    def write(self, resource: str, type_: str, obj: dict[str, Any], keep_rv: bool = False) -> int:
+        """Store an ADDED/MODIFIED/DELETED change; returns the resourceVersion it took.
+
+        `keep_rv` keeps the object's own resourceVersion (loading recorded objects); the
+        counter moves on from the highest one.
+        """
         meta = obj["metadata"]
         key = (resource, meta.get("namespace") or "", meta["name"])
         with self.cond:
-            self.rv += 1
-            obj = {**obj, "metadata": {**meta, "resourceVersion": str(self.rv)}}
+            if keep_rv:
+                self.rv = max(self.rv, int(meta["resourceVersion"]))
+                self.compacted = self.rv  # no history before the loaded state
+                rv = int(meta["resourceVersion"])
+            else:
+                self.rv += 1
+                rv = self.rv
+            obj = {**obj, "metadata": {**meta, "resourceVersion": str(rv)}}
             if type_ == "DELETED":
                 self.objects.pop(key, None)
             else:
                 self.objects[key] = obj
-            self.history.append(Change(self.rv, resource, type_, obj))
+            if not keep_rv:  # recorded objects are the state before any watch
+                self.history.append(Change(rv, resource, type_, obj))
             self.cond.notify_all()
-            return self.rv
+            return rv
 
     def list(self, resource: str, namespace: str | None) -> tuple[list[dict[str, Any]], int]:
         """The objects of a resource (in a namespace) and the version they were read at."""
@@ -97,11 +112,21 @@ class ClusterState:
         """The changes after version `rv` (call with `cond` held)."""
         return self.history[bisect.bisect_right(self.history, rv, key=lambda c: c.rv) :]
 
+    def wait(self, predicate: Callable[[], bool], timeout: float = 60, what: str = "") -> None:
+        """Block until `predicate()` (read under the lock) holds; fail after `timeout` s."""
+        with self.cond:
+            assert self.cond.wait_for(predicate, timeout), f"timed out waiting for {what}"
+
     def drop_watches(self) -> None:
         """End every open watch stream (as an API server does on a restart or timeout)."""
         with self.cond:
             self.epoch += 1
             self.cond.notify_all()
+
+    def compact(self) -> None:
+        """Compact the history up to now: a new watch from an older version is too old (410)."""
+        with self.cond:
+            self.compacted = self.rv
 
     def expire_next_watch(self, resource: str) -> None:
         """Before the next watch of `resource` from a version: another write lands and the
@@ -303,6 +328,22 @@ class _Handler(BaseHTTPRequestHandler):
 
     def watch(self, gv: str, plural: str, namespace: str | None, query: dict[str, str]) -> None:
         state = self.server.api.state
+        with state.cond:
+            state.watching += 1
+            state.watches[plural] = state.watches.get(plural, 0) + 1
+            state.cond.notify_all()
+            epoch = state.epoch  # a drop_watches() from now on ends this watch
+        try:
+            self.stream(gv, plural, namespace, query, epoch)
+        finally:
+            with state.cond:
+                state.watching -= 1
+                state.cond.notify_all()
+
+    def stream(
+        self, gv: str, plural: str, namespace: str | None, query: dict[str, str], epoch: int
+    ) -> None:
+        state = self.server.api.state
         selector = query.get("labelSelector")
         bookmarks = query.get("allowWatchBookmarks") == "true"
         timeout = float(query["timeoutSeconds"]) if "timeoutSeconds" in query else None
@@ -314,7 +355,6 @@ class _Handler(BaseHTTPRequestHandler):
         began = time.monotonic()
         last_bookmark = began
         with state.cond:
-            epoch = state.epoch
             if since == "0":
                 initial = [
                     Change(int(o["metadata"]["resourceVersion"]), plural, "ADDED", o)
@@ -331,6 +371,8 @@ class _Handler(BaseHTTPRequestHandler):
                     state.compacted = state.rv
                 if start_rv < state.compacted:
                     state.expired += 1
+                    state.expired_at[plural] = state.watches[plural]
+                    state.cond.notify_all()
                     message = f"too old resource version: {start_rv} ({state.compacted})"
                     self.send_record({"type": "ERROR", "object": _status(410, "Expired", message)})
                     self.end_chunks()
@@ -362,6 +404,8 @@ class _Handler(BaseHTTPRequestHandler):
                         }
                     )
                     last_bookmark = now
+                if self.client_gone():
+                    return
                 with state.cond:
                     if state.epoch != epoch or self.server.closing:
                         break
@@ -374,6 +418,16 @@ class _Handler(BaseHTTPRequestHandler):
             self.end_chunks()
         except OSError:  # the client went away
             self.close_connection = True
+
+    def client_gone(self) -> bool:
+        """True once the client closed its end (an API server notices at once, so we look)."""
+        readable, _, _ = select.select([self.connection], [], [], 0)
+        if not readable:
+            return False
+        try:
+            return self.connection.recv(1, socket.MSG_PEEK) == b""
+        except OSError:
+            return True
 
     def send_record(self, record: dict[str, Any]) -> None:
         data = (json.dumps(record, separators=(",", ":")) + "\n").encode()
