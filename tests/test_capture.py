@@ -389,24 +389,27 @@ def test_a_410_gone_watch_forces_a_relist(tmp_path: Path, server: ApiServer) -> 
 def test_a_change_while_the_server_is_away_is_recorded_as_a_gap(
     tmp_path: Path, server: ApiServer
 ) -> None:
+    # no --namespace: kubectl watches its context's namespace, which the gap record names
+    server.kubeconfig(Path(os.environ["KUBECONFIG"]), namespace="kube-system")
     out = tmp_path / "cap"
-    run = _Running(_options(out, duration_s=None, snapshot_every_s=60, backoff_s=0.2))
+    run = _Running(
+        _options(out, namespace=None, duration_s=None, snapshot_every_s=60, backoff_s=0.2)
+    )
     _watching(server, 1, 1)
-    _wait_lines(out / "pods-watch.ndjson", len(_items("pods", "default")))
-    pod = _items("pods", "default")[0]
+    _wait_lines(out / "pods-watch.ndjson", len(_items("pods", "kube-system")))
+    pod = _items("pods", "kube-system")[0]
     down = datetime.now(UTC)
     with server.outage():
         assert server.refuses_connections()
         changed = server.state.write("pods", "MODIFIED", {**pod, "status": {"phase": "Failed"}})
-        _wait_lines(out / "pods-watch.ndjson", len(_items("pods", "default")))  # nothing new
         server.state.wait(lambda: server.state.watching == 0, what="the watches to end")
     up = datetime.now(UTC)
-    _wait_lines(out / "pods-watch.ndjson", len(_items("pods", "default")) + 1)
+    _wait_lines(out / "pods-watch.ndjson", len(_items("pods", "kube-system")) + 1)
     result = run.finish()
     assert result.gaps == 1
     (gap,) = _lines(out / GAPS_FILE)
     assert gap["apiVersion"] == "podreplay.capture/v1" and gap["kind"] == "CaptureGap"
-    assert (gap["context"], gap["namespace"]) == ("sim", "default")
+    assert (gap["context"], gap["namespace"]) == ("sim", "kube-system")
     assert gap["reason"].startswith("pods watch ended")
     start, end = (datetime.fromisoformat(gap[k].replace("Z", "+00:00")) for k in ("start", "end"))
     assert down <= start < end and up <= end
@@ -416,7 +419,7 @@ def test_a_change_while_the_server_is_away_is_recorded_as_a_gap(
     assert res.exit_code == 0, res.stderr
     with Store(tmp_path / "db.duckdb") as store:
         rows = store.rows("SELECT cluster, namespace, start_ts, end_ts, reason FROM capture_gaps")
-        assert rows == [("default", "default", start, end, gap["reason"])]
+        assert rows == [("default", "kube-system", start, end, gap["reason"])]
         assert store.scalar("SELECT count(*) FROM rejects") == 0
 
 

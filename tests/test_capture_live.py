@@ -107,7 +107,8 @@ def _gaps(live: LiveRun) -> list[tuple[datetime, datetime]]:
 
 
 def test_the_capture_resumed_after_every_disruption(live: LiveRun) -> None:
-    assert live.state.expired == 1, "the 410 was never served"
+    # the compaction can catch an events watch too, as on a real cluster
+    assert "pods" in live.state.expired_at, "the 410 was never served"
     assert "too old resource version" in live.stderr
     assert "was refused" in live.stderr  # kubectl's own words while the server was away
     watches = [r for r in live.state.history if r.resource == "pods"]

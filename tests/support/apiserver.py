@@ -501,6 +501,11 @@ class ApiServer:
     def outage(self) -> Iterator[None]:
         """The server is gone (connections refused) inside the block, back after it."""
         self.stop()
+        # a child forked by this process (a kubectl starting) holds a copy of the listening
+        # socket until it execs: wait until the port really refuses
+        deadline = time.monotonic() + 10
+        while not self.refuses_connections() and time.monotonic() < deadline:
+            time.sleep(0.01)
         try:
             yield
         finally:
