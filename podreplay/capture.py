@@ -247,17 +247,17 @@ class _Capture:
                         break
                     try:
                         n, error = self.pump(kind, proc, fd, seen)
+                        ended = self.clock()  # the stream's end: nothing seen from here on
                     finally:
                         _end(proc)
                         self.forget(proc)
-                    ended = self.clock()
                     if self.stop.is_set():
                         break
                     detail = error or _read_err(err) or "stream ended"
                 with self.lock:
                     self.result.resumes += 1
-                if gap is None:
-                    gap = (ended, f"{kind} watch ended: {detail}")
+                if gap is None and kind == "pods":
+                    gap = (ended, f"pods watch ended: {detail}")
                 failures = 0 if n else failures + 1
                 backoff = 0.0
                 if failures:
@@ -277,14 +277,14 @@ class _Capture:
                 except _KubectlFailed as exc:
                     self.note(f"re-list failed: {exc}")
                     continue
-                if listed is not None:
+                if listed is not None and gap is not None:
                     _, at, items = listed
                     if seen.relisted(items):
                         self.write_gap(gap[0], at, gap[1])
                     gap = None
         finally:
             os.close(fd)
-            if gap is not None and kind == "pods":
+            if gap is not None:
                 self.write_gap(gap[0], self.clock(), f"{gap[1]} (capture ended before a re-list)")
 
     def pump(
