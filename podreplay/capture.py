@@ -28,6 +28,9 @@ Clock = Callable[[], datetime]
 Note = Callable[[str], None]
 
 WATCH_FILES = {"pods": "pods-watch.ndjson", "events": "events-watch.ndjson"}
+GAPS_FILE = "capture-gaps.ndjson"
+GAP_API_VERSION = "podreplay.capture/v1"
+GAP_KIND = "CaptureGap"
 _READ_SIZE = 1 << 16
 
 
@@ -76,6 +79,7 @@ class CaptureResult:
     records: dict[str, int] = field(default_factory=lambda: {"pods": 0, "events": 0})
     snapshots: list[Path] = field(default_factory=list)
     resumes: int = 0
+    gaps: int = 0
     stopped_by: str = "duration"  # duration | signal
 
 
@@ -133,6 +137,25 @@ class _Capture:
         self.lock = threading.Lock()
         self.procs: set[subprocess.Popen[bytes]] = set()
         self.errors: list[BaseException] = []
+        self.context: str | None = None  # kubectl's current context, for the gap records
+        self.namespace = None if options.all_namespaces else options.namespace
+
+    def read_context(self) -> None:
+        """kubectl's current context and namespace (what an unscoped capture watches)."""
+        args = [self.kubectl, "config", "view", "--minify", "-o", "json"]
+        try:
+            done = subprocess.run(args, capture_output=True, stdin=subprocess.DEVNULL, timeout=30)
+            config = json.loads(done.stdout) if done.returncode == 0 else {}
+        except (OSError, ValueError, subprocess.TimeoutExpired):
+            return
+        if not isinstance(config, dict):
+            return
+        self.context = config.get("current-context") or None
+        contexts = config.get("contexts") or [{}]
+        context = contexts[0].get("context") if isinstance(contexts[0], dict) else None
+        if not self.options.all_namespaces and not self.options.namespace:
+            namespace = context.get("namespace") if isinstance(context, dict) else None
+            self.namespace = namespace or "default"
 
     def command(self, kind: str, *, watch: bool) -> list[str]:
         args = [self.kubectl, "get", kind, *self.options.scope(), "-o", "json"]
@@ -166,6 +189,11 @@ class _Capture:
 
     def snapshot(self, kind: str = "pods") -> Path | None:
         """Run one `kubectl get KIND -o json`, write it under a time-stamped name."""
+        listed = self.list_objects(kind)
+        return None if listed is None else listed[0]
+
+    def list_objects(self, kind: str) -> tuple[Path, datetime, list[Any]] | None:
+        """A snapshot: its file, when it was received, and its items."""
         with tempfile.TemporaryFile() as err:
             proc = self.spawn(self.command(kind, watch=False), err)
             if proc is None:
@@ -180,7 +208,7 @@ class _Capture:
             if proc.returncode != 0:
                 raise _KubectlFailed(kind, proc.returncode, _read_err(err))
         try:
-            json.loads(out)
+            doc = json.loads(out)
         except ValueError as exc:
             raise _KubectlFailed(kind, 0, f"output is not JSON ({exc})") from exc
         path = _free_name(self.options.out, stamp_name(kind, at))
@@ -189,7 +217,8 @@ class _Capture:
         os.replace(partial, path)
         with self.lock:
             self.result.snapshots.append(path)
-        return path
+        items = doc.get("items") if isinstance(doc, dict) else None
+        return path, at, items if isinstance(items, list) else []
 
     def snapshot_loop(self) -> None:
         while not self.stop.wait(self.options.snapshot_every_s):
@@ -199,9 +228,17 @@ class _Capture:
                 self.note(f"snapshot skipped: {exc}")
 
     def watch_loop(self, kind: str) -> None:
+        """Run the watch of `kind` again and again until stopped; record the pods watch's gaps.
+
+        After a pods watch ends, the re-list shows whether anything changed while no watch ran
+        (a resourceVersion or an object the watch did not see): if so, the time from the end of
+        the watch to the re-list is written to the gaps file.
+        """
         path = self.options.out / WATCH_FILES[kind]
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        seen = _Seen()
         failures = 0  # consecutive watches that ended without a record
+        gap: tuple[datetime, str] | None = None  # (since, why) while the pods watch is down
         try:
             while not self.stop.is_set():
                 with tempfile.TemporaryFile() as err:
@@ -209,52 +246,98 @@ class _Capture:
                     if proc is None:
                         break
                     try:
-                        n = self.pump(kind, proc, fd)
+                        n, error = self.pump(kind, proc, fd, seen)
+                        ended = self.clock()  # the stream's end: nothing seen from here on
                     finally:
                         _end(proc)
                         self.forget(proc)
                     if self.stop.is_set():
                         break
-                    detail = _read_err(err) or "stream ended"
+                    detail = error or _read_err(err) or "stream ended"
                 with self.lock:
                     self.result.resumes += 1
+                if gap is None and kind == "pods":
+                    gap = (ended, f"pods watch ended: {detail}")
                 failures = 0 if n else failures + 1
-                backoff = min(
-                    self.options.backoff_s * 2 ** max(failures - 1, 0), self.options.max_backoff_s
-                )
+                backoff = 0.0
+                if failures:
+                    backoff = min(
+                        self.options.backoff_s * 2 ** (failures - 1), self.options.max_backoff_s
+                    )
                 self.note(
                     f"{kind} watch dropped after {n} records (exit {proc.returncode}: {detail});"
                     f" re-listing in {backoff:g}s"
                 )
                 if self.stop.wait(backoff):
                     break
-                if kind == "pods":  # the restarted watch re-lists events itself (ADDED records)
-                    try:
-                        self.snapshot("pods")
-                    except _KubectlFailed as exc:
-                        self.note(f"re-list failed: {exc}")
+                if kind != "pods":  # the restarted watch re-lists events itself (ADDED records)
+                    continue
+                try:
+                    listed = self.list_objects("pods")
+                except _KubectlFailed as exc:
+                    self.note(f"re-list failed: {exc}")
+                    continue
+                if listed is not None and gap is not None:
+                    _, at, items = listed
+                    if seen.relisted(items):
+                        self.write_gap(gap[0], at, gap[1])
+                    gap = None
         finally:
             os.close(fd)
+            if gap is not None:
+                self.write_gap(gap[0], self.clock(), f"{gap[1]} (capture ended before a re-list)")
 
-    def pump(self, kind: str, proc: subprocess.Popen[bytes], fd: int) -> int:
-        """Copy watch records from kubectl to the file, one stamped line each."""
+    def pump(
+        self, kind: str, proc: subprocess.Popen[bytes], fd: int, seen: _Seen
+    ) -> tuple[int, str | None]:
+        """Copy watch records from kubectl to the file, one stamped line each.
+
+        Returns how many records were read and, if the stream ended with a watch ERROR (such
+        as 410 Gone), its message. A re-listed object whose resourceVersion was already
+        written is not written again; BOOKMARK and ERROR records are not written.
+        """
         assert proc.stdout is not None
         out_fd = proc.stdout.fileno()
         n = 0
+        error = None
 
         def chunks() -> Iterator[bytes]:
             while chunk := os.read(out_fd, _READ_SIZE):
                 yield chunk
 
         for value in iter_json_values(chunks()):
+            n += 1
+            kind_of = value.get("type") if isinstance(value, dict) else None
+            if kind_of == "ERROR":
+                error = _status_message(value.get("object"))
+                continue
+            if kind_of == "BOOKMARK" or not seen.is_new(value):
+                continue
             record = {"observedAt": rfc3339(self.clock())}
             record.update(value if isinstance(value, dict) else {"object": value})
             line = (json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
             _write_all(fd, line)
-            n += 1
             with self.lock:
                 self.result.records[kind] += 1
-        return n
+        return n, error
+
+    def write_gap(self, start: datetime, end: datetime, reason: str) -> None:
+        """Append one gap record: the pods watch saw nothing from `start` to `end`."""
+        doc = {
+            "apiVersion": GAP_API_VERSION,
+            "kind": GAP_KIND,
+            "context": self.context,
+            "namespace": self.namespace,
+            "start": rfc3339(start),
+            "end": rfc3339(end),
+            "reason": reason,
+        }
+        line = json.dumps(doc, ensure_ascii=False, separators=(",", ":")) + "\n"
+        with self.lock:
+            with open(self.options.out / GAPS_FILE, "a", encoding="utf-8") as fh:
+                fh.write(line)
+            self.result.gaps += 1
+        self.note(f"gap recorded: {doc['start']} to {doc['end']} ({reason})")
 
     def guarded(self, target: Callable[..., None], *args: Any) -> Callable[[], None]:
         def run() -> None:
@@ -268,6 +351,52 @@ class _Capture:
         return run
 
 
+class _Seen:
+    """The objects a watch has written (uid -> resourceVersion), to skip re-listed copies."""
+
+    def __init__(self) -> None:
+        self.rv: dict[str, str] = {}
+
+    def is_new(self, record: Any) -> bool:
+        """False for a record of an object already written at this resourceVersion."""
+        obj = record.get("object") if isinstance(record, dict) else None
+        meta = obj.get("metadata") if isinstance(obj, dict) else None
+        if not isinstance(meta, dict) or not meta.get("uid") or not meta.get("resourceVersion"):
+            return True
+        uid, rv = str(meta["uid"]), str(meta["resourceVersion"])
+        if record.get("type") == "DELETED":
+            self.rv.pop(uid, None)
+            return True
+        if self.rv.get(uid) == rv:
+            return False
+        self.rv[uid] = rv
+        return True
+
+    def relisted(self, items: list[Any]) -> bool:
+        """Compare a re-list with what the watch saw; True if something changed unseen.
+
+        Objects gone from the list are forgotten: their deletion was not seen.
+        """
+        listed: dict[str, str] = {}
+        for item in items:
+            meta = item.get("metadata") if isinstance(item, dict) else None
+            if isinstance(meta, dict) and meta.get("uid"):
+                listed[str(meta["uid"])] = str(meta.get("resourceVersion"))
+        changed = listed != self.rv
+        for uid in set(self.rv) - set(listed):
+            del self.rv[uid]
+        return changed
+
+
+def _status_message(status: Any) -> str:
+    """The message of a watch ERROR record's Status ("too old resource version: …")."""
+    if isinstance(status, dict):
+        code = status.get("code")
+        message = status.get("message") or status.get("reason") or "watch error"
+        return f"{message} ({code})" if code else str(message)
+    return "watch error"
+
+
 class _KubectlFailed(PodreplayError):
     def __init__(self, kind: str, code: int | None, detail: str) -> None:
         super().__init__(f"kubectl get {kind} failed (exit {code}): {detail}")
@@ -276,14 +405,16 @@ class _KubectlFailed(PodreplayError):
 def capture(
     options: CaptureOptions,
     *,
-    clock: Clock = utc_now,
+    clock: Clock | None = None,
     stop: threading.Event | None = None,
     on_note: Note | None = None,
 ) -> CaptureResult:
     """Capture until `options.duration_s` passes or `stop` is set; return what was written.
 
     A first pod snapshot is taken before the watches start, so a kubectl that cannot reach the
-    cluster fails fast with its own message. Watches that end are resumed after a backoff.
+    cluster fails fast with its own message. Watches that end are resumed
+    (at once after a watch that delivered records, after a growing backoff while they keep
+    failing); see docs/capture.md for the gap records.
     """
     if options.snapshot_every_s <= 0:
         raise UsageError("--snapshot-every must be positive")
@@ -292,9 +423,10 @@ def capture(
     kubectl = find_kubectl(options.kubectl)
     options.out.mkdir(parents=True, exist_ok=True)
     stop = stop or threading.Event()
-    run = _Capture(options, kubectl, clock, stop, on_note or (lambda _: None))
+    run = _Capture(options, kubectl, clock or utc_now, stop, on_note or (lambda _: None))
     deadline = None if options.duration_s is None else time.monotonic() + options.duration_s
     run.snapshot("pods")
+    run.read_context()
     threads = [
         threading.Thread(target=run.guarded(run.watch_loop, kind), name=f"watch-{kind}")
         for kind in WATCH_FILES
@@ -318,7 +450,7 @@ def capture(
             leftover.unlink(missing_ok=True)
     if run.errors:
         raise run.errors[0]
-    run.result.ended_at = clock()
+    run.result.ended_at = run.clock()
     return run.result
 
 

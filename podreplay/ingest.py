@@ -326,8 +326,8 @@ def _commit_staged(
     source_id = int(store.scalar("SELECT coalesce(max(source_id), 0) + 1 FROM sources"))
     store.execute(
         "CREATE OR REPLACE TEMP TABLE stage_meta AS SELECT ?::INTEGER AS source_id, "
-        "?::TIMESTAMPTZ AS observed_at, ?::TIMESTAMPTZ AS file_ts",
-        [source_id, options.observed_at, file_ts],
+        "?::TIMESTAMPTZ AS observed_at, ?::TIMESTAMPTZ AS file_ts, ?::VARCHAR AS cluster",
+        [source_id, options.observed_at, file_ts, options.cluster],
     )
     observed = options.observed_at or file_ts
     # identical bytes observed at another time (an unchanged snapshot) are new evidence
@@ -405,7 +405,9 @@ def _normalize(store: Store, source_id: int) -> dict[str, Any]:
         spans.append((first, last))
     if _OWNER_KINDS & kinds.keys():
         store.run_script("ingest_40_owners.sql")
-    others = {k: n for k, n in kinds.items() if k not in ("Event", "Pod")}
+    if "CaptureGap" in kinds:  # written by `podreplay capture`
+        store.run_script("ingest_45_gaps.sql")
+    others = {k: n for k, n in kinds.items() if k not in ("Event", "Pod", "CaptureGap")}
     summary["n_objects"] = sum(kinds.values()) + foreign
     summary["n_skipped"] = sum(others.values()) + foreign
     summary["n_foreign"] = foreign

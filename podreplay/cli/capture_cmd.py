@@ -61,8 +61,8 @@ def capture_cmd(
                 signal.signal(sig, handler)
         note(
             f"captured {result.records['pods']} pod and {result.records['events']} event watch"
-            f" records, {len(result.snapshots)} snapshots, {result.resumes} watch resumes"
-            f" into {out}/; next: podreplay ingest {out}"
+            f" records, {len(result.snapshots)} snapshots, {result.resumes} watch resumes,"
+            f" {result.gaps} gaps into {out}/; next: podreplay ingest {out}"
         )
         if result.stopped_by == "signal":
             raise typer.Exit(int(ExitCode.INTERRUPTED))

@@ -3,7 +3,7 @@
 --   stage(seq, location, listed, error, doc, valid, list_no)  one JSON text per object read (or
 --                                  why not), valid: DuckDB can parse doc, list_no: its List
 --   stage_lists(list_no, kind)     the kind a List gives its items (`PodList` -> `Pod`)
---   stage_meta(source_id, observed_at, file_ts)      one row
+--   stage_meta(source_id, observed_at, file_ts, cluster)  one row
 -- Every staged object ends up in exactly one place: events, pod_snapshots, owners/skipped
 -- (other kinds, and JSON that is no Kubernetes object: counted) or rejects (with its location
 -- and why). An object's kind: its own `kind`, else its List's, else its shape.
