@@ -13,6 +13,7 @@ from typing import Literal, get_args
 import polars as pl
 
 from podreplay.errors import EmptySelectionError, UsageError
+from podreplay.names import STATS_SECTIONS
 from podreplay.selection import Selection, require_pods
 from podreplay.store import Store
 from podreplay.times import CaptureSpan, capture_span, parse_moment
@@ -60,14 +61,7 @@ POD_COLUMNS: tuple[str, ...] = (
     "unknown_s",  # time no capture shows (and phase Unknown): the figures leave it out
 )
 
-SECTIONS: tuple[str, ...] = (
-    "summary",
-    "latencies",
-    "restart_causes",
-    "failure_reasons",
-    "crashlooping",
-    "never_ready",
-)
+SECTIONS = STATS_SECTIONS
 TOP_REASONS = 5
 
 # The pods a call looks at: those `selection.select_pods` put in temp.selected_pods.

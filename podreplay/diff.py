@@ -18,6 +18,7 @@ import polars as pl
 
 from podreplay.analytics import GROUP_KEYS as STATS_KEYS
 from podreplay.errors import NotFoundError, PodreplayError, UsageError
+from podreplay.names import DIFF_SECTIONS
 from podreplay.store import Store
 from podreplay.times import CaptureSpan, parse_moment
 
@@ -43,7 +44,7 @@ METRICS: tuple[str, ...] = (
     "restarts",
     "restarts_per_pod_hour",
 )
-SECTIONS: tuple[str, ...] = ("metrics", "failure_reasons")
+SECTIONS = DIFF_SECTIONS
 _EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 _LATEST = datetime(9999, 12, 31, tzinfo=UTC)
 

@@ -23,6 +23,7 @@ import polars as pl
 
 from podreplay import archives, fastpath
 from podreplay.errors import InputError, NotFoundError
+from podreplay.names import DEFAULT_CLUSTER
 from podreplay.readers import (
     DEFAULT_MAX_DECOMPRESSED,
     ByteSource,
@@ -37,7 +38,6 @@ BATCH = 50_000
 # bounded memory for GB-sized sources: DuckDB spills to disk beyond it (the 1M-event, 1.3 GB
 # benchmark List peaks at about 1.2 GB of process memory with it)
 DEFAULT_MEMORY_LIMIT = "1GB"
-DEFAULT_CLUSTER = "default"  # sources.cluster when `ingest --cluster` is not given
 STDIN = "-"
 
 _FILE_TS = re.compile(

@@ -25,12 +25,12 @@ from typing import Any, Protocol
 import yaml
 
 from podreplay.errors import InputError
+from podreplay.names import DEFAULT_MAX_DECOMPRESSED as DEFAULT_MAX_DECOMPRESSED
 
 CHUNK = 1 << 20
 MAX_OBJECT_CHARS = 512 << 20
 MAX_INDENT = 4096  # a line start further back than this is not kept on a refill
 MAX_REJECT_TEXT = 64 << 10
-DEFAULT_MAX_DECOMPRESSED = 8 << 30
 GZIP_MAGIC = b"\x1f\x8b"
 
 Progress = Callable[[int], None]

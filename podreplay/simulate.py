@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from podreplay.errors import UsageError
+from podreplay.names import SIMULATED_FORMATS
 from podreplay.simmodel import PodModel, Recorder, SimEvent
 from podreplay.simpod import Cluster, Node
 from podreplay.simscenarios import DEFAULT_KINDS, KINDS, POD_COUNTS, SCENARIOS
@@ -36,7 +37,7 @@ from podreplay.simwrite import (
 )
 
 DEFAULT_START = datetime(2024, 3, 1, 2, 0, 0, tzinfo=UTC)
-ALL_FORMATS: tuple[str, ...] = ("events", "events_v1", "snapshots", "watch")
+ALL_FORMATS = SIMULATED_FORMATS
 SCENARIO_NAMES: tuple[str, ...] = tuple(SCENARIOS)
 EVENTS_FILE = "events.json"
 EVENTS_V1_FILE = "events-v1.json"

@@ -22,9 +22,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from podreplay.errors import EmptySelectionError, NotFoundError, UsageError
-from podreplay.store import Store
+
+if TYPE_CHECKING:
+    from podreplay.store import Store
 
 # The one-line rule quoted by every --help that takes a time.
 TIME_FORMS = (

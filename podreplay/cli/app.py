@@ -25,7 +25,7 @@ from podreplay.errors import (
     PodreplayError,
     UsageError,
 )
-from podreplay.store import DB_ENV, DEFAULT_DB
+from podreplay.names import DB_ENV, DEFAULT_DB
 from podreplay.times import TIME_FORMS
 
 app = typer.Typer(

@@ -19,10 +19,8 @@ from podreplay.cli.app import (
     note,
     reporting_errors,
 )
-from podreplay.cli.output import emit
-from podreplay.diff import SECTIONS, diff
 from podreplay.errors import UsageError
-from podreplay.render.terminal import records
+from podreplay.names import DIFF_SECTIONS as SECTIONS
 
 
 class DiffBy(StrEnum):
@@ -84,6 +82,11 @@ def diff_cmd(
 
     Example: podreplay diff podreplay.duckdb --before 'start..+15m' --after '+15m..end'
     """
+    # imported here, not at the top: `--help` must not load DuckDB, polars or plotly
+    from podreplay.cli.output import emit
+    from podreplay.diff import diff
+    from podreplay.render.terminal import records
+
     with reporting_errors():
         paths = list(databases or [])
         if len(paths) > 2:

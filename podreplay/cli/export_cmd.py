@@ -11,9 +11,6 @@ import typer
 
 from podreplay.cli.app import DEFAULT_DB_PATH, DbOption, app, note, reporting_errors
 from podreplay.errors import UsageError
-from podreplay.export import MANIFEST, export_parquet
-from podreplay.store import Store
-from podreplay.trace import export_trace, write_trace
 
 
 class TraceGroup(StrEnum):
@@ -58,6 +55,11 @@ def export(
 
     Example: podreplay export --trace trace.json --group-by node --db podreplay.duckdb
     """
+    # imported here, not at the top: `--help` must not load DuckDB, polars or plotly
+    from podreplay.export import MANIFEST, export_parquet
+    from podreplay.store import Store
+    from podreplay.trace import export_trace, write_trace
+
     with reporting_errors():
         if parquet is None and trace is None:
             raise UsageError("nothing to export: give --parquet DIR and/or --trace FILE")

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path, PurePosixPath
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import polars as pl
 import typer
-from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
 from podreplay.cli.app import (
     DEFAULT_DB_PATH,
@@ -21,22 +19,15 @@ from podreplay.cli.app import (
     reporting_errors,
     stderr_is_tty,
 )
-from podreplay.cli.output import emit
-from podreplay.derive import rebuild
 from podreplay.errors import UsageError
-from podreplay.ingest import (
-    DEFAULT_CLUSTER,
-    IngestOptions,
-    IngestResult,
-    SourceResult,
-    expand_paths,
-    ingest_paths,
-    total_bytes,
-)
-from podreplay.readers import DEFAULT_MAX_DECOMPRESSED
-from podreplay.render.terminal import with_total
-from podreplay.store import Store, writing
+from podreplay.names import DEFAULT_CLUSTER, DEFAULT_MAX_DECOMPRESSED
 from podreplay.times import ABSOLUTE_FORMS, parse_moment
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from podreplay.ingest import IngestOptions, IngestResult, SourceResult
+    from podreplay.store import Store
 
 PROGRESS_MIN_BYTES = 8 << 20
 
@@ -105,6 +96,15 @@ def ingest(
 
     Example: podreplay ingest sample_logs/ --db demo.duckdb
     """
+    # imported here, not at the top: `--help` must not load DuckDB, polars or plotly
+    import polars as pl
+
+    from podreplay.cli.output import emit
+    from podreplay.derive import rebuild
+    from podreplay.ingest import IngestOptions, expand_paths, ingest_paths, total_bytes
+    from podreplay.render.terminal import with_total
+    from podreplay.store import writing
+
     with reporting_errors():
         when = parse_moment(observed_at, None, "--observed-at") if observed_at else None
         if not cluster.strip():
@@ -149,6 +149,16 @@ def ingest(
 def _with_progress(
     store: Store, paths: list[str], options: IngestOptions, size: int
 ) -> IngestResult:
+    from rich.progress import (  # only when a bar is drawn
+        BarColumn,
+        DownloadColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    from podreplay.ingest import IngestOptions, ingest_paths
+
     columns = (
         TextColumn("{task.description}"),
         BarColumn(),
@@ -176,6 +186,8 @@ def _with_progress(
 
 def summary_frame(result: IngestResult) -> pl.DataFrame:
     """One row per source: what was read and what happened to it."""
+    import polars as pl  # not at the top: `--help` must not load polars
+
     return pl.DataFrame(
         {
             "source": [s.path for s in result.sources],

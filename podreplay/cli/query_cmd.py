@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Annotated
 
-import polars as pl
 import typer
 
 from podreplay.cli.app import (
@@ -15,10 +14,7 @@ from podreplay.cli.app import (
     app,
     reporting_errors,
 )
-from podreplay.cli.output import emit
 from podreplay.errors import UsageError
-from podreplay.queries import bundled_queries, parse_params, resolve, run_query
-from podreplay.store import Store, writing
 
 
 @app.command()
@@ -51,6 +47,13 @@ def query(
 
     Example: podreplay query slowest_to_ready --param namespace=default --param limit=5
     """
+    # imported here, not at the top: `--help` must not load DuckDB, polars or plotly
+    import polars as pl
+
+    from podreplay.cli.output import emit
+    from podreplay.queries import bundled_queries, parse_params, resolve, run_query
+    from podreplay.store import Store, writing
+
     with reporting_errors():
         if list_queries:
             rows = [

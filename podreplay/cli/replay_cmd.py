@@ -9,13 +9,9 @@ import sys
 import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import polars as pl
 import typer
-from rich.console import Console
-from rich.live import Live
-from rich.text import Text
 
 from podreplay.cli.app import (
     DEFAULT_DB_PATH,
@@ -29,14 +25,13 @@ from podreplay.cli.app import (
     note,
     reporting_errors,
 )
-from podreplay.cli.output import emit
-from podreplay.cli.selecting import named_pods, selected_uids
 from podreplay.errors import EmptySelectionError, UsageError
-from podreplay.render.terminal import KIND_STYLE, iso, plain
-from podreplay.replay import changes, paced, state_at
-from podreplay.selection import Selection
-from podreplay.store import Store
-from podreplay.times import TIME_FORMS, CaptureSpan, parse_moment, require_span
+from podreplay.times import TIME_FORMS, parse_moment, require_span
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from podreplay.times import CaptureSpan
 
 STREAM_COLUMNS = ["ts", "namespace", "pod", "kind", "subject", "value", "reason", "message"]
 
@@ -80,6 +75,14 @@ def replay(
 
     Example: podreplay replay --at +5m --namespace default --db demo.duckdb
     """
+    # imported here, not at the top: `--help` must not load DuckDB, polars or plotly
+    from podreplay.cli.output import emit
+    from podreplay.cli.selecting import named_pods, selected_uids
+    from podreplay.render.terminal import iso
+    from podreplay.replay import changes, paced, state_at
+    from podreplay.selection import Selection
+    from podreplay.store import Store
+
     with reporting_errors(), Store(db, read_only=True) as store:
         span = require_span(store)
         named = named_pods(store, pod, namespace)
@@ -133,6 +136,8 @@ def replay(
 
 def _outside(moment: datetime, span: CaptureSpan) -> str:
     """` (before the capture starts at ...)` when the moment is outside the capture, else ''."""
+    from podreplay.render.terminal import iso  # polars: not at the top, for --help
+
     if moment < span.start:
         return f" (before the capture starts at {iso(span.start)})"
     if moment > span.end:
@@ -142,6 +147,8 @@ def _outside(moment: datetime, span: CaptureSpan) -> str:
 
 def _state_table(state: pl.DataFrame) -> pl.DataFrame:
     """The readable columns of a state frame: containers and the latest event as text."""
+    import polars as pl  # not at the top: `--help` must not load polars
+
     container = pl.element().struct
     return state.select(
         "namespace",
@@ -170,6 +177,8 @@ def _state_table(state: pl.DataFrame) -> pl.DataFrame:
 
 def _describe(row: dict[str, Any]) -> str:
     """One change as a short phrase."""
+    from podreplay.render.terminal import iso  # polars: not at the top, for --help
+
     kind, value, reason = row["kind"], row["value"], row["reason"]
     why = f" ({reason})" if reason else ""
     if kind == "phase":
@@ -199,10 +208,14 @@ def _who(row: dict[str, Any]) -> str:
 
 
 def _line(row: dict[str, Any]) -> str:
+    from podreplay.render.terminal import iso  # polars: not at the top, for --help
+
     return f"{iso(row['ts'])}  {_who(row)}  {_describe(row)}"
 
 
 def _json_row(row: dict[str, Any]) -> dict[str, Any]:
+    from podreplay.render.terminal import plain  # polars: not at the top, for --help
+
     return {k: plain(v) for k, v in row.items()}
 
 
@@ -229,6 +242,14 @@ def _write_csv(rows: Iterator[dict[str, Any]]) -> None:
 
 def _live(stream: pl.DataFrame, speed: float, start: datetime) -> None:
     """Lines printed as they come, above a footer where the replay clock ticks."""
+    # not at the top: `--help` must not load polars (render.terminal, replay) nor rich's Live
+    from rich.console import Console
+    from rich.live import Live
+    from rich.text import Text
+
+    from podreplay.render.terminal import KIND_STYLE, iso
+    from podreplay.replay import paced
+
     console = Console()
     began = time.monotonic()
     shown = 0

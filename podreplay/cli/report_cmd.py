@@ -20,9 +20,6 @@ from podreplay.cli.app import (
     output_path,
     reporting_errors,
 )
-from podreplay.cli.selecting import named_pods
-from podreplay.selection import Selection, require_pods
-from podreplay.store import Store
 from podreplay.times import capture_span, parse_window
 
 
@@ -47,6 +44,11 @@ def report(
 
     Example: podreplay report --db demo.duckdb --out report.html
     """
+    # imported here, not at the top: `--help` must not load DuckDB, polars or plotly
+    from podreplay.cli.selecting import named_pods
+    from podreplay.selection import Selection, require_pods
+    from podreplay.store import Store
+
     with reporting_errors():
         output_path(out, "--out")
         # Imported here: plotly is heavy and must stay off the --help path.

@@ -9,7 +9,8 @@ import typer
 
 from podreplay.cli.app import app, note, reporting_errors
 from podreplay.errors import UsageError
-from podreplay.simulate import ALL_FORMATS, SCENARIO_NAMES, simulate
+from podreplay.names import SIMULATED_FORMATS as ALL_FORMATS
+from podreplay.names import SIMULATED_SCENARIOS as SCENARIO_NAMES
 from podreplay.times import ABSOLUTE_FORMS, parse_moment
 
 
@@ -68,6 +69,9 @@ def simulate_cmd(
 
     Example: podreplay simulate --pods 40 --seed 7 --out sim-capture --scenario crashloop
     """
+    # imported here, not at the top: the simulator's modules cost ~25 ms on every command
+    from podreplay.simulate import simulate
+
     with reporting_errors():
         when = parse_moment(start, None, "--start") if start else None
         formats = [f for f in ALL_FORMATS if f not in set(no_format or [])]

@@ -9,7 +9,6 @@ from typing import Annotated
 
 import typer
 
-from podreplay.analytics import METRICS, POD_COLUMNS, SECTIONS, stats_sections
 from podreplay.cli.app import (
     DEFAULT_DB_PATH,
     DbOption,
@@ -23,11 +22,8 @@ from podreplay.cli.app import (
     app,
     reporting_errors,
 )
-from podreplay.cli.output import emit
-from podreplay.cli.selecting import named_pods
 from podreplay.errors import UsageError
-from podreplay.render.terminal import records, with_total
-from podreplay.store import Store
+from podreplay.names import STATS_SECTIONS as SECTIONS
 
 
 class By(StrEnum):
@@ -68,6 +64,13 @@ def stats(
 
     Example: podreplay stats --by workload --namespace default --format table
     """
+    # imported here, not at the top: `--help` must not load DuckDB, polars or plotly
+    from podreplay.analytics import METRICS, POD_COLUMNS, stats_sections
+    from podreplay.cli.output import emit
+    from podreplay.cli.selecting import named_pods
+    from podreplay.render.terminal import records, with_total
+    from podreplay.store import Store
+
     with reporting_errors():
         if section is not None and section not in SECTIONS:
             raise UsageError(f"--section must be one of {', '.join(SECTIONS)}, not {section!r}")
@@ -86,9 +89,10 @@ def stats(
             if by is By.pod:  # the full figures are in --format csv/json
                 summary = summary.select(POD_COLUMNS)
             else:  # the percentiles are in the latencies section; the counts add up
-                summary = summary.select(
-                    c for c in summary.columns if not c.endswith(_PERCENTILE_SUFFIXES)
+                percentiles = tuple(
+                    f"{m[:-2]}_{q}_s" for m in METRICS for q in ("p50", "p90", "p99", "max")
                 )
+                summary = summary.select(c for c in summary.columns if not c.endswith(percentiles))
                 summary = with_total(summary, summary.columns[0], "total")
             emit(summary, fmt, f"pods by {by.value}", _drop_first("summary", by), _KEEP)
             for name in SECTIONS[1:]:
@@ -116,7 +120,3 @@ _DROP_FIRST = (
     "workload",
 )
 _KEEP = ("final_phase", "restarts", "pods")
-
-_PERCENTILE_SUFFIXES = tuple(
-    f"{m[:-2]}_{q}_s" for m in METRICS for q in ("p50", "p90", "p99", "max")
-)

@@ -6,12 +6,9 @@ import json
 import sys
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import polars as pl
 import typer
-from rich.table import Table
-from rich.text import Text
 
 from podreplay.cli.app import (
     DEFAULT_DB_PATH,
@@ -24,18 +21,10 @@ from podreplay.cli.app import (
     output_path,
     reporting_errors,
 )
-from podreplay.cli.output import emit, left_out, table_console
-from podreplay.lifecycle import pod_story, pod_summary, resolve_incarnations
-from podreplay.render.terminal import (
-    KIND_STYLE,
-    Column,
-    build_table,
-    cell_text,
-    fit_columns,
-    plain,
-    records,
-)
-from podreplay.store import Store
+
+if TYPE_CHECKING:
+    import polars as pl
+    from rich.table import Table
 
 HEADER_FIELDS = ("namespace", "node", "workload", "qos_class", "final_phase", "final_reason")
 
@@ -60,6 +49,11 @@ def story_table(
 ) -> tuple[Table, list[str]]:
     """The pod's story as a rich table, one row per phase, flip, state, event group, restart;
     fitted to `width` (the columns left out are returned)."""
+    # not at the top: `--help` must not load polars (render.terminal) nor rich's tables
+    from rich.text import Text
+
+    from podreplay.render.terminal import KIND_STYLE, Column, build_table, cell_text, fit_columns
+
     origin = summary.get("created_at")
     head = "  ".join(
         f"{k}={cell_text(summary.get(k))}" for k in HEADER_FIELDS if summary.get(k) is not None
@@ -130,6 +124,14 @@ def timeline(
 
     Example: podreplay timeline cart-4mnj4qxhwd-f7qxb --namespace shop --db demo.duckdb
     """
+    # imported here, not at the top: `--help` must not load DuckDB, polars or plotly
+    import polars as pl
+
+    from podreplay.cli.output import emit, left_out, table_console
+    from podreplay.lifecycle import pod_story, pod_summary, resolve_incarnations
+    from podreplay.render.terminal import plain, records
+    from podreplay.store import Store
+
     with reporting_errors():
         if html is not None:
             output_path(html, "--html")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
 from typing import Annotated
 
 import typer
@@ -13,6 +12,9 @@ from podreplay.cli.app import app
 def installed_version() -> str:
     """The version pip installed (pyproject.toml's), or `unknown` when run from a bare source
     tree."""
+    # not at the top: importlib.metadata costs ~10 ms on every command, --help included
+    from importlib.metadata import PackageNotFoundError, version
+
     try:
         return version("podreplay")
     except PackageNotFoundError:

@@ -1,0 +1,98 @@
+"""Commands that answer at once: `--help` loads neither DuckDB, polars, pyarrow nor plotly, and
+a timeline loads neither plotly (unless --html) nor pyarrow.
+
+Not a timing test: each command runs in a fresh interpreter under `python -X importtime`, and
+the test reads which modules it imported. A change that brings a heavy import back to the top
+of a command module, the package or the help path fails here by name.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from podreplay import names
+from podreplay.cli import app
+from podreplay.derive import rebuild
+from podreplay.ingest import ingest_paths
+from podreplay.simscenarios import SCENARIOS
+from podreplay.store import Store
+from tests.conftest import ROOT, SAMPLE_LOGS
+
+HEAVY = ("duckdb", "polars", "pyarrow", "plotly")
+# The pod of the documented example (`podreplay timeline cart-... --namespace shop`).
+POD = ("shop", "cart-4mnj4qxhwd-f7qxb")
+
+
+def imported(*args: str) -> set[str]:
+    """The modules `python -m podreplay ARGS` imports, from `-X importtime` (exit code 0)."""
+    proc = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "podreplay", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    modules = {
+        line.rsplit("|", 1)[1].strip()
+        for line in proc.stderr.splitlines()
+        if line.startswith("import time:") and "|" in line
+    }
+    assert "podreplay.cli" in modules, proc.stderr[-2000:]  # the list was read
+    return modules
+
+
+def packages(modules: set[str]) -> set[str]:
+    """The top-level packages among module names (`polars.io` -> `polars`)."""
+    return {m.split(".")[0] for m in modules}
+
+
+def command_names() -> list[str]:
+    """Every subcommand `podreplay --help` lists."""
+    commands = app.registered_commands
+    return sorted(c.name or (c.callback.__name__ if c.callback else "") for c in commands)
+
+
+def test_help_loads_no_heavy_library() -> None:
+    loaded = packages(imported("--help"))
+    assert not loaded & set(HEAVY), sorted(loaded & set(HEAVY))
+
+
+@pytest.mark.parametrize("command", command_names())
+def test_every_command_help_loads_no_heavy_library(command: str) -> None:
+    loaded = packages(imported(command, "--help"))
+    assert not loaded & set(HEAVY), sorted(loaded & set(HEAVY))
+
+
+@pytest.fixture(scope="module")
+def small_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    db = tmp_path_factory.mktemp("startup") / "small.duckdb"
+    with Store(db) as store:
+        ingest_paths(store, [SAMPLE_LOGS])
+        rebuild(store)
+    return db
+
+
+def test_timeline_loads_neither_plotly_nor_pyarrow(small_db: Path) -> None:
+    namespace, pod = POD
+    loaded = packages(imported("timeline", pod, "--namespace", namespace, "--db", str(small_db)))
+    assert {"duckdb", "polars"} <= loaded  # it did read the database
+    assert not loaded & {"plotly", "pyarrow"}, sorted(loaded & {"plotly", "pyarrow"})
+
+
+def test_timeline_html_loads_plotly(small_db: Path, tmp_path: Path) -> None:
+    """The other side of the check above: drawing is where plotly comes in."""
+    namespace, pod = POD
+    page = tmp_path / "pod.html"
+    args = ("timeline", pod, "-n", namespace, "--db", str(small_db), "--html", str(page))
+    assert "plotly" in packages(imported(*args))
+    assert page.stat().st_size > 0
+
+
+def test_the_names_help_shows_are_the_simulators_own() -> None:
+    """`simulate --help` lists scenarios from names.py; the simulator runs simscenarios'."""
+    assert tuple(SCENARIOS) == names.SIMULATED_SCENARIOS
