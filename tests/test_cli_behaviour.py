@@ -404,12 +404,18 @@ def test_ctrl_c_after_reading_keeps_the_sources_and_exits_130(tmp_path: Path) ->
     code, _, whole = ingest(tmp_path / "whole.duckdb", None)
     assert code == 0
     kept = False
-    for fraction in (0.8, 0.9, 0.95, 0.98):
-        db = tmp_path / f"cut-{fraction}.duckdb"
+    # a bisection over when to send it, so that a slower or faster machine still hits the
+    # rebuild/commit window: too early (interrupted while reading) moves later, too late
+    # (finished) moves earlier
+    lo, hi = 0.5, 1.0
+    for attempt in range(10):
+        fraction = (lo + hi) / 2
+        db = tmp_path / f"cut-{attempt}.duckdb"
         code, err, _ = ingest(db, whole * fraction)
         assert "Traceback" not in err
         if code == 0:
-            continue  # finished before the signal
+            hi = fraction  # finished before the signal
+            continue
         assert code == 130, err
         assert not list(tmp_path.glob("*.writing-*"))
         if err.endswith("podreplay: interrupted; the sources read before it were kept\n"):
@@ -420,4 +426,5 @@ def test_ctrl_c_after_reading_keeps_the_sources_and_exits_130(tmp_path: Path) ->
             kept = True
             break
         assert "interrupted" in err
+        lo = fraction  # stopped while reading: the sources were rolled back
     assert kept, "no Ctrl-C landed in the rebuild or the commit"
