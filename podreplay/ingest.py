@@ -8,11 +8,13 @@ and observation time).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import itertools
 import os
 import re
 import sys
+import weakref
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -31,7 +33,7 @@ from podreplay.readers import (
     open_binary,
     read_items,
 )
-from podreplay.store import Store
+from podreplay.store import Store, sql_text
 
 BATCH = 50_000
 # bounded memory for GB-sized sources: DuckDB spills to disk beyond it (the 1M-event, 1.3 GB
@@ -246,6 +248,7 @@ def ingest_stream(store: Store, raw: ByteSource, name: str, options: IngestOptio
         if stats.first_text_line is not None:
             result.first_reject = f"line {stats.first_text_line}"
         return result
+    _prepare(store)
     try:
         with store.transaction():
             store.execute(
@@ -294,6 +297,7 @@ def _ingest_staged(
     stats = ReadStats(format=staged.format)
     stats.values = staged.n_items
     result = SourceResult(path=name, format=staged.format)
+    _prepare(store)
     try:
         with store.transaction():
             _stage_lists(store, {0: staged.list_kind} if staged.list_kind else {})
@@ -319,21 +323,22 @@ def _commit_staged(
     """Everything after staging: duplicate check, normalisation, the sources row."""
     name = result.path
     file_ts = None if name == "<stdin>" else file_timestamp(name)
+    observed = options.observed_at or file_ts
     # not a sequence: a source rolled back (duplicate, or read again) leaves no gap; the
-    # writer lock (store.writing) makes max + 1 safe
-    source_id = int(store.scalar("SELECT coalesce(max(source_id), 0) + 1 FROM sources"))
+    # writer lock (store.writing) makes max + 1 safe. Identical bytes observed at another time
+    # (an unchanged snapshot) are new evidence. One query for both (per-file cost).
+    source_id, seen = store.rows(
+        "SELECT coalesce(max(source_id), 0) + 1, count(*) FILTER (WHERE sha256 = ? "
+        "AND observed_at IS NOT DISTINCT FROM ?) FROM sources",
+        [digest, observed],
+    )[0]
+    if seen:
+        raise _Duplicate
     store.execute(
         "CREATE OR REPLACE TEMP TABLE stage_meta AS SELECT ?::INTEGER AS source_id, "
         "?::TIMESTAMPTZ AS observed_at, ?::TIMESTAMPTZ AS file_ts",
         [source_id, options.observed_at, file_ts],
     )
-    observed = options.observed_at or file_ts
-    # identical bytes observed at another time (an unchanged snapshot) are new evidence
-    if store.scalar(
-        "SELECT count(*) FROM sources WHERE sha256 = ? AND observed_at IS NOT DISTINCT FROM ?",
-        [digest, observed],
-    ):
-        raise _Duplicate
     summary = _normalize(store, source_id)
     if summary["n_foreign"] and summary["n_objects"] == summary["n_foreign"]:
         # JSON or YAML, but no Kubernetes object in it (a must-gather's cpu_affinities.json)
@@ -377,30 +382,31 @@ _OWNER_KINDS = {
 
 def _normalize(store: Store, source_id: int) -> dict[str, Any]:
     """Run the normalisation steps this source needs; returns its summary counts."""
-    store.run_script("ingest_00_macros.sql")
-    store.run_script("ingest_10_classify.sql")
-    kinds: dict[str, int] = dict(
-        store.rows("SELECT kind, count(*) FROM stage_class WHERE kind IS NOT NULL GROUP BY kind")
+    _run(store, "ingest_10_classify.sql")
+    counted = store.rows(
+        "SELECT kind, count(*) FILTER (WHERE kind IS NOT NULL), count(*) FILTER (WHERE is_foreign)"
+        " FROM stage_class WHERE kind IS NOT NULL OR is_foreign GROUP BY kind"
     )
-    foreign = int(store.scalar("SELECT count(*) FROM stage_class WHERE is_foreign"))
+    kinds: dict[str, int] = {k: int(n) for k, n, _ in counted if k is not None}
+    foreign = sum(int(f) for _, _, f in counted)
     summary: dict[str, Any] = {"n_events": 0, "n_pods": 0, "first_ts": None, "last_ts": None}
     spans: list[tuple[Any, Any]] = []
     if "Event" in kinds:
-        store.run_script("ingest_20_events.sql")
+        _run(store, "ingest_20_events.sql")
         n, first, last = store.rows(
             "SELECT count(*), min(first_ts), max(last_ts) FROM stage_events WHERE error = ''"
         )[0]
         summary["n_events"] = n
         spans.append((first, last))
     if "Pod" in kinds:
-        store.run_script("ingest_30_pods.sql")
+        _run(store, "ingest_30_pods.sql")
         n, first, last = store.rows(
             "SELECT count(*), min(observed_at), max(observed_at) FROM timed_pods"
         )[0]
         summary["n_pods"] = n
         spans.append((first, last))
     if _OWNER_KINDS & kinds.keys():
-        store.run_script("ingest_40_owners.sql")
+        _run(store, "ingest_40_owners.sql")
     others = {k: n for k, n in kinds.items() if k not in ("Event", "Pod")}
     summary["n_objects"] = sum(kinds.values()) + foreign
     summary["n_skipped"] = sum(others.values()) + foreign
@@ -411,10 +417,35 @@ def _normalize(store: Store, source_id: int) -> dict[str, Any]:
     lasts = [t for _, t in spans if t is not None]
     summary["first_ts"] = min(firsts) if firsts else None
     summary["last_ts"] = max(lasts) if lasts else None
-    summary["n_rejects"] = store.scalar(
-        "SELECT count(*) FROM rejects WHERE source_id = ?", [source_id]
-    )
+    n_rejects, location, error = store.rows(
+        "SELECT count(*), first(location), first(error) FROM rejects WHERE source_id = ?",
+        [source_id],
+    )[0]
+    summary["n_rejects"] = n_rejects
+    summary["first_reject"] = f"{location}: {error}" if n_rejects else None
     return summary
+
+
+# connections whose temp macros (ingest_00_macros.sql) exist: created once, outside any
+# source's transaction (a rolled-back source would take them with it)
+_PREPARED: weakref.WeakSet[Store] = weakref.WeakSet()
+
+
+def _prepare(store: Store) -> None:
+    """Create the normalisation macros once per connection."""
+    if store not in _PREPARED:
+        _run(store, "ingest_00_macros.sql")
+        _PREPARED.add(store)
+
+
+@functools.cache
+def _script(name: str) -> str:
+    return sql_text(name)
+
+
+def _run(store: Store, name: str) -> None:
+    """Run a shipped SQL script (its text read once per process)."""
+    store.execute(_script(name))
 
 
 def _stage(store: Store, items: Iterator[Item]) -> int:
@@ -556,8 +587,5 @@ def _fill_result(
                 [source_id],
             )
         )
-    first = store.rows(
-        "SELECT location, error FROM rejects WHERE source_id = ? LIMIT 1", [source_id]
-    )
-    if first:
-        result.first_reject = f"{first[0][0]}: {first[0][1]}"
+    if summary["first_reject"] is not None:
+        result.first_reject = summary["first_reject"]
