@@ -4,11 +4,13 @@
 -- else a time in the file name, else (inferred) the latest timestamp the snapshot shows:
 -- for a List, the latest over all its pods and the source's events (each event's latest state
 -- in the source); for a lone record, its own.
+-- Speed: the documents are not carried through the steps (each copy of a 250 MB List costs);
+-- `new_pods` joins them back by seq.
 -- A pod seen more than once in one List or array is not one snapshot but successive states (a
 -- watch saved as an array, Lists merged by hand): each of its states is dated like a record.
 
 CREATE OR REPLACE TEMP TABLE stage_pods AS
-SELECT seq, src, location, listed, list_no, doc, obj, watch_type,
+SELECT seq, src, location, listed, list_no, watch_type,
     nn(record_observed) AS record_observed,
     f[1] AS uid, f[2] AS namespace, f[3] AS pod, f[4] AS t_created, f[5] AS t_start,
     f[6] AS t_deleted, f[7] AS deletion_grace, f[8] AS node, f[9] AS phase, f[10] AS reason,
@@ -80,19 +82,24 @@ LEFT JOIN stage_events_latest AS e USING (src)
 WHERE p.error = '';
 
 CREATE OR REPLACE TEMP TABLE new_pods AS
-SELECT
-    src, observed_at, observed_basis, watch_type,
-    coalesce(uid, concat_ws('/', namespace, pod, coalesce(created_at::VARCHAR, '?'))) AS pod_uid,
-    namespace, pod, node, phase, reason, message, qos_class, created_at, start_time, deleted_at,
-    deletion_grace_s, try_cast(termination_grace AS DOUBLE) AS termination_grace_s,
-    owner_kind, owner_name, restart_policy, resource_version, obj AS raw, seq
-FROM timed_pods
-WHERE observed_at IS NOT NULL
--- the same pod state seen twice in one source (or a watch echo) is one snapshot
-QUALIFY row_number() OVER (
-    PARTITION BY src, pod_uid, observed_at, coalesce(resource_version, ''),
-                 coalesce(watch_type, '')
-    ORDER BY seq DESC) = 1;
+SELECT n.*, k.obj AS raw
+FROM (
+    SELECT
+        src, observed_at, observed_basis, watch_type,
+        coalesce(uid, concat_ws('/', namespace, pod, coalesce(created_at::VARCHAR, '?')))
+            AS pod_uid,
+        namespace, pod, node, phase, reason, message, qos_class, created_at, start_time,
+        deleted_at, deletion_grace_s, try_cast(termination_grace AS DOUBLE) AS termination_grace_s,
+        owner_kind, owner_name, restart_policy, resource_version, seq
+    FROM timed_pods
+    WHERE observed_at IS NOT NULL
+    -- the same pod state seen twice in one source (or a watch echo) is one snapshot
+    QUALIFY row_number() OVER (
+        PARTITION BY src, pod_uid, observed_at, coalesce(resource_version, ''),
+                     coalesce(watch_type, '')
+        ORDER BY seq DESC) = 1
+) AS n
+JOIN stage_kind AS k USING (seq);
 
 CREATE OR REPLACE TEMP TABLE stage_containers AS
 WITH c AS (
@@ -147,7 +154,10 @@ SELECT seq, observed_at, pod_uid, coalesce(f[1], '?') AS type, f[2] AS status, f
        ts(f[4]) AS last_transition FROM f;
 
 INSERT INTO stage_rejects
-SELECT src, 3, seq, location, error, doc FROM checked_pods WHERE error <> ''
-UNION ALL
-SELECT src, 3, seq, location, 'pod snapshot without any timestamp to date it (use --observed-at)', doc
-FROM timed_pods WHERE observed_at IS NULL;
+SELECT p.src, 3, p.seq, p.location, p.error, s.doc
+FROM (
+    SELECT src, seq, location, error FROM checked_pods WHERE error <> ''
+    UNION ALL
+    SELECT src, seq, location, 'pod snapshot without any timestamp to date it (use --observed-at)'
+    FROM timed_pods WHERE observed_at IS NULL
+) AS p JOIN stage AS s USING (seq);
