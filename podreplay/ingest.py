@@ -2,8 +2,9 @@
 
 A source is a file, a file found under a directory, or stdin. Its objects are staged by
 `readers` (or, for large plain JSON, by DuckDB through `fastpath`) and normalised by the
-`sql/ingest_*.sql` steps. Re-ingesting identical bytes is a no-op (sources are keyed by sha256
-and observation time).
+`sql/ingest_*.sql` steps. Small files are read and normalised in batches (statements cost per
+run, not per row), then stored one source per transaction by the `*_write.sql` steps.
+Re-ingesting identical bytes is a no-op (sources are keyed by sha256 and observation time).
 """
 
 from __future__ import annotations

@@ -84,3 +84,54 @@ def test_one_object_per_file_stores_what_one_file_stores(tmp_path: Path) -> None
     # and the split files over the whole ones add nothing: each object is already stored
     _ingest(whole_db, split)
     assert _tables(whole_db) == whole
+
+
+def test_in_a_folder_of_small_files_each_file_fares_on_its_own(tmp_path: Path) -> None:
+    """Small files are normalised together but stored one by one, in order: a file the reader
+    refuses mid-way, a duplicate and a text file are each their own; the others land."""
+    from podreplay.ingest import IngestOptions, ingest_paths
+    from podreplay.store import Store
+
+    pods = json.loads(
+        sorted((Path(__file__).parent / "data" / "capture").glob("*__pods.json"))[0].read_text()
+    )
+    folder = tmp_path / "in"
+    folder.mkdir()
+
+    def one_pod(name: str, item: dict[str, object]) -> None:
+        (folder / name).write_text(
+            json.dumps({"apiVersion": "v1", "kind": "List", "items": [item]})
+        )
+
+    one_pod("a-20240301T020000Z.json", pods["items"][0])
+    (folder / "b-20240301T020000Z.json.gz").write_bytes(
+        (Path(__file__).parent / "data" / "bad" / "expands_3mb.json.gz").read_bytes()
+    )
+    one_pod("c-20240301T020000Z.json", pods["items"][1])
+    (folder / "d-20240301T020000Z.json").write_bytes(
+        (folder / "a-20240301T020000Z.json").read_bytes()
+    )
+    (folder / "e-notes.txt").write_text("just a note\n")
+    (folder / "f-20240301T020000Z.ndjson").write_text(
+        json.dumps(pods["items"][2]) + "\n{not json\n"
+    )
+
+    with Store(tmp_path / "x.duckdb") as store:
+        result = ingest_paths(store, [folder], IngestOptions(max_decompressed=1_000_000))
+        statuses = [(Path(s.path).name[0], s.status) for s in result.sources]
+        assert statuses == [
+            ("a", "ingested"),
+            ("b", "failed"),
+            ("c", "ingested"),
+            ("d", "duplicate"),
+            ("e", "not-a-capture"),
+            ("f", "ingested"),
+        ]
+        assert result.sources[5].n_rejects == 1 and result.sources[5].first_reject.startswith(
+            "line 2"
+        )
+        stored = store.rows("SELECT source_id, path FROM sources ORDER BY source_id")
+        assert [(i, Path(p).name[0]) for i, p in stored] == [(1, "a"), (2, "c"), (3, "f")]
+        by_source = dict(store.rows("SELECT source_id, count(*) FROM pod_snapshots GROUP BY ALL"))
+        assert by_source == {1: 1, 2: 1, 3: 1}
+        assert store.scalar("SELECT count(*) FROM rejects WHERE source_id = 3") == 1
