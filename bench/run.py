@@ -660,16 +660,18 @@ def _ratio(run: Run, name: str, ref: str) -> float | None:
 def targets(run: Run) -> list[str]:
     """Issue 15's targets, each with what this run measured and whether it is met."""
     sizes = QUICK if run.quick else FULL
-    big, files = max(sizes.event_counts), max(sizes.snapshot_files)
+    # the issue's per-file target is for 200 files: the middle size (20 in --quick)
+    big, files = max(sizes.event_counts), sorted(sizes.snapshot_files)[1]
 
     def seconds(name: str) -> float | None:
         step = run.get(name)
         return step.seconds if step is not None and step.ok else None
 
-    def row(target: str, value: float | None, unit: str, limit: float) -> str:
+    def row(target: str, value: float | None, unit: str, limit: float | None) -> str:
         if value is None:
             return f"| {target} | not measured | |"
-        return f"| {target} | {value:.2f}{unit} | {'yes' if value <= limit else 'no'} |"
+        met = "—" if limit is None else "yes" if value <= limit else "no"
+        return f"| {target} | {value:.2f}{unit} | {met} |"
 
     def peak(name: str) -> float | None:
         step = run.get(name)
@@ -705,7 +707,9 @@ def targets(run: Run) -> list[str]:
     )
     lines.append(row(f"{big:,}-event List peak ≤ 1.2 GB", peak(f"ingest-only {big}"), " GB", 1.2))
     anchor = _ratio(run, f"ingest-only {big}", f"read_json List {big}")
-    lines.append(row(f"{big:,}-event List vs DuckDB read_json of it (anchor)", anchor, "×", 1))
+    lines.append(
+        row(f"{big:,}-event List vs DuckDB read_json of it (anchor, no target)", anchor, "×", None)
+    )
     lines.append(row("`podreplay --help` ≤ 0.25 s", seconds("start-up --help"), " s", 0.25))
     lines.append(row("`podreplay timeline POD` ≤ 0.45 s", seconds("start-up timeline"), " s", 0.45))
     return lines
