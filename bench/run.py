@@ -58,10 +58,12 @@ class Sizes:
     yaml_events: int
     report_replicas: int
     python_path_events: int
+    snapshot_files: tuple[int, ...]  # folders of one-pod snapshot files (per-file cost)
 
 
-FULL = Sizes(200, (10_000, 100_000, 1_000_000), 100, 20, 20_000, 5, 100_000)
-QUICK = Sizes(12, (1_000, 2_000, 4_000), 2, 2, 300, 1, 2_000)
+# the full pod List is about 250 MB (issue 15's pod-object target)
+FULL = Sizes(200, (10_000, 100_000, 1_000_000), 260, 20, 20_000, 5, 100_000, (20, 200, 2_000))
+QUICK = Sizes(12, (1_000, 2_000, 4_000), 2, 2, 300, 1, 2_000, (5, 20, 40))
 
 
 @dataclass
@@ -75,6 +77,7 @@ class Step:
     note: str = ""
     ok: bool = True
     cpu: float | None = None  # user + system seconds of the measured process
+    ref: str | None = None  # the step this one's ratio is taken to (else `floor N`)
 
     @property
     def mb_s(self) -> float | None:
@@ -93,8 +96,11 @@ class Run:
         return next((s for s in self.steps if s.name == name), None)
 
 
-def measure(run: Run, name: str, argv: list[str], input_mb: float | None = None) -> Step:
-    """Run argv as a child, recording its wall time and its own peak RSS."""
+def measure(
+    run: Run, name: str, argv: list[str], input_mb: float | None = None, ref: str | None = None
+) -> Step:
+    """Run argv as a child, recording its wall time and its own peak RSS; `ref` names the
+    step of the same run its ratio is taken to."""
     print(f"  {name} ...", end="", flush=True)
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     t0 = time.perf_counter()
@@ -112,7 +118,10 @@ def measure(run: Run, name: str, argv: list[str], input_mb: float | None = None)
     if inner and ok:
         note = f"page interactive after {float(inner.group(1)):.2f} s"
     cpu = re.search(rb"BENCH_CPU=([0-9.]+)", out)
-    step = Step(name, seconds, peak, input_mb, note[:200], ok, float(cpu.group(1)) if cpu else None)
+    cpu_s = float(cpu.group(1)) if cpu else None
+    if ref is not None and ok and not note:
+        note = f"ratio to `{ref}`"
+    step = Step(name, seconds, peak, input_mb, note[:200], ok, cpu_s, ref)
     run.steps.append(step)
     print(f" {seconds:.2f} s, {peak:.0f} MB{'' if ok else '  FAILED: ' + note}", flush=True)
     return step
@@ -258,11 +267,16 @@ def last_snapshot(sim: Path) -> Path:
     raise SystemExit("simulator wrote no pod snapshot with pods")
 
 
-def write_pod_list(rep: Replicator, sim: Path, replicas: int, out: Path) -> None:
-    """One pod List with `replicas` copies of the simulator's last snapshot."""
-    if out.exists():
+def write_pod_list(rep: Replicator, sim: Path, replicas: int, out: Path, ndjson: Path) -> None:
+    """One pod List with `replicas` copies of the simulator's last snapshot, and the same pods
+    as NDJSON (the floor of the pod-object target)."""
+    if out.exists() and ndjson.exists():
         return
     doc = json.loads(last_snapshot(sim).read_text())
+    compact = rep.template("\n".join(json.dumps(i, separators=(",", ":")) for i in doc["items"]))
+    with ndjson.open("w") as nf:
+        for k in range(replicas):
+            nf.write(rep.fill(compact, k) + "\n")
     pretty = ",\n".join(
         "        " + json.dumps(i, indent=4).replace("\n", "\n        ") for i in doc["items"]
     )
@@ -272,6 +286,37 @@ def write_pod_list(rep: Replicator, sim: Path, replicas: int, out: Path) -> None
         f.write(",\n".join(rep.fill(parts, k) for k in range(replicas)))
         f.write('\n    ],\n    "kind": "List",\n    "metadata": {\n')
         f.write('        "resourceVersion": ""\n    }\n}\n')
+
+
+def write_snapshot_files(rep: Replicator, sim: Path, n: int, folder: Path, one: Path) -> None:
+    """`n` one-pod snapshot files (a pod List each, as `kubectl get pods -o json` prints, the
+    time in the file name) in `folder`, and the same n pods as one List file `one`."""
+    if folder.exists() and one.exists():
+        return
+    items = json.loads(last_snapshot(sim).read_text())["items"]
+    template = rep.template(json.dumps(items))
+    pods: list[object] = []
+    k = 0
+    while len(pods) < n:
+        pods.extend(json.loads(rep.fill(template, k))[: n - len(pods)])
+        k += 1
+    folder.mkdir(parents=True, exist_ok=True)
+    stamp = "20240301T020000Z"
+
+    def pod_list(objs: list[object]) -> str:
+        return json.dumps({"apiVersion": "v1", "items": objs, "kind": "List"}, indent=4)
+
+    for i, pod in enumerate(pods):
+        (folder / f"pods-{i:05d}-{stamp}.json").write_text(pod_list([pod]))
+    one.write_text(pod_list(pods))
+
+
+def write_small_events(rep: Replicator, n: int, out: Path) -> None:
+    """n events (fresh uids and names) as one List: the `100 events` increment."""
+    if out.exists():
+        return
+    items = json.loads(rep.copy(json.dumps(rep.items[:n]), 9_999))
+    out.write_text(json.dumps({"apiVersion": "v1", "items": items, "kind": "List"}, indent=4))
 
 
 def write_watch(rep: Replicator, sim: Path, replicas: int, out: Path) -> None:
@@ -327,6 +372,32 @@ def floor_code(ndjson: Path) -> str:
     )
 
 
+def read_json_list_code(list_path: Path) -> str:
+    """DuckDB's own read_json of a List, one row per item: what a user would write by hand."""
+    size = list_path.stat().st_size + 1
+    return (
+        "import duckdb;c=duckdb.connect();"
+        f"c.execute(\"CREATE TABLE t AS SELECT unnest(items) AS e FROM read_json('{list_path}', "
+        f'maximum_object_size={size})")'
+    )
+
+
+def import_ms(module: str) -> float | None:
+    """Cumulative import time of `module` (ms) from `python -X importtime`."""
+    proc = subprocess.run(
+        [PY, "-X", "importtime", "-c", f"import {module}"],
+        capture_output=True,
+        text=True,
+        cwd=str(ROOT),
+        env=dict(os.environ, PYTHONPATH=str(ROOT)),
+    )
+    for line in proc.stderr.splitlines():
+        parts = [p.strip() for p in line.split("|")]
+        if len(parts) == 3 and parts[2] == module and parts[1].isdigit():
+            return int(parts[1]) / 1000
+    return None
+
+
 def raw_store_code(ndjson: Path, db: Path) -> str:
     """DuckDB alone keeping every event's JSON (minified, zstd) in a database file: the part
     of the ingest's work the in-memory floor does not do."""
@@ -339,14 +410,18 @@ def raw_store_code(ndjson: Path, db: Path) -> str:
     )
 
 
-def ingest_only_code(db: Path, paths: list[Path], python_reader: bool = False) -> str:
-    """Ingest without the rebuild (library call), optionally forcing the Python reader."""
+def ingest_only_code(
+    db: Path, paths: list[Path], python_reader: bool = False, defaults: bool = False
+) -> str:
+    """Ingest without the rebuild (library call), optionally forcing the Python reader;
+    `defaults`: the CLI's reader choice (small files batched through the Python reader)."""
     fast = "1<<62" if python_reader else "0"
+    options = "" if defaults else f"fast_min_bytes={fast}"
     names = ", ".join(repr(str(p)) for p in paths)
     return (
         "from podreplay.store import Store;from podreplay.ingest import ingest_paths,"
         "IngestOptions;s=Store("
-        f"{str(db)!r});r=ingest_paths(s,[{names}],IngestOptions(fast_min_bytes={fast}));"
+        f"{str(db)!r});r=ingest_paths(s,[{names}],IngestOptions({options}));"
         "s.close();assert not r.failed, r.failed"
     )
 
@@ -411,7 +486,17 @@ def run_all(quick: bool, work: Path) -> Run:
         lists[n] = (lp, np_)
     big = max(sizes.event_counts)
     pods_list = work / f"pods-x{sizes.pod_list_replicas}.json"
-    write_pod_list(rep, sim, sizes.pod_list_replicas, pods_list)
+    pods_ndjson = work / f"pods-x{sizes.pod_list_replicas}.ndjson"
+    write_pod_list(rep, sim, sizes.pod_list_replicas, pods_list, pods_ndjson)
+    snapshots: dict[int, tuple[Path, Path]] = {}
+    for n in sizes.snapshot_files:
+        # the same time in every name: each pod is dated alike whichever file holds it
+        folder, one = work / f"snapshots-{n}", work / f"one-{n}" / "pods-20240301T020000Z.json"
+        one.parent.mkdir(parents=True, exist_ok=True)
+        write_snapshot_files(rep, sim, n, folder, one)
+        snapshots[n] = (folder, one)
+    events_100 = work / "events-100.json"
+    write_small_events(rep, 100, events_100)
     watch = work / f"pods-watch-x{sizes.watch_replicas}.ndjson"
     write_watch(rep, sim, sizes.watch_replicas, watch)
     yaml_path = work / f"events-{sizes.yaml_events}.yaml"
@@ -428,6 +513,9 @@ def run_all(quick: bool, work: Path) -> Run:
         measure(run, f"ingest {n}", cli("ingest", str(lp), "--db", str(fresh(db)), "-q"))
         run.get(f"ingest {n}").input_mb = size_mb(lp)  # type: ignore[union-attr]
         measure(run, f"ingest-only {n}", py_code(ingest_only_code(fresh(db), [lp])), size_mb(lp))
+    lp_big = lists[big][0]
+    measure(run, f"read_json List {big}", py_code(read_json_list_code(lp_big)), size_mb(lp_big))
+    run.get(f"read_json List {big}").note = "DuckDB's own read_json + unnest of the List"  # type: ignore[union-attr]
     n_py = sizes.python_path_events
     if n_py in lists:
         measure(
@@ -438,9 +526,20 @@ def run_all(quick: bool, work: Path) -> Run:
         )
 
     print("other inputs: throughput (ingest without rebuild)")
-    measure(run, "watch stream", py_code(ingest_only_code(fresh(db), [watch])), size_mb(watch))
+    measure(run, "watch floor", py_code(floor_code(watch)), size_mb(watch))
+    watch_code = py_code(ingest_only_code(fresh(db), [watch]))
+    measure(run, "watch stream", watch_code, size_mb(watch), ref="watch floor")
     measure(run, "YAML List", py_code(ingest_only_code(fresh(db), [yaml_path])), size_mb(yaml_path))
-    measure(run, "pod List", py_code(ingest_only_code(fresh(db), [pods_list])), size_mb(pods_list))
+    measure(run, "pod floor", py_code(floor_code(pods_ndjson)), size_mb(pods_ndjson))
+    pods_code = py_code(ingest_only_code(fresh(db), [pods_list]))
+    measure(run, "pod List", pods_code, size_mb(pods_list), ref="pod floor")
+
+    print("folders of one-pod snapshot files against the same pods in one file")
+    for n, (folder, one) in snapshots.items():
+        code = py_code(ingest_only_code(fresh(db), [one], defaults=True))
+        measure(run, f"one file {n}", code, size_mb(one))
+        code = py_code(ingest_only_code(fresh(db), [folder], defaults=True))
+        measure(run, f"files {n}", code, size_mb(folder), ref=f"one file {n}")
 
     print(f"derived tables for {big} events + pod List")
     measure(run, "load big", py_code(ingest_only_code(fresh(db), [lists[big][0], pods_list])))
@@ -453,6 +552,33 @@ def run_all(quick: bool, work: Path) -> Run:
     pod = pick_pod(db)
     measure(run, "timeline", cli("timeline", pod, "--db", str(db), "--format", "csv"))
     measure(run, "stats", cli("stats", "--db", str(db), "--format", "csv"))
+
+    print("incremental: a 1-pod snapshot and 100 events into the big database vs an empty one")
+    one_pod = next(iter(sorted(snapshots[min(snapshots)][0].iterdir())))
+    edb = work / "empty.duckdb"
+    for label, path in (("1-pod snapshot", one_pod), ("100 events", events_100)):
+        measure(
+            run, f"add {label} to empty", cli("ingest", str(path), "--db", str(fresh(edb)), "-q")
+        )
+        big_copy = work / "big-copy.duckdb"
+        shutil.copyfile(db, fresh(big_copy))
+        argv = cli("ingest", str(path), "--db", str(big_copy), "-q")
+        measure(run, f"add {label} to big", argv, ref=f"add {label} to empty")
+        fresh(big_copy)
+
+    print("start-up: commands that should answer at once")
+    sdb = work / "small.duckdb"
+    subprocess.run(
+        [*PODREPLAY, "ingest", str(snapshots[min(snapshots)][1]), "--db", str(fresh(sdb)), "-q"],
+        capture_output=True,
+        cwd=str(ROOT),
+        env=dict(os.environ, PYTHONPATH=str(ROOT)),
+    )
+    measure(run, "start-up --help", cli("--help"))
+    measure(run, "start-up timeline", cli("timeline", pick_pod(sdb), "--db", str(sdb)))
+    cli_ms = import_ms("podreplay.cli")
+    if cli_ms is not None:
+        run.notes.append(f"`python -X importtime -c 'import podreplay.cli'`: {cli_ms:.0f} ms.")
 
     print("report for the replicated capture")
     rdb = work / "report.duckdb"
@@ -494,13 +620,16 @@ def render(run: Run, wall: float) -> str:
         f"{platform.system()} {platform.machine()}; run took {wall / 60:.1f} min. "
         "Each step is a separate process; peak = that process's max RSS.",
         "",
-        "| step | input MB | seconds | CPU s | MB/s | peak MB | × floor | × floor (CPU) | note |",
+        "| step | input MB | seconds | CPU s | MB/s | peak MB | × ref | × ref (CPU) | note |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for s in run.steps:
         ratio = cpu_ratio = ""
         n = s.name.split()[-1]
-        floor = run.get(f"floor {n}") if n.isdigit() else None
+        if s.ref is not None:
+            floor = run.get(s.ref)
+        else:
+            floor = run.get(f"floor {n}") if n.isdigit() else None
         if floor is not None and s is not floor and floor.seconds > 0:
             ratio = f"{s.seconds / floor.seconds:.2f}"
             if s.cpu and floor.cpu:
@@ -514,15 +643,86 @@ def render(run: Run, wall: float) -> str:
             f"| {cpu_ratio} | {note} |"
         )
     lines.append("")
-    growth = []
-    for n in sizes.event_counts:
-        s = run.get(f"ingest-only {n}")
-        if s is not None:
-            growth.append(f"{n:,} events: {s.seconds / n * 1e6:.1f} µs/event")
-    if growth:
-        lines += ["Cost growth (ingest without rebuild): " + "; ".join(growth) + ".", ""]
+    lines += _growth(run, "ingest without rebuild", "ingest-only", sizes.event_counts, "event")
+    lines += _growth(run, "one-pod snapshot files", "files", sizes.snapshot_files, "file")
+    lines += [*targets(run), ""]
     lines += [f"- {note}" for note in run.notes]
     return "\n".join(lines) + "\n"
+
+
+def _growth(run: Run, title: str, step: str, sizes: tuple[int, ...], unit: str) -> list[str]:
+    """One line: the cost per unit at each size (linear growth keeps it flat)."""
+    parts = []
+    for n in sizes:
+        s = run.get(f"{step} {n}")
+        if s is not None:
+            parts.append(f"{n:,} {unit}s: {s.seconds / n * 1e3:.2f} ms/{unit}")
+    return [f"Cost growth ({title}): " + "; ".join(parts) + ".", ""] if parts else []
+
+
+def _ratio(run: Run, name: str, ref: str) -> float | None:
+    a, b = run.get(name), run.get(ref)
+    if a is None or b is None or not a.ok or not b.ok or b.seconds <= 0:
+        return None
+    return a.seconds / b.seconds
+
+
+def targets(run: Run) -> list[str]:
+    """Issue 15's targets, each with what this run measured and whether it is met."""
+    sizes = QUICK if run.quick else FULL
+    # the issue's per-file target is for 200 files: the middle size (20 in --quick)
+    big, files = max(sizes.event_counts), sorted(sizes.snapshot_files)[1]
+
+    def seconds(name: str) -> float | None:
+        step = run.get(name)
+        return step.seconds if step is not None and step.ok else None
+
+    def row(target: str, value: float | None, unit: str, limit: float | None) -> str:
+        if value is None:
+            return f"| {target} | not measured | |"
+        met = "—" if limit is None else "yes" if value <= limit else "no"
+        return f"| {target} | {value:.2f}{unit} | {met} |"
+
+    def peak(name: str) -> float | None:
+        step = run.get(name)
+        return step.peak_mb / 1000 if step is not None and step.ok else None
+
+    lines = ["| target (issue 15) | this run | met |", "|---|---:|---|"]
+    lines.append(
+        row(
+            f"{files} one-pod files ≤ 2× one file",
+            _ratio(run, f"files {files}", f"one file {files}"),
+            "×",
+            2,
+        )
+    )
+    lines.append(
+        row("pod List ≤ 4× read_ndjson of the pods", _ratio(run, "pod List", "pod floor"), "×", 4)
+    )
+    lines.append(
+        row("watch stream ≤ 4× read_ndjson", _ratio(run, "watch stream", "watch floor"), "×", 4)
+    )
+    for label in ("1-pod snapshot", "100 events"):
+        big_s = seconds(f"add {label} to big")
+        lines.append(row(f"add {label} to big db ≤ 1.5 s", big_s, " s", 1.5))
+        ratio = _ratio(run, f"add {label} to big", f"add {label} to empty")
+        lines.append(row(f"add {label}: big ≤ 2× empty", ratio, "×", 2))
+    lines.append(
+        row(
+            f"{big:,}-event List ≤ 3.5× floor",
+            _ratio(run, f"ingest-only {big}", f"floor {big}"),
+            "×",
+            3.5,
+        )
+    )
+    lines.append(row(f"{big:,}-event List peak ≤ 1.2 GB", peak(f"ingest-only {big}"), " GB", 1.2))
+    anchor = _ratio(run, f"ingest-only {big}", f"read_json List {big}")
+    lines.append(
+        row(f"{big:,}-event List vs DuckDB read_json of it (anchor, no target)", anchor, "×", None)
+    )
+    lines.append(row("`podreplay --help` ≤ 0.25 s", seconds("start-up --help"), " s", 0.25))
+    lines.append(row("`podreplay timeline POD` ≤ 0.45 s", seconds("start-up timeline"), " s", 0.45))
+    return lines
 
 
 def main() -> int:

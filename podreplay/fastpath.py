@@ -381,7 +381,7 @@ def _read(store: Store, p: Plan, sources: list[str]) -> int:
         "CREATE OR REPLACE TEMP VIEW stage AS "
         f"SELECT rowid AS seq, '{where} ' || rowid AS location, {str(p.listed).lower()} AS listed, "
         "NULL::VARCHAR AS error, doc, true AS valid, "
-        f"{'0' if p.listed else 'NULL'}::INTEGER AS list_no FROM fast_raw"
+        f"{'0' if p.listed else 'NULL'}::INTEGER AS list_no, 0 AS src FROM fast_raw"
     )
     n, odd = store.rows(
         "SELECT count(*), coalesce(bool_or(json_type(doc) <> 'OBJECT' "

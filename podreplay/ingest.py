@@ -2,18 +2,21 @@
 
 A source is a file, a file found under a directory, or stdin. Its objects are staged by
 `readers` (or, for large plain JSON, by DuckDB through `fastpath`) and normalised by the
-`sql/ingest_*.sql` steps. Re-ingesting identical bytes is a no-op (sources are keyed by sha256
-and observation time).
+`sql/ingest_*.sql` steps. Small files are read and normalised in batches (statements cost per
+run, not per row), then stored one source per transaction by the `*_write.sql` steps.
+Re-ingesting identical bytes is a no-op (sources are keyed by sha256 and observation time).
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import itertools
 import os
 import re
 import sys
-from collections.abc import Callable, Iterable, Iterator, Sequence
+import weakref
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,12 +30,11 @@ from podreplay.names import DEFAULT_CLUSTER
 from podreplay.readers import (
     DEFAULT_MAX_DECOMPRESSED,
     ByteSource,
-    Item,
     ReadStats,
     open_binary,
     read_items,
 )
-from podreplay.store import Store
+from podreplay.store import Store, sql_text
 
 BATCH = 50_000
 # bounded memory for GB-sized sources: DuckDB spills to disk beyond it (the 1M-event, 1.3 GB
@@ -155,36 +157,75 @@ def _ingest_files(
     options: IngestOptions,
     result: IngestResult,
 ) -> None:
-    for name in files:
-        if options.on_source is not None:
-            options.on_source(name)
-        try:
-            if name == STDIN:
-                source = ingest_stream(store, sys.stdin.buffer, "<stdin>", options)
-            elif archives.sniff(name, options.max_decompressed):
-                _ingest_archive(store, name, options, result)
+    """Small plain files are read in batches (one set of statements normalises a batch); each
+    source is still stored in a transaction of its own, in order."""
+
+    def finish(source: SourceResult) -> None:
+        result.sources.append(_explain(source, explicit))
+
+    batch = _Batch(store, options)
+    name = ""
+    try:
+        for name in files:
+            if options.on_source is not None:
+                options.on_source(name)
+            if name != STDIN and _batchable(name, options):
+                try:
+                    batch.read_file(name)
+                except InputError as exc:
+                    batch.add_result(SourceResult(path=name, status="failed", error=str(exc)))
+                if batch.full():
+                    batch.store_all(finish)
                 continue
-            else:
-                source = ingest_file(store, name, options)
-        except InputError as exc:
-            source = SourceResult(path=name, status="failed", error=str(exc))
-        except KeyboardInterrupt:
-            # this source's transaction is rolled back; the ones before it stay committed
-            result.interrupted = name
-            return
-        if source.status == "not-a-capture" and name in explicit:
-            source.status = "failed"
-            if source.format == "empty":
-                source.error = f"{name}:byte 0: empty file, no Kubernetes objects"
-            elif source.format == "not-kubernetes":
-                source.error = (
-                    f"{name}: no Kubernetes objects found ({source.n_foreign} JSON/YAML values "
-                    "without kind or apiVersion)"
-                )
-            else:
-                where = f"{name}:{source.first_reject}" if source.first_reject else name
-                source.error = f"{where}: no Kubernetes objects found (not JSON or YAML)"
-        result.sources.append(source)
+            batch.store_all(finish)
+            try:
+                if name == STDIN:
+                    source = ingest_stream(store, sys.stdin.buffer, "<stdin>", options)
+                elif archives.sniff(name, options.max_decompressed):
+                    _ingest_archive(store, name, options, result)
+                    continue
+                else:
+                    source = ingest_file(store, name, options)
+            except InputError as exc:
+                source = SourceResult(path=name, status="failed", error=str(exc))
+            finish(source)
+        batch.store_all(finish)
+    except KeyboardInterrupt:
+        # the source being stored is rolled back; the ones before it stay committed
+        result.interrupted = batch.first_unstored() or name
+    finally:
+        batch.close()
+
+
+# a batch of small files: at most this many sources or bytes (the staged rows live in memory)
+BATCH_SOURCES = 256
+BATCH_BYTES = 16 << 20
+
+
+def _batchable(name: str, options: IngestOptions) -> bool:
+    """A plain file small enough for the Python reader (no archive, no fast path)."""
+    size = os.path.getsize(name)
+    if size >= min(options.fast_min_bytes, BATCH_BYTES):
+        return False
+    return not archives.sniff(name, options.max_decompressed)
+
+
+def _explain(source: SourceResult, explicit: set[str]) -> SourceResult:
+    """A file named on the command line that holds no capture is an error, with its reason."""
+    name = source.path
+    if source.status == "not-a-capture" and name in explicit:
+        source.status = "failed"
+        if source.format == "empty":
+            source.error = f"{name}:byte 0: empty file, no Kubernetes objects"
+        elif source.format == "not-kubernetes":
+            source.error = (
+                f"{name}: no Kubernetes objects found ({source.n_foreign} JSON/YAML values "
+                "without kind or apiVersion)"
+            )
+        else:
+            where = f"{name}:{source.first_reject}" if source.first_reject else name
+            source.error = f"{where}: no Kubernetes objects found (not JSON or YAML)"
+    return source
 
 
 def _ingest_archive(store: Store, name: str, options: IngestOptions, result: IngestResult) -> None:
@@ -228,45 +269,144 @@ class _Duplicate(Exception):
 
 
 class _Redo(Exception):
-    """Raised inside a fast-path source's transaction to read it again with the Python reader."""
+    """A fast-path source with rejects: read it again with the Python reader."""
+
+
+@dataclass
+class _Pending:
+    """A source read into the batch, waiting for its transaction."""
+
+    src: int
+    result: SourceResult
+    stats: ReadStats
+    n_items: int
+    digest: str
+
+
+class _Batch:
+    """Sources read into one `stage` table (column `src`), normalised by one run of the
+    `ingest_*.sql` steps, then stored one by one, each in its own transaction."""
+
+    def __init__(self, store: Store, options: IngestOptions) -> None:
+        self.store = store
+        self.options = options
+        self.entries: list[_Pending | SourceResult] = []
+        self.lists: list[tuple[int, int, str]] = []
+        self.rows: dict[str, list[Any]] = {k: [] for k in _STAGE_SCHEMA}
+        self.seq = 0
+        self.bytes = 0
+        self.staged = False
+        self.stored = 0  # entries already stored (or reported)
+
+    def full(self) -> bool:
+        return len(self.entries) >= BATCH_SOURCES or self.bytes >= BATCH_BYTES
+
+    def add_result(self, source: SourceResult) -> None:
+        """A source that is already settled (failed, or no capture): reported in its turn."""
+        self.entries.append(source)
+
+    def first_unstored(self) -> str | None:
+        """The name of the first source not stored yet (where Ctrl-C stopped)."""
+        for entry in self.entries[self.stored :]:
+            return entry.result.path if isinstance(entry, _Pending) else entry.path
+        return None
+
+    def read_file(self, name: str) -> None:
+        with open(name, "rb") as fh:
+            self.read(fh, name)
+
+    def read(self, raw: ByteSource, name: str) -> None:
+        """Read one source into the batch; a reader error (InputError) leaves nothing of it."""
+        hashing = _Hashing(raw)
+        stream = open_binary(hashing, name, self.options.max_decompressed)
+        stats = ReadStats()
+        result = SourceResult(path=name)
+        items = read_items(stream, name, stats, self.options.on_bytes)
+        first = next(items, None)
+        if first is None and stats.values == 0:
+            # nothing but text (a log, a README): no transaction (must-gathers hold thousands)
+            _drain(stream)
+            result.status = "not-a-capture"
+            result.format = "empty" if stats.format == "empty" else "text"
+            result.n_text_lines = stats.text_lines_skipped
+            if stats.first_text_line is not None:
+                result.first_reject = f"line {stats.first_text_line}"
+            self.entries.append(result)
+            return
+        if not self.staged:
+            _prepare(self.store)
+            self.store.execute(
+                "CREATE OR REPLACE TEMP TABLE stage (seq BIGINT, location VARCHAR, "
+                "listed BOOLEAN, error VARCHAR, doc VARCHAR, valid BOOLEAN, list_no INTEGER, "
+                "src INTEGER)"
+            )
+            self.staged = True
+        src = len(self.entries)
+        n_items = 0
+        try:
+            if first is not None:
+                items = itertools.chain([first], items)
+            for item in items:
+                for key, value in (
+                    ("seq", self.seq),
+                    ("location", item.location),
+                    ("listed", item.listed),
+                    ("error", item.error),
+                    ("doc", item.text),
+                    ("list_no", item.list_no),
+                    ("go", item.go_internal),
+                    ("src", src),
+                ):
+                    self.rows[key].append(value)
+                self.seq += 1
+                self.bytes += len(item.text or "")
+                n_items += 1
+                if len(self.rows["seq"]) >= BATCH:
+                    _flush(self.store, self.rows)
+            _drain(stream)
+        except BaseException:
+            _flush(self.store, self.rows)
+            self.store.execute("DELETE FROM stage WHERE src = ?", [src])
+            raise
+        result.format = stats.format
+        result.n_text_lines = stats.text_lines_skipped
+        self.lists += [(src, no, kind) for no, kind in stats.list_kinds.items()]
+        self.entries.append(_Pending(src, result, stats, n_items, hashing.sha.hexdigest()))
+
+    def store_all(self, finish: Callable[[SourceResult], None]) -> None:
+        """Normalise what was read, store each source in its own transaction, in order."""
+        pending = [e for e in self.entries if isinstance(e, _Pending)]
+        summaries: dict[int, dict[str, Any]] = {}
+        if pending:
+            _flush(self.store, self.rows)
+            summaries = _normalize(self.store, pending, self.lists, self.options)
+        for entry in self.entries[self.stored :]:
+            if isinstance(entry, _Pending):
+                _store_source(self.store, entry, summaries[entry.src], self.options)
+                entry = entry.result
+            self.stored += 1
+            finish(entry)
+        self.close()
+
+    def close(self) -> None:
+        """Forget the batch (and free its staged rows)."""
+        if self.staged:
+            self.store.execute("DROP TABLE IF EXISTS stage")
+        self.entries, self.lists, self.seq, self.bytes, self.stored = [], [], 0, 0, 0
+        self.rows = {k: [] for k in _STAGE_SCHEMA}
+        self.staged = False
 
 
 def ingest_stream(store: Store, raw: ByteSource, name: str, options: IngestOptions) -> SourceResult:
     """Ingest one source inside one transaction and report what happened."""
-    hashing = _Hashing(raw)
-    stream = open_binary(hashing, name, options.max_decompressed)
-    stats = ReadStats()
-    result = SourceResult(path=name)
-    items = read_items(stream, name, stats, options.on_bytes)
-    first = next(items, None)
-    if first is None and stats.values == 0:
-        # nothing but text (a log, a README): no transaction (must-gathers hold thousands)
-        _drain(stream)
-        result.status = "not-a-capture"
-        result.format = "empty" if stats.format == "empty" else "text"
-        result.n_text_lines = stats.text_lines_skipped
-        if stats.first_text_line is not None:
-            result.first_reject = f"line {stats.first_text_line}"
-        return result
+    batch = _Batch(store, options)
+    results: list[SourceResult] = []
     try:
-        with store.transaction():
-            store.execute(
-                "CREATE OR REPLACE TEMP TABLE stage (seq BIGINT, location VARCHAR, "
-                "listed BOOLEAN, error VARCHAR, doc VARCHAR, valid BOOLEAN, list_no INTEGER)"
-            )
-            if first is not None:
-                items = itertools.chain([first], items)
-            n_items = _stage(store, items)
-            result.format = stats.format
-            result.n_text_lines = stats.text_lines_skipped
-            _drain(stream)
-            _stage_lists(store, stats.list_kinds)
-            _commit_staged(store, result, options, stats, n_items, hashing.sha.hexdigest())
-            store.execute("DROP TABLE stage")
-    except _Duplicate:
-        if result.status != "not-a-capture":
-            result.status = "duplicate"
-    return result
+        batch.read(raw, name)
+        batch.store_all(results.append)
+    finally:
+        batch.close()
+    return results[0]
 
 
 def ingest_file(store: Store, name: str, options: IngestOptions) -> SourceResult:
@@ -292,80 +432,217 @@ def ingest_file(store: Store, name: str, options: IngestOptions) -> SourceResult
 def _ingest_staged(
     store: Store, name: str, options: IngestOptions, staged: fastpath.Staged
 ) -> SourceResult:
-    """Normalise and record a source the fast path already staged, in one transaction."""
+    """Normalise and record a source the fast path already staged (as source 0)."""
     stats = ReadStats(format=staged.format)
     stats.values = staged.n_items
     result = SourceResult(path=name, format=staged.format)
-    try:
-        with store.transaction():
-            _stage_lists(store, {0: staged.list_kind} if staged.list_kind else {})
-            _commit_staged(store, result, options, stats, staged.n_items, staged.sha256)
-            if result.n_rejects:
-                raise _Redo
-    except _Duplicate:
-        if result.status != "not-a-capture":
-            result.status = "duplicate"
+    pending = _Pending(0, result, stats, staged.n_items, staged.sha256)
+    lists = [(0, 0, staged.list_kind)] if staged.list_kind else []
+    _prepare(store)
+    summary = _normalize(store, [pending], lists, options)[0]
+    if summary["n_rejects"]:
+        raise _Redo
+    _store_source(store, pending, summary, options)
     if options.on_bytes is not None:
         options.on_bytes(os.path.getsize(name))
     return result
 
 
-def _commit_staged(
-    store: Store,
-    result: SourceResult,
-    options: IngestOptions,
-    stats: ReadStats,
-    n_items: int,
-    digest: str,
-) -> None:
-    """Everything after staging: duplicate check, normalisation, the sources row."""
-    name = result.path
+def _observed(name: str, options: IngestOptions) -> tuple[datetime | None, datetime | None]:
+    """(the time a source was observed, if given or in its name; the time in its name)."""
     file_ts = None if name == "<stdin>" else file_timestamp(name)
-    # not a sequence: a source rolled back (duplicate, or read again) leaves no gap; the
-    # writer lock (store.writing) makes max + 1 safe
-    source_id = int(store.scalar("SELECT coalesce(max(source_id), 0) + 1 FROM sources"))
-    store.execute(
-        "CREATE OR REPLACE TEMP TABLE stage_meta AS SELECT ?::INTEGER AS source_id, "
-        "?::TIMESTAMPTZ AS observed_at, ?::TIMESTAMPTZ AS file_ts, ?::VARCHAR AS cluster",
-        [source_id, options.observed_at, file_ts, options.cluster],
+    return options.observed_at or file_ts, file_ts
+
+
+def _normalize(
+    store: Store,
+    pending: list[_Pending],
+    lists: list[tuple[int, int, str]],
+    options: IngestOptions,
+) -> dict[int, dict[str, Any]]:
+    """Run the normalisation steps over every staged source at once; each one's summary."""
+    meta = pl.DataFrame(
+        {
+            "src": [p.src for p in pending],
+            "observed_at": [options.observed_at for _ in pending],
+            "file_ts": [_observed(p.result.path, options)[1] for p in pending],
+        },
+        schema={
+            "src": pl.Int32,
+            "observed_at": pl.Datetime("us", "UTC"),
+            "file_ts": pl.Datetime("us", "UTC"),
+        },
     )
-    observed = options.observed_at or file_ts
-    # identical bytes observed at another time (an unchanged snapshot) are new evidence
-    if store.scalar(
-        "SELECT count(*) FROM sources WHERE sha256 = ? AND observed_at IS NOT DISTINCT FROM ?"
-        " AND cluster = ?",
-        [digest, observed, options.cluster],
+    kinds_of = pl.DataFrame(
+        {
+            "src": [s for s, _, _ in lists],
+            "list_no": [n for _, n, _ in lists],
+            "kind": [k for _, _, k in lists],
+        },
+        schema={"src": pl.Int32, "list_no": pl.Int32, "kind": pl.String},
+    )
+    store.con.register("batch_meta", meta)
+    store.con.register("batch_lists", kinds_of)
+    try:
+        store.execute(
+            "CREATE OR REPLACE TEMP TABLE stage_meta AS SELECT * FROM batch_meta; "
+            "CREATE OR REPLACE TEMP TABLE stage_lists AS SELECT * FROM batch_lists"
+        )
+    finally:
+        store.con.unregister("batch_meta")
+        store.con.unregister("batch_lists")
+    _run(store, "ingest_10_classify.sql")
+    summaries: dict[int, dict[str, Any]] = {
+        p.src: {
+            "kinds": {},
+            "n_foreign": 0,
+            "n_events": 0,
+            "n_pods": 0,
+            "n_rejects": 0,
+            "first_reject": None,
+            "events_span": (None, None),
+            "pods_span": (None, None),
+        }
+        for p in pending
+    }
+    rows = store.rows(
+        "SELECT src, kind, count(*) FILTER (WHERE kind IS NOT NULL), "
+        "count(*) FILTER (WHERE is_foreign) FROM stage_class "
+        "WHERE kind IS NOT NULL OR is_foreign GROUP BY ALL"
+    )
+    for src, kind, n, foreign in rows:
+        summary = summaries[src]
+        summary["n_foreign"] += int(foreign)
+        if kind is not None:
+            summary["kinds"][kind] = int(n)
+    all_kinds = {k for s in summaries.values() for k in s["kinds"]}
+    if "Event" in all_kinds:
+        _run(store, "ingest_20_events.sql")
+        for src, n, first, last in store.rows(
+            "SELECT src, count(*), min(first_ts), max(last_ts) FROM stage_events "
+            "WHERE error = '' GROUP BY src"
+        ):
+            summaries[src]["n_events"] = n
+            summaries[src]["events_span"] = (first, last)
+    if "CaptureGap" in all_kinds:
+        _run(store, "ingest_50_gaps.sql")
+    if "Pod" in all_kinds:
+        _run(store, "ingest_30_pods.sql")
+        for src, n, first, last in store.rows(
+            "SELECT src, count(*), min(observed_at), max(observed_at) FROM timed_pods GROUP BY src"
+        ):
+            summaries[src]["n_pods"] = n
+            summaries[src]["pods_span"] = (first, last)
+    for src, n, location, error in store.rows(
+        "SELECT src, count(*), first(location ORDER BY step, seq), first(error ORDER BY step, seq)"
+        " FROM stage_rejects GROUP BY src"
     ):
-        raise _Duplicate
-    summary = _normalize(store, source_id)
-    if summary["n_foreign"] and summary["n_objects"] == summary["n_foreign"]:
-        # JSON or YAML, but no Kubernetes object in it (a must-gather's cpu_affinities.json)
-        result.status = "not-a-capture"
-        result.format = "not-kubernetes"
-        result.n_foreign = summary["n_foreign"]
-        raise _Duplicate
-    basis = "option" if options.observed_at else "file_name" if file_ts is not None else None
+        summaries[src]["n_rejects"] = n
+        summaries[src]["first_reject"] = f"{location}: {error}"
+    for summary in summaries.values():
+        _summarize(summary)
+    return summaries
+
+
+def _summarize(summary: dict[str, Any]) -> None:
+    """The sources-row counts of one source from its kinds and spans."""
+    kinds: dict[str, int] = summary["kinds"]
+    foreign = summary["n_foreign"]
+    others = {k: n for k, n in kinds.items() if k not in ("Event", "Pod", "CaptureGap")}
+    summary["n_objects"] = sum(kinds.values()) + foreign
+    summary["n_skipped"] = sum(others.values()) + foreign
+    ranked = sorted(others.items(), key=lambda kv: (-kv[1], kv[0]))
+    summary["skipped_kinds"] = ", ".join(f"{k}:{n}" for k, n in ranked) or None
+    spans = []
+    if "Event" in kinds:
+        spans.append(summary["events_span"])
+    if "Pod" in kinds:
+        spans.append(summary["pods_span"])
+    firsts = [f for f, _ in spans if f is not None]
+    lasts = [t for _, t in spans if t is not None]
+    summary["first_ts"] = min(firsts) if firsts else None
+    summary["last_ts"] = max(lasts) if lasts else None
+
+
+def _store_source(
+    store: Store, pending: _Pending, summary: dict[str, Any], options: IngestOptions
+) -> None:
+    """Store one normalised source in its own transaction: duplicate check, its rows, its
+    sources row."""
+    result = pending.result
+    observed, file_ts = _observed(result.path, options)
+    try:
+        with store.transaction():
+            # not a sequence: a source rolled back (duplicate) leaves no gap; the writer lock
+            # (store.writing) makes max + 1 safe. Identical bytes observed at another time (an
+            # unchanged snapshot) are new evidence.
+            source_id, seen = store.rows(
+                "SELECT coalesce(max(source_id), 0) + 1, count(*) FILTER (WHERE sha256 = ? "
+                "AND observed_at IS NOT DISTINCT FROM ? AND cluster = ?) FROM sources",
+                [pending.digest, observed, options.cluster],
+            )[0]
+            if seen:
+                raise _Duplicate
+            if summary["n_foreign"] and summary["n_objects"] == summary["n_foreign"]:
+                # JSON or YAML, but no Kubernetes object in it (a must-gather's
+                # cpu_affinities.json)
+                result.status = "not-a-capture"
+                result.format = "not-kubernetes"
+                result.n_foreign = summary["n_foreign"]
+                raise _Duplicate
+            _store_rows(store, pending.src, int(source_id), summary, options.cluster)
+            basis = "option" if options.observed_at else "file_name" if file_ts else None
+            store.execute(
+                "INSERT INTO sources VALUES (?, ?, ?, ?, now(), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    source_id,
+                    result.path,
+                    pending.digest,
+                    pending.stats.format,
+                    summary["n_objects"],
+                    summary["n_rejects"],
+                    summary["n_events"],
+                    summary["n_pods"],
+                    summary["n_skipped"],
+                    summary["skipped_kinds"],
+                    observed,
+                    basis,
+                    summary["first_ts"],
+                    summary["last_ts"],
+                    options.cluster,
+                ],
+            )
+    except _Duplicate:
+        if result.status != "not-a-capture":
+            result.status = "duplicate"
+        return
+    _fill_result(store, result, int(source_id), summary, observed, basis)
+
+
+def _store_rows(
+    store: Store, src: int, source_id: int, summary: dict[str, Any], cluster: str
+) -> None:
+    """The rows of source `src` of the batch into the tables, as source `source_id` of
+    `cluster`."""
     store.execute(
-        "INSERT INTO sources VALUES (?, ?, ?, ?, now(), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [
-            source_id,
-            name,
-            digest,
-            stats.format,
-            summary["n_objects"],
-            summary["n_rejects"],
-            summary["n_events"],
-            summary["n_pods"],
-            summary["n_skipped"],
-            summary["skipped_kinds"],
-            observed,
-            basis,
-            summary["first_ts"],
-            summary["last_ts"],
-            options.cluster,
-        ],
+        "CREATE OR REPLACE TEMP TABLE cur AS SELECT ?::INTEGER AS src, ?::INTEGER AS source_id, "
+        "?::VARCHAR AS cluster",
+        [src, source_id, cluster],
     )
-    _fill_result(store, result, source_id, summary, observed, basis)
+    if summary["n_rejects"]:
+        store.execute(
+            "INSERT INTO rejects SELECT (SELECT source_id FROM cur), location, error, "
+            "left(doc, 65536) FROM stage_rejects WHERE src = (SELECT src FROM cur) "
+            "ORDER BY step, seq"
+        )
+    if summary["n_events"]:
+        _run(store, "ingest_25_events_write.sql")
+    if summary["n_pods"]:
+        _run(store, "ingest_35_pods_write.sql")
+    if _OWNER_KINDS & summary["kinds"].keys():
+        _run(store, "ingest_45_owners_write.sql")
+    if "CaptureGap" in summary["kinds"]:  # written by `podreplay capture`
+        _run(store, "ingest_55_gaps_write.sql")
 
 
 _OWNER_KINDS = {
@@ -379,67 +656,26 @@ _OWNER_KINDS = {
 }
 
 
-def _normalize(store: Store, source_id: int) -> dict[str, Any]:
-    """Run the normalisation steps this source needs; returns its summary counts."""
-    store.run_script("ingest_00_macros.sql")
-    store.run_script("ingest_10_classify.sql")
-    kinds: dict[str, int] = dict(
-        store.rows("SELECT kind, count(*) FROM stage_class WHERE kind IS NOT NULL GROUP BY kind")
-    )
-    foreign = int(store.scalar("SELECT count(*) FROM stage_class WHERE is_foreign"))
-    summary: dict[str, Any] = {"n_events": 0, "n_pods": 0, "first_ts": None, "last_ts": None}
-    spans: list[tuple[Any, Any]] = []
-    if "Event" in kinds:
-        store.run_script("ingest_20_events.sql")
-        n, first, last = store.rows(
-            "SELECT count(*), min(first_ts), max(last_ts) FROM stage_events WHERE error = ''"
-        )[0]
-        summary["n_events"] = n
-        spans.append((first, last))
-    if "Pod" in kinds:
-        store.run_script("ingest_30_pods.sql")
-        n, first, last = store.rows(
-            "SELECT count(*), min(observed_at), max(observed_at) FROM timed_pods"
-        )[0]
-        summary["n_pods"] = n
-        spans.append((first, last))
-    if _OWNER_KINDS & kinds.keys():
-        store.run_script("ingest_40_owners.sql")
-    if "CaptureGap" in kinds:  # written by `podreplay capture`
-        store.run_script("ingest_45_gaps.sql")
-    others = {k: n for k, n in kinds.items() if k not in ("Event", "Pod", "CaptureGap")}
-    summary["n_objects"] = sum(kinds.values()) + foreign
-    summary["n_skipped"] = sum(others.values()) + foreign
-    summary["n_foreign"] = foreign
-    ranked = sorted(others.items(), key=lambda kv: (-kv[1], kv[0]))
-    summary["skipped_kinds"] = ", ".join(f"{k}:{n}" for k, n in ranked) or None
-    firsts = [f for f, _ in spans if f is not None]
-    lasts = [t for _, t in spans if t is not None]
-    summary["first_ts"] = min(firsts) if firsts else None
-    summary["last_ts"] = max(lasts) if lasts else None
-    summary["n_rejects"] = store.scalar(
-        "SELECT count(*) FROM rejects WHERE source_id = ?", [source_id]
-    )
-    return summary
+# connections whose temp macros (ingest_00_macros.sql) exist: created once, outside any
+# source's transaction (a rolled-back source would take them with it)
+_PREPARED: weakref.WeakSet[Store] = weakref.WeakSet()
 
 
-def _stage(store: Store, items: Iterator[Item]) -> int:
-    """Insert the items into the temp `stage` table in batches; returns how many."""
-    rows: dict[str, list[Any]] = {k: [] for k in _STAGE_SCHEMA}
-    count = 0
-    for item in items:
-        rows["seq"].append(count)
-        rows["location"].append(item.location)
-        rows["listed"].append(item.listed)
-        rows["error"].append(item.error)
-        rows["doc"].append(item.text)
-        rows["list_no"].append(item.list_no)
-        rows["go"].append(item.go_internal)
-        count += 1
-        if count % BATCH == 0:
-            _flush(store, rows)
-    _flush(store, rows)
-    return count
+def _prepare(store: Store) -> None:
+    """Create the normalisation macros once per connection."""
+    if store not in _PREPARED:
+        _run(store, "ingest_00_macros.sql")
+        _PREPARED.add(store)
+
+
+@functools.cache
+def _script(name: str) -> str:
+    return sql_text(name)
+
+
+def _run(store: Store, name: str) -> None:
+    """Run a shipped SQL script (its text read once per process)."""
+    store.execute(_script(name))
 
 
 _STAGE_SCHEMA = {
@@ -450,6 +686,7 @@ _STAGE_SCHEMA = {
     "doc": pl.String,
     "list_no": pl.Int32,
     "go": pl.Boolean,
+    "src": pl.Int32,
 }
 # Go-internal objects (kubectl < 1.10): ObjectMeta's fields sit at the top level; moved under
 # `metadata` as the API prints them
@@ -511,19 +748,12 @@ def _flush(store: Store, rows: dict[str, list[Any]]) -> None:
             "INSERT INTO stage SELECT seq, location, listed, error, "
             "CASE WHEN NOT valid THEN doc WHEN go "
             f"THEN json_merge_patch(d, json_object('metadata', {_GO_META_SQL}))::VARCHAR "
-            "ELSE d::VARCHAR END, valid, list_no "
+            "ELSE d::VARCHAR END, valid, list_no, src "
             "FROM (SELECT *, CASE WHEN valid THEN json(doc) END AS d "
             "FROM (SELECT *, error IS NULL AND json_valid(doc) AS valid FROM stage_batch))"
         )
     finally:
         store.con.unregister("stage_batch")
-
-
-def _stage_lists(store: Store, kinds: dict[int, str]) -> None:
-    """The kind each List of the source gives its items (`PodList` -> `Pod`)."""
-    store.execute("CREATE OR REPLACE TEMP TABLE stage_lists (list_no INTEGER, kind VARCHAR)")
-    if kinds:
-        store.con.executemany("INSERT INTO stage_lists VALUES (?, ?)", list(kinds.items()))
 
 
 def _drain(stream: ByteSource) -> None:
@@ -562,8 +792,5 @@ def _fill_result(
                 [source_id],
             )
         )
-    first = store.rows(
-        "SELECT location, error FROM rejects WHERE source_id = ? LIMIT 1", [source_id]
-    )
-    if first:
-        result.first_reject = f"{first[0][0]}: {first[0][1]}"
+    if summary["first_reject"] is not None:
+        result.first_reject = summary["first_reject"]

@@ -1,9 +1,13 @@
--- Normalising one source, step 1: parse, unwrap watch records, classify by kind.
--- Runs inside the source's transaction after podreplay/ingest.py filled:
---   stage(seq, location, listed, error, doc, valid, list_no)  one JSON text per object read (or
---                                  why not), valid: DuckDB can parse doc, list_no: its List
---   stage_lists(list_no, kind)     the kind a List gives its items (`PodList` -> `Pod`)
---   stage_meta(source_id, observed_at, file_ts, cluster)  one row
+-- Normalising sources, step 1: parse, unwrap watch records, classify by kind.
+-- Runs over a batch of sources (several small files are read together: statements cost per
+-- run, not per row) after podreplay/ingest.py filled:
+--   stage(seq, location, listed, error, doc, valid, list_no, src)  one JSON text per object
+--                                  read (or why not), valid: DuckDB can parse doc, list_no: its
+--                                  List, src: its source within the batch
+--   stage_lists(src, list_no, kind)  the kind a List gives its items (`PodList` -> `Pod`)
+--   stage_meta(src, observed_at, file_ts)  one row per source
+-- The steps named *_write.sql then store one source at a time, each in its own transaction,
+-- reading `cur(src, source_id, cluster)`.
 -- Every staged object ends up in exactly one place: events, pod_snapshots, owners/skipped
 -- (other kinds, and JSON that is no Kubernetes object: counted) or rejects (with its location
 -- and why). An object's kind: its own `kind`, else its List's, else its shape.
@@ -13,7 +17,7 @@
 
 CREATE OR REPLACE TEMP TABLE stage_class AS
 WITH parsed AS (
-    SELECT seq, error, l.kind AS list_kind,
+    SELECT seq, src, error, l.kind AS list_kind,
            CASE WHEN error IS NULL AND valid THEN json_type(doc, [
                '$', '$.object', '$.involvedObject', '$.regarding', '$.spec.containers',
                '$.metadata', '$.object.involvedObject', '$.object.regarding',
@@ -22,15 +26,15 @@ WITH parsed AS (
                 THEN json_extract_string(doc, ['$.type', '$.observedAt', '$.kind', '$.object.kind',
                                                '$.apiVersion'])
            END AS s
-    FROM stage LEFT JOIN stage_lists AS l USING (list_no)
+    FROM stage LEFT JOIN stage_lists AS l USING (src, list_no)
 ), unwrapped AS (
-    SELECT seq, error, t, s, list_kind,
+    SELECT seq, src, error, t, s, list_kind,
            t IS NOT NULL AND t[1] = 'OBJECT'
              AND s[1] IN ('ADDED', 'MODIFIED', 'DELETED', 'BOOKMARK', 'ERROR')
              AND t[2] = 'OBJECT' AS is_watch
     FROM parsed
 ), k AS (
-    SELECT seq, is_watch, list_kind, s[5] AS api_version,
+    SELECT seq, src, is_watch, list_kind, s[5] AS api_version,
            CASE WHEN is_watch THEN s[1] END AS watch_type,
            CASE WHEN is_watch THEN s[2] END AS record_observed,
            CASE
@@ -52,7 +56,7 @@ SELECT *,
            AND nn(api_version) IS NULL
            AS is_foreign
 FROM (
-    SELECT seq, is_watch, watch_type, record_observed, parse_error,
+    SELECT seq, src, is_watch, watch_type, record_observed, parse_error,
            CASE
                WHEN parse_error IS NOT NULL THEN NULL
                WHEN watch_type IN ('BOOKMARK', 'ERROR') THEN 'watch ' || watch_type
@@ -64,17 +68,24 @@ FROM (
 );
 
 CREATE OR REPLACE TEMP VIEW stage_kind AS
-SELECT c.seq, s.location, s.listed, s.list_no, s.doc,
+SELECT c.seq, c.src, s.location, s.listed, s.list_no, s.doc,
        CASE WHEN c.parse_error IS NOT NULL THEN NULL
             WHEN c.is_watch THEN json_extract(s.doc, '$.object')
             ELSE s.doc::JSON END AS obj,
        c.watch_type, c.record_observed, c.parse_error, c.kind, c.is_foreign
 FROM stage_class AS c JOIN stage AS s USING (seq);
 
-INSERT INTO rejects
-SELECT (SELECT source_id FROM stage_meta), location,
-       coalesce(parse_error, 'not a Kubernetes object: no kind, and neither an event nor a pod'),
-       left(doc, 65536)
+-- what each source rejects, stored by ingest_50_write.sql (step: the order they are stored in)
+CREATE OR REPLACE TEMP TABLE stage_rejects AS
+SELECT src, 1 AS step, seq, location,
+       coalesce(parse_error, 'not a Kubernetes object: no kind, and neither an event nor a pod')
+           AS error,
+       doc
 FROM stage_kind
-WHERE kind IS NULL AND NOT coalesce(is_foreign, false)
-ORDER BY seq;
+WHERE kind IS NULL AND NOT coalesce(is_foreign, false);
+
+-- the source being stored (set per source by podreplay/ingest.py; the views below read it)
+CREATE OR REPLACE TEMP TABLE cur (src INTEGER, source_id INTEGER, cluster VARCHAR);
+
+-- the latest event time of each source (ingest_20_events.sql fills it): dates its pod Lists
+CREATE OR REPLACE TEMP TABLE stage_events_latest (src INTEGER, events_latest TIMESTAMPTZ);

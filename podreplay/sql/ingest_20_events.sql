@@ -1,11 +1,12 @@
--- Normalising one source, step 2: events of both APIs into `events` (latest state wins).
+-- Normalising sources, step 2: events of both APIs, prepared for `events` (latest state wins;
+-- ingest_25_events_write.sql stores them).
 
 -- One pass over the event documents: their fields, parsed timestamps, key and why not (error),
 -- carried with the document itself (no join back to `stage` for it later).
 CREATE OR REPLACE TEMP TABLE stage_events AS
 WITH parsed AS (
     -- one parse per document; a field that is absent, null, or not under an object is NULL
-    SELECT seq, obj AS raw, json_transform(obj, '{
+    SELECT seq, src, obj AS raw, json_transform(obj, '{
         "apiVersion": "VARCHAR",
         "metadata": {"namespace": "VARCHAR", "name": "VARCHAR", "uid": "VARCHAR",
                      "creationTimestamp": "VARCHAR", "resourceVersion": "VARCHAR"},
@@ -26,7 +27,7 @@ WITH parsed AS (
     FROM stage_kind
     WHERE kind = 'Event'
 ), fields AS (
-    SELECT seq, raw, nn(e.apiVersion) AS api_version, nn(e.metadata.namespace) AS namespace,
+    SELECT seq, src, raw, nn(e.apiVersion) AS api_version, nn(e.metadata.namespace) AS namespace,
         nn(e.metadata.name) AS name, nn(e.metadata.uid) AS uid,
         coalesce(nn(e.regarding.kind), nn(e.involvedObject.kind)) AS object_kind,
         coalesce(nn(e.regarding.namespace), nn(e.involvedObject.namespace),
@@ -72,22 +73,33 @@ SELECT *,
         AS event_key
 FROM timed;
 
--- several versions of one event in this source: only the latest state goes on (the window runs
+-- several versions of one event in one source: only the latest state goes on (the window runs
 -- over the repeated keys alone; most sources have none)
 CREATE OR REPLACE TEMP TABLE stage_event_superseded AS
+WITH repeated AS (
+    SELECT src, event_key FROM stage_events WHERE error = '' GROUP BY src, event_key
+    HAVING count(*) > 1
+)
 SELECT seq
-FROM stage_events
-WHERE error = '' AND event_key IN (
-    SELECT event_key FROM stage_events WHERE error = '' GROUP BY event_key HAVING count(*) > 1)
+FROM stage_events AS e SEMI JOIN repeated USING (src, event_key)
+WHERE error = ''
 QUALIFY row_number() OVER (
-    PARTITION BY event_key
+    PARTITION BY src, event_key
     ORDER BY count DESC, last_ts DESC NULLS LAST, try_cast(resource_version AS HUGEINT) DESC NULLS LAST,
              seq DESC) > 1;
 
+CREATE OR REPLACE TEMP VIEW stage_events_kept AS
+SELECT * FROM stage_events
+WHERE error = ''
+  AND NOT EXISTS (SELECT 1 FROM stage_event_superseded AS o WHERE o.seq = stage_events.seq);
+
+INSERT INTO stage_events_latest SELECT src, max(last_ts) FROM stage_events_kept GROUP BY src;
+
+-- the events of the source being stored (`cur`)
 CREATE OR REPLACE TEMP VIEW new_events AS
 SELECT
     event_key,
-    (SELECT source_id FROM stage_meta) AS source_id,
+    (SELECT source_id FROM cur) AS source_id,
     coalesce(api_version, CASE WHEN has_regarding THEN 'events.k8s.io/v1' ELSE 'v1' END)
         AS api_version,
     namespace, name, uid, object_kind, object_namespace, object_name, object_uid, field_path,
@@ -95,42 +107,9 @@ SELECT
         'spec\.(?:initContainers|containers|ephemeralContainers)\{([^}]*)\}', 1), '') AS container,
     reason, message, type, count, first_ts, last_ts, event_ts, component, host, resource_version,
     raw
-FROM stage_events
-WHERE error = ''
-  AND NOT EXISTS (SELECT 1 FROM stage_event_superseded AS o WHERE o.seq = stage_events.seq);
+FROM stage_events_kept
+WHERE src = (SELECT src FROM cur);
 
--- the states of Unhealthy events whose count grows (a watch stream repeats the object, a later
--- capture stores a higher count) before the latest state wins: each dates one occurrence
-INSERT INTO event_versions
-SELECT event_key, count, last_ts FROM (
-    SELECT event_key, count, last_ts
-    FROM stage_events
-    WHERE error = '' AND reason = 'Unhealthy' AND last_ts IS NOT NULL AND event_key IN (
-        SELECT event_key FROM stage_events
-        WHERE error = '' AND reason = 'Unhealthy'
-        GROUP BY event_key HAVING count(*) > 1)
-    UNION
-    SELECT unnest([n.event_key, o.event_key]), unnest([n.count, o.count]),
-        unnest([n.last_ts, o.last_ts])
-    FROM (SELECT event_key, count, last_ts FROM new_events WHERE reason = 'Unhealthy') AS n
-    JOIN events AS o ON o.event_key = n.event_key AND o.count <> n.count
-    WHERE n.last_ts IS NOT NULL AND o.last_ts IS NOT NULL
-    EXCEPT
-    SELECT event_key, count, last_ts FROM event_versions
-);
-
--- latest state wins: drop stored versions that are not newer than the incoming one
-DELETE FROM events AS old
-USING new_events AS n
-WHERE old.event_key = n.event_key
-  AND (n.count > old.count
-       OR (n.count = old.count AND coalesce(n.last_ts, 'epoch'::TIMESTAMPTZ)
-                                   >= coalesce(old.last_ts, 'epoch'::TIMESTAMPTZ)));
-
-INSERT INTO events
-SELECT * FROM new_events AS n
-WHERE NOT EXISTS (SELECT 1 FROM events AS old WHERE old.event_key = n.event_key);
-
-INSERT INTO rejects
-SELECT (SELECT source_id FROM stage_meta), s.location, e.error, left(s.doc, 65536)
-FROM stage_events AS e JOIN stage AS s USING (seq) WHERE e.error <> '' ORDER BY e.seq;
+INSERT INTO stage_rejects
+SELECT e.src, 2, e.seq, s.location, e.error, s.doc
+FROM stage_events AS e JOIN stage AS s USING (seq) WHERE e.error <> '';

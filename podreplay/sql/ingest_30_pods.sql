@@ -1,26 +1,31 @@
--- Normalising one source, step 3: pod objects into pod/container/condition snapshots.
+-- Normalising sources, step 3: pod objects prepared as pod/container/condition snapshots
+-- (ingest_35_pods_write.sql stores them, one source at a time).
 -- When a snapshot was taken: a watch record's own "observedAt" stamp, else --observed-at,
 -- else a time in the file name, else (inferred) the latest timestamp the snapshot shows:
--- for a List, the latest over all its pods and the source's events; for a lone record, its own.
+-- for a List, the latest over all its pods and the source's events (each event's latest state
+-- in the source); for a lone record, its own.
+-- Speed: the documents are not carried through the steps (each copy of a 250 MB List costs);
+-- `new_pods` joins them back by seq.
 -- A pod seen more than once in one List or array is not one snapshot but successive states (a
 -- watch saved as an array, Lists merged by hand): each of its states is dated like a record.
 
 CREATE OR REPLACE TEMP TABLE stage_pods AS
-SELECT seq, location, listed, list_no, doc, obj, watch_type,
+SELECT seq, src, location, listed, list_no, watch_type,
     nn(record_observed) AS record_observed,
     f[1] AS uid, f[2] AS namespace, f[3] AS pod, f[4] AS t_created, f[5] AS t_start,
     f[6] AS t_deleted, f[7] AS deletion_grace, f[8] AS node, f[9] AS phase, f[10] AS reason,
     f[11] AS message, f[12] AS qos_class, f[13] AS termination_grace, f[14] AS owner_kind,
     f[15] AS owner_name, f[16] AS restart_policy, f[17] AS resource_version,
-    greatest(
-        max_ts(json_extract_string(obj, '$.status.conditions[*].lastTransitionTime')),
-        max_ts(json_extract_string(obj, '$.status.conditions[*].lastProbeTime')),
-        max_ts(json_extract_string(obj, '$.status.containerStatuses[*].state.*.startedAt')),
-        max_ts(json_extract_string(obj, '$.status.containerStatuses[*].state.*.finishedAt')),
-        max_ts(json_extract_string(obj, '$.status.containerStatuses[*].lastState.*.finishedAt')),
-        max_ts(json_extract_string(obj, '$.status.initContainerStatuses[*].state.*.startedAt')),
-        max_ts(json_extract_string(obj, '$.status.initContainerStatuses[*].state.*.finishedAt'))
-    ) AS status_latest
+    -- one list, one conversion (a lambda per list costs each small source its set-up)
+    max_ts(flatten([
+        json_extract_string(obj, '$.status.conditions[*].lastTransitionTime'),
+        json_extract_string(obj, '$.status.conditions[*].lastProbeTime'),
+        json_extract_string(obj, '$.status.containerStatuses[*].state.*.startedAt'),
+        json_extract_string(obj, '$.status.containerStatuses[*].state.*.finishedAt'),
+        json_extract_string(obj, '$.status.containerStatuses[*].lastState.*.finishedAt'),
+        json_extract_string(obj, '$.status.initContainerStatuses[*].state.*.startedAt'),
+        json_extract_string(obj, '$.status.initContainerStatuses[*].state.*.finishedAt')
+    ])) AS status_latest
 FROM (
     SELECT *, list_transform(json_extract_string(obj, [
             '$.metadata.uid', '$.metadata.namespace', '$.metadata.name',
@@ -37,7 +42,7 @@ FROM (
 
 CREATE OR REPLACE TEMP TABLE checked_pods AS
 SELECT *,
-    listed AND count(*) OVER (PARTITION BY listed, list_no, coalesce(uid, namespace || '/' || pod))
+    listed AND count(*) OVER (PARTITION BY src, listed, list_no, coalesce(uid, namespace || '/' || pod))
         > 1 AS repeated,
     ts(t_created) AS created_at, ts(t_start) AS start_time, ts(t_deleted) AS deleted_at,
     try_cast(deletion_grace AS DOUBLE) AS deletion_grace_s,
@@ -57,7 +62,7 @@ SELECT p.*,
         WHEN p.record_observed IS NOT NULL THEN ts(p.record_observed)
         WHEN m.observed_at IS NOT NULL THEN m.observed_at
         WHEN m.file_ts IS NOT NULL THEN m.file_ts
-        WHEN p.listed AND NOT p.repeated THEN greatest(l.pods_latest, l.events_latest)
+        WHEN p.listed AND NOT p.repeated THEN greatest(l.pods_latest, e.events_latest)
         ELSE p.own_latest
     END AS observed_at,
     CASE
@@ -65,56 +70,48 @@ SELECT p.*,
         WHEN m.observed_at IS NOT NULL THEN 'option'
         WHEN m.file_ts IS NOT NULL THEN 'file_name'
         ELSE 'inferred'
-    END AS observed_basis,
-    m.source_id
+    END AS observed_basis
 FROM checked_pods AS p
-CROSS JOIN stage_meta AS m
-CROSS JOIN (
-    SELECT max(own_latest) FILTER (WHERE listed AND NOT repeated AND error = '') AS pods_latest,
-           (SELECT max(last_ts) FROM events WHERE source_id = (SELECT source_id FROM stage_meta))
-               AS events_latest
-    FROM checked_pods
-) AS l
+JOIN stage_meta AS m USING (src)
+LEFT JOIN (
+    SELECT src, max(own_latest) FILTER (WHERE listed AND NOT repeated AND error = '')
+               AS pods_latest
+    FROM checked_pods GROUP BY src
+) AS l USING (src)
+LEFT JOIN stage_events_latest AS e USING (src)
 WHERE p.error = '';
 
 CREATE OR REPLACE TEMP TABLE new_pods AS
-SELECT
-    source_id, observed_at, observed_basis, watch_type,
-    coalesce(uid, concat_ws('/', namespace, pod, coalesce(created_at::VARCHAR, '?'))) AS pod_uid,
-    namespace, pod, node, phase, reason, message, qos_class, created_at, start_time, deleted_at,
-    deletion_grace_s, try_cast(termination_grace AS DOUBLE) AS termination_grace_s,
-    owner_kind, owner_name, restart_policy, resource_version, obj AS raw, seq
-FROM timed_pods
-WHERE observed_at IS NOT NULL
--- the same pod state seen twice in one source (or a watch echo) is one snapshot
-QUALIFY row_number() OVER (
-    PARTITION BY pod_uid, observed_at, coalesce(resource_version, ''), coalesce(watch_type, '')
-    ORDER BY seq DESC) = 1;
-
--- already stored (overlapping captures, or the same snapshot in two files): keep one copy
-DELETE FROM new_pods AS n
-USING pod_snapshots AS old
-WHERE old.pod_uid = n.pod_uid AND old.observed_at = n.observed_at
-  AND coalesce(old.resource_version, '') = coalesce(n.resource_version, '')
-  AND coalesce(old.watch_type, '') = coalesce(n.watch_type, '');
-
-INSERT INTO pod_snapshots
-SELECT source_id, observed_at, observed_basis, watch_type, pod_uid, namespace, pod, node, phase,
-       reason, message, qos_class, created_at, start_time, deleted_at, deletion_grace_s,
-       termination_grace_s, owner_kind, owner_name, restart_policy, resource_version, raw
-FROM new_pods;
+SELECT n.*, k.obj AS raw
+FROM (
+    SELECT
+        src, observed_at, observed_basis, watch_type,
+        coalesce(uid, concat_ws('/', namespace, pod, coalesce(created_at::VARCHAR, '?')))
+            AS pod_uid,
+        namespace, pod, node, phase, reason, message, qos_class, created_at, start_time,
+        deleted_at, deletion_grace_s, try_cast(termination_grace AS DOUBLE) AS termination_grace_s,
+        owner_kind, owner_name, restart_policy, resource_version, seq
+    FROM timed_pods
+    WHERE observed_at IS NOT NULL
+    -- the same pod state seen twice in one source (or a watch echo) is one snapshot
+    QUALIFY row_number() OVER (
+        PARTITION BY src, pod_uid, observed_at, coalesce(resource_version, ''),
+                     coalesce(watch_type, '')
+        ORDER BY seq DESC) = 1
+) AS n
+JOIN stage_kind AS k USING (seq);
 
 CREATE OR REPLACE TEMP TABLE stage_containers AS
 WITH c AS (
-    SELECT source_id, observed_at, pod_uid, false AS is_init,
+    SELECT seq, observed_at, pod_uid, false AS is_init,
            unnest(json_extract(raw, '$.status.containerStatuses[*]')) AS cs
     FROM new_pods
     UNION ALL
-    SELECT source_id, observed_at, pod_uid, true AS is_init,
+    SELECT seq, observed_at, pod_uid, true AS is_init,
            unnest(json_extract(raw, '$.status.initContainerStatuses[*]')) AS cs
     FROM new_pods
 )
-SELECT source_id, observed_at, pod_uid, is_init,
+SELECT seq, observed_at, pod_uid, is_init,
     list_transform(json_extract_string(cs, [
         '$.name', '$.image', '$.ready', '$.started', '$.restartCount',
         '$.state.terminated', '$.state.running', '$.state.waiting',
@@ -128,8 +125,9 @@ SELECT source_id, observed_at, pod_uid, is_init,
     cs->('$.lastState.' || last_state) AS l
 FROM c;
 
-INSERT INTO container_snapshots
-SELECT source_id, observed_at, pod_uid, coalesce(f[1], '?') AS container, is_init,
+-- (keyed by the pod's seq: only the pods a source stores take theirs along)
+CREATE OR REPLACE TEMP TABLE stage_container_rows AS
+SELECT seq, observed_at, pod_uid, coalesce(f[1], '?') AS container, is_init,
     f[2] AS image, state,
     nn(s->>'reason') AS reason, nn(s->>'message') AS message,
     try_cast(s->>'exitCode' AS INTEGER) AS exit_code,
@@ -140,25 +138,26 @@ SELECT source_id, observed_at, pod_uid, coalesce(f[1], '?') AS container, is_ini
     ts(nn(l->>'startedAt')) AS last_started_at, ts(nn(l->>'finishedAt')) AS last_finished_at
 FROM stage_containers;
 
-INSERT INTO condition_snapshots
+CREATE OR REPLACE TEMP TABLE stage_condition_rows AS
 WITH c AS (
-    SELECT source_id, observed_at, pod_uid,
+    SELECT seq, observed_at, pod_uid,
            unnest(json_extract(raw, '$.status.conditions[*]')) AS cond
     FROM new_pods
 ), f AS (
-    SELECT source_id, observed_at, pod_uid,
+    SELECT seq, observed_at, pod_uid,
            list_transform(json_extract_string(cond, ['$.type', '$.status', '$.reason',
                                                      '$.lastTransitionTime']),
                           lambda v: nn(v)) AS f
     FROM c
 )
-SELECT source_id, observed_at, pod_uid, coalesce(f[1], '?'), f[2], f[3], ts(f[4]) FROM f;
+SELECT seq, observed_at, pod_uid, coalesce(f[1], '?') AS type, f[2] AS status, f[3] AS reason,
+       ts(f[4]) AS last_transition FROM f;
 
-INSERT INTO rejects
-SELECT (SELECT source_id FROM stage_meta), location, error, left(doc, 65536)
+INSERT INTO stage_rejects
+SELECT p.src, 3, p.seq, p.location, p.error, s.doc
 FROM (
-    SELECT seq, location, error, doc FROM checked_pods WHERE error <> ''
+    SELECT src, seq, location, error FROM checked_pods WHERE error <> ''
     UNION ALL
-    SELECT seq, location, 'pod snapshot without any timestamp to date it (use --observed-at)', doc
+    SELECT src, seq, location, 'pod snapshot without any timestamp to date it (use --observed-at)'
     FROM timed_pods WHERE observed_at IS NULL
-) ORDER BY seq;
+) AS p JOIN stage AS s USING (seq);

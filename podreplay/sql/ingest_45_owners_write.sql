@@ -1,4 +1,5 @@
--- Normalising one source, step 4: workload objects kept to map pods to workloads.
+-- Storing one source's workload objects (`cur`, inside its transaction): they map pods to
+-- workloads.
 INSERT INTO owners
 SELECT DISTINCT f[1], kind, f[2], f[3], f[4], f[5]
 FROM (
@@ -9,6 +10,7 @@ FROM (
     FROM stage_kind
     WHERE kind IN ('ReplicaSet', 'Job', 'StatefulSet', 'DaemonSet', 'Deployment', 'CronJob',
                    'ReplicationController')
+      AND src = (SELECT src FROM cur)
 ) AS s
 WHERE f[3] IS NOT NULL
   AND NOT EXISTS (
