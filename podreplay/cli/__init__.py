@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 from podreplay.cli import (  # noqa: F401  (each module registers its commands on `app`)
     capture_cmd,
     diff_cmd,
@@ -15,15 +17,25 @@ from podreplay.cli import (  # noqa: F401  (each module registers its commands o
     timeline_cmd,
     version,
 )
-from podreplay.cli.app import app
+from podreplay.cli.app import ExitCode, app
 
 
 def main() -> None:
     """Entry point of the `podreplay` console script."""
-    app()
+    _run("podreplay")
 
 
 def kubectl_main() -> None:
     """Entry point of the `kubectl-podreplay` console script: kubectl runs it for
     `kubectl podreplay ...`, passing the arguments after `podreplay`."""
-    app(prog_name="kubectl podreplay")
+    _run("kubectl podreplay")
+
+
+def _run(prog_name: str) -> None:
+    # a Ctrl-C outside a command's own handling (while starting, or after it printed its last
+    # line) still exits 130 quietly, never with a traceback or a bare signal death
+    try:
+        app(prog_name=prog_name)
+    except KeyboardInterrupt:
+        sys.stderr.write("podreplay: interrupted\n")
+        raise SystemExit(int(ExitCode.INTERRUPTED)) from None
