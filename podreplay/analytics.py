@@ -58,6 +58,7 @@ POD_COLUMNS: tuple[str, ...] = (
     "crashloop_s",
     "terminating_s",
     "unknown_s",  # time no capture shows (and phase Unknown): the figures leave it out
+    "why",  # the pod's worst problem in words (pod_why): folds, never dropped
 )
 
 SECTIONS: tuple[str, ...] = (
@@ -73,9 +74,10 @@ TOP_REASONS = 5
 # The pods a call looks at: those `selection.select_pods` put in temp.selected_pods.
 _SELECTION = """
 sel AS (
-    SELECT s.*
+    SELECT s.*, w.problem, w.why
     FROM pod_stats s
     JOIN temp.selected_pods USING (pod_uid)
+    LEFT JOIN pod_why w USING (pod_uid)
 )"""
 
 
@@ -224,7 +226,7 @@ def _pods_where_sql(flag: str) -> str:
     return f"""
 WITH {_SELECTION}
 SELECT namespace, pod, workload, node, final_phase, restarts, crashloop_s, running_s,
-    not_ready_running_s
+    not_ready_running_s, why
 FROM sel
 WHERE {flag}
 ORDER BY namespace, pod"""

@@ -115,7 +115,7 @@ _DROP_FIRST = (
     "running_s",
     "workload",
 )
-_KEEP = ("final_phase", "restarts", "pods")
+_KEEP = ("final_phase", "restarts", "pods", "why")
 
 _PERCENTILE_SUFFIXES = tuple(
     f"{m[:-2]}_{q}_s" for m in METRICS for q in ("p50", "p90", "p99", "max")

@@ -1,0 +1,166 @@
+"""Each pod's worst problem in words (`pod_why`), through the real CLI: on the simulator's
+capture every scenario reads as its problem, with the figures the truth holds; on the k3s
+capture the unschedulable, crash-looping and controller-deleted pods say so; `stats --by pod`
+shows the why column at any width without cutting a name."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from podreplay.cli import app
+from podreplay.store import Store
+from tests.conftest import real
+
+runner = CliRunner()
+K3S = "k3s-v1.33_2025_troubleshoot-bundle"
+
+# the problem each simulator scenario must read as (scenarios that end well read as nothing)
+SCENARIO_PROBLEM = {
+    "crashloop": "crash_loop",
+    "liveness_kill": "probe_kill",
+    "startup_probe": "probe_kill",
+    "oom_kill": "oom_killed",
+    "image_pull_failure": "image_pull",
+    "unschedulable": "unschedulable",
+    "eviction": "evicted",
+    "preemption": "evicted",
+    "job_failed": "failed",
+    "healthy": None,
+    "readiness_flap": None,
+    "init_containers": None,
+}
+WORDS = {
+    "crash_loop": r"CrashLoopBackOff: (Error|Completed) exit \d+ ×\d+, last \d\d:\d\d",
+    "probe_kill": r"(liveness|startup) probe killed it ×\d+: (HTTP 500|connection refused)",
+    "oom_killed": r"OOMKilled ×\d+ \(limit \d+Mi\)",
+    "image_pull": r"(ImagePullBackOff|ErrImagePull): not found ×\d+",
+    "unschedulable": r"Unschedulable \d+ [sm](, then scheduled)?: 0/3 nodes: 3 Insufficient \w+",
+    "evicted": r"(evicted|preempted): .+",
+    "failed": r"Failed: Error exit \d+",
+}
+
+
+def run(*args: str, columns: int | None = None) -> str:
+    env = {"COLUMNS": str(columns) if columns else ""}
+    res = runner.invoke(app, list(args), env=env)
+    assert res.exit_code == 0, res.output
+    assert "Traceback" not in res.stderr, res.stderr
+    return res.stdout
+
+
+def pods_json(db: Path) -> list[dict[str, Any]]:
+    doc = json.loads(run("stats", "--by", "pod", "--format", "json", "--db", str(db)))
+    rows: list[dict[str, Any]] = doc["summary"]
+    return rows
+
+
+@pytest.fixture(scope="module")
+def sim(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
+    root = tmp_path_factory.mktemp("why")
+    run("simulate", "--pods", "80", "--seed", "3", "--out", str(root / "cap"))
+    db = root / "sim.duckdb"
+    run("ingest", str(root / "cap"), "--db", str(db), "-q")
+    return db, json.loads((root / "cap" / "ground_truth.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def k3s(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    db = tmp_path_factory.mktemp("k3s") / "k3s.duckdb"
+    paths = sorted(str(p) for p in real(f"{K3S}__default__pods").parent.glob(f"{K3S}*"))
+    run("ingest", *paths, "--db", str(db), "-q")
+    return db
+
+
+def test_every_scenario_reads_as_its_problem(sim: tuple[Path, dict[str, Any]]) -> None:
+    db, truth = sim
+    rows = {r["pod_uid"]: r for r in pods_json(db)}
+    checked = 0
+    for pod in truth["pods"]:
+        if pod["scenario"] not in SCENARIO_PROBLEM:
+            continue
+        row = rows[pod["pod_uid"]]
+        want = SCENARIO_PROBLEM[pod["scenario"]]
+        if want is None and pod["restarts"]:
+            continue
+        assert row["problem"] == want, (pod["pod"], pod["scenario"], row["why"])
+        if want is not None:
+            assert re.fullmatch(WORDS[want], row["why"]), (pod["pod"], row["why"])
+            checked += 1
+    assert checked >= 30
+
+
+def test_the_figures_are_the_truths(sim: tuple[Path, dict[str, Any]]) -> None:
+    db, truth = sim
+    rows = {r["pod_uid"]: r for r in pods_json(db)}
+    for pod in truth["pods"]:
+        row = rows[pod["pod_uid"]]
+        causes = [r["cause"] for r in pod["restarts"]]
+        if row["problem"] == "oom_killed":
+            # OOM kills: the restarts that were, plus the instance left OOM-killed
+            assert int(row["why"].split("×")[1].split()[0]) == row["oom_kills"]
+            assert causes.count("OOMKilled") <= row["oom_kills"] <= causes.count("OOMKilled") + 1
+        if row["problem"] == "crash_loop":
+            assert f"×{len(causes)}," in row["why"], (pod["pod"], row["why"], len(causes))
+        if row["problem"] == "probe_kill":
+            n = int(row["why"].split("×")[1].split(":")[0])
+            probe = row["why"].split()[0]
+            assert n == causes.count(f"{probe}_probe"), (pod["pod"], row["why"], causes)
+
+
+def test_k3s_pods_say_why(k3s: Path) -> None:
+    whys = {r["pod"]: r["why"] for r in pods_json(k3s)}
+    assert whys["backend-api-75fb46b7bd-xtkrh"] == "CrashLoopBackOff: Error exit 1 ×5, last 20:53"
+    stuck = [w for p, w in whys.items() if p.startswith("cpu-intensive-app") and w]
+    assert stuck == ["Unschedulable 3 m: 0/1 nodes: 1 Insufficient cpu"] * 2
+    deleted = "deleted by a controller (ReplicaSet coredns-5688667fd4)"
+    assert whys["coredns-5688667fd4-v5z66"] == deleted
+    assert whys["traefik-c98fdf6fb-6jpj2"] is None
+
+
+def test_every_problem_is_kept_worst_first(sim: tuple[Path, dict[str, Any]]) -> None:
+    db, _ = sim
+    with Store(db, read_only=True) as store:
+        bad = store.rows(
+            """SELECT w.pod, w.problem, w.problems FROM pod_why w
+            LEFT JOIN (
+                SELECT pod_uid, list(problem ORDER BY severity) AS worst_first
+                FROM pod_problems GROUP BY pod_uid
+            ) p USING (pod_uid)
+            WHERE w.problem IS DISTINCT FROM w.problems[1]
+               OR w.problems <> coalesce(p.worst_first, [])"""
+        )
+        assert bad == []
+        # one row per pod and problem, severity fixed per problem
+        assert (
+            store.rows(
+                "SELECT problem FROM pod_problems GROUP BY problem HAVING count(DISTINCT severity) > 1"
+            )
+            == []
+        )
+        twice = "SELECT pod_uid, problem FROM pod_problems GROUP BY ALL HAVING count(*) > 1"
+        assert store.rows(twice) == []
+
+
+@pytest.mark.parametrize("width", [80, 120, 200])
+def test_stats_table_shows_why_and_whole_names(k3s: Path, width: int) -> None:
+    out = run("stats", "--by", "pod", "--db", str(k3s), "--section", "summary", columns=width)
+    assert " why " in next(line for line in out.splitlines() if "┃" in line and " pod " in line)
+    assert "".join(column_text(out, "pod")).count("cpu-intensive-app-7bcfc5d944-hw2vc") == 1
+    if width >= 120:  # wide enough: every name on one line
+        assert "cpu-intensive-app-7bcfc5d944-hw2vc" in out
+    why = " ".join(column_text(out, "why"))
+    assert "Insufficient" in why and "CrashLoopBackOf" in why
+
+
+def column_text(table: str, header: str) -> list[str]:
+    """The cells of one column of a rich table, line by line."""
+    lines = table.splitlines()
+    head = next(line for line in lines if "┃" in line and f" {header} " in line)
+    index = [c.strip() for c in head.split("┃")].index(header)
+    return [line.split("│")[index].strip() for line in lines if line.startswith("│")]
