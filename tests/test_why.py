@@ -137,12 +137,8 @@ def test_every_problem_is_kept_worst_first(sim: tuple[Path, dict[str, Any]]) -> 
         )
         assert bad == []
         # one row per pod and problem, severity fixed per problem
-        assert (
-            store.rows(
-                "SELECT problem FROM pod_problems GROUP BY problem HAVING count(DISTINCT severity) > 1"
-            )
-            == []
-        )
+        fixed = "SELECT problem FROM pod_problems GROUP BY 1 HAVING count(DISTINCT severity) > 1"
+        assert store.rows(fixed) == []
         twice = "SELECT pod_uid, problem FROM pod_problems GROUP BY ALL HAVING count(*) > 1"
         assert store.rows(twice) == []
 
@@ -164,3 +160,63 @@ def column_text(table: str, header: str) -> list[str]:
     head = next(line for line in lines if "┃" in line and f" {header} " in line)
     index = [c.strip() for c in head.split("┃")].index(header)
     return [line.split("│")[index].strip() for line in lines if line.startswith("│")]
+
+
+def report_text(db: Path, out: Path) -> str:
+    run("report", "--db", str(db), "--out", str(out))
+    return out.read_text()
+
+
+def section(html: str, anchor: str) -> str:
+    start = html.index(f'id="{anchor}"')
+    return html[start : html.index("</section>", start)]
+
+
+def test_report_splits_failures_and_lists_offenders_by_problem(
+    sim: tuple[Path, dict[str, Any]], tmp_path: Path
+) -> None:
+    db, truth = sim
+    html = report_text(db, tmp_path / "r.html")
+    card = section(html, "overview")
+    failed = [p for p in truth["pods"] if p["final_phase"] == "Failed"]
+    # the failed card: one line per reason, adding up to the failed pods (none blank)
+    lines = re.findall(r"(?:<br>|>)([A-Za-z ]+) (\d+)(?=<br>|</div>)", card.split("failed or")[1])
+    assert sum(int(n) for _, n in lines) == len(failed)
+    reasons = {r for r, _ in lines}
+    assert {"Error", "Evicted", "Preempting", "NodeLost"} <= reasons, reasons
+    assert "reason unknown" not in reasons
+    offenders = section(html, "offenders")
+    for title in ("Stuck Pending", "Image pull failures", "OOM kills", "Probe kills"):
+        assert f"<h3>{title} (" in offenders
+    pull = offenders.split("<h3>Image pull failures")[1].split("</table>")[0]
+    n_pull = sum(p["scenario"] == "image_pull_failure" for p in truth["pods"])
+    assert pull.count("ImagePullBackOff: not found") == n_pull
+    stuck = offenders.split("<h3>Stuck Pending")[1].split("</table>")[0]
+    assert "Unschedulable 49 m: 0/3 nodes: 3 Insufficient cpu" in stuck
+
+
+HOSTILE = '0/1 nodes are available: <img src=x onerror="alert(1)">&amp; Insufficient cpu.'
+
+
+def test_a_hostile_scheduler_message_is_escaped_everywhere(tmp_path: Path) -> None:
+    event = {
+        "apiVersion": "v1",
+        "kind": "Event",
+        "metadata": {"name": "web.1", "namespace": "shop", "uid": "ev-1"},
+        "involvedObject": {"kind": "Pod", "namespace": "shop", "name": "web", "uid": "pod-1"},
+        "reason": "FailedScheduling",
+        "message": HOSTILE,
+        "type": "Warning",
+        "count": 3,
+        "firstTimestamp": "2024-03-01T02:00:00Z",
+        "lastTimestamp": "2024-03-01T02:10:00Z",
+    }
+    src = tmp_path / "events.json"
+    src.write_text(json.dumps({"apiVersion": "v1", "kind": "List", "items": [event]}))
+    db = tmp_path / "h.duckdb"
+    run("ingest", str(src), "--db", str(db), "-q")
+    (row,) = pods_json(db)
+    assert row["why"].startswith("Unschedulable") and "<img" in row["why"]
+    html = report_text(db, tmp_path / "h.html")
+    assert "<img src=x" not in html
+    assert "&lt;img src=x" in html

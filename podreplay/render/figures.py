@@ -618,14 +618,23 @@ def cluster_timeline_figure(
     above the plot reorder the rows.
     """
     labels = pods.select("pod_uid", "label", "link")
+    # the pod's worst problem (pod_why) heads each hover
+    heads = labels.with_columns(head=pl.format("<b>{}</b>", pl.col("label")))
+    if "why" in pods.columns:
+        whys = pods.select("pod_uid", why=esc_expr(pl.col("why")))
+        heads = heads.join(whys, on="pod_uid", how="left", maintain_order="left").with_columns(
+            head=pl.when(pl.col("why") != "")
+            .then(pl.format("{}<br><i>{}</i>", pl.col("head"), pl.col("why")))
+            .otherwise(pl.col("head"))
+        )
     traces: list[Any] = []
     bars = _intervals(
-        phases.join(labels, on="pod_uid", how="inner", maintain_order="left"), None
+        phases.join(heads, on="pod_uid", how="inner", maintain_order="left"), None
     ).with_columns(
         lane=pl.col("label"),
         hover=pl.format(
-            "<b>{}</b><br>{}<br>{} → {}<br>{}{}",
-            pl.col("label"),
+            "{}<br>{}<br>{} → {}<br>{}{}",
+            pl.col("head"),
             esc_expr(pl.col("phase")),
             pl.col("start"),
             pl.col("end"),
