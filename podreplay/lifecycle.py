@@ -105,11 +105,17 @@ def resolve_incarnations(
 
 
 def pod_summary(store: Store, pod_uid: str) -> dict[str, Any]:
-    """The pod's `pods` row (plus its restart total) as a dict; NotFoundError if unknown."""
+    """The pod's `pods` row (plus its restart total and its worst problem in words, `why`,
+    from pod_why) as a dict; NotFoundError if unknown."""
     _require_lifecycle(store)
+    why = (
+        "(SELECT w.why FROM pod_why AS w WHERE w.pod_uid = p.pod_uid)"
+        if store.has_table("pod_why")
+        else "NULL::VARCHAR"
+    )
     row = store.frame(
         "SELECT p.*, (SELECT count(*) FROM restarts AS r WHERE r.pod_uid = p.pod_uid)"
-        " AS restarts FROM pods AS p WHERE p.pod_uid = ?",
+        f" AS restarts, {why} AS why FROM pods AS p WHERE p.pod_uid = ?",
         [pod_uid],
     )
     if row.height == 0:

@@ -220,3 +220,13 @@ def test_a_hostile_scheduler_message_is_escaped_everywhere(tmp_path: Path) -> No
     html = report_text(db, tmp_path / "h.html")
     assert "<img src=x" not in html
     assert "&lt;img src=x" in html
+
+
+def test_timeline_header_and_replay_state_say_why(k3s: Path) -> None:
+    out = run("timeline", "backend-api-75fb46b7bd-xtkrh", "--db", str(k3s), columns=200)
+    assert "why: CrashLoopBackOff: Error exit 1 ×5, last 20:53" in out
+    rows = json.loads(run("replay", "--at", "-1m", "--format", "json", "--db", str(k3s)))
+    whys = {r["pod"]: r["why"] for r in rows}
+    assert whys["cpu-intensive-app-7bcfc5d944-hw2vc"].startswith("Unschedulable 3 m: 0/1 nodes")
+    out = run("replay", "--at", "-1m", "--db", str(k3s), columns=100)
+    assert " why " in next(line for line in out.splitlines() if "┃" in line and " pod " in line)

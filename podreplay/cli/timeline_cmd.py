@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 import polars as pl
 import typer
+from rich.markup import escape as markup_escape
 from rich.table import Table
 from rich.text import Text
 
@@ -65,6 +66,8 @@ def story_table(
         f"{k}={cell_text(summary.get(k))}" for k in HEADER_FIELDS if summary.get(k) is not None
     )
     title = f"{summary['pod']}  ({summary['pod_uid']})\n{head}  restarts={summary['restarts']}"
+    if summary.get("why"):
+        title += f"\nwhy: {markup_escape(summary['why'])}"  # messages are untrusted text
     rows = list(story.iter_rows(named=True))
     styles = [KIND_STYLE.get(r["kind"], "") for r in rows]
     whens = []
