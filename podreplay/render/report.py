@@ -346,7 +346,11 @@ def _cluster_section(
     counts = rd.phase_counts(store, data)
     if counts.height:
         page.figure(
-            fg.phase_counts_figure(counts, title="Pods per phase over time (all pods in scope)"),
+            fg.phase_counts_figure(
+                counts,
+                title="Pods per phase over time (all pods in scope)",
+                span=(data.start, data.end) if data.start and data.end else None,
+            ),
             "fig-phase-counts",
             eager=True,
         )
@@ -376,7 +380,8 @@ def _cluster_section(
     if rows.height:
         phases = rd.phase_intervals(store, data)
         span = (data.start, data.end) if data.start and data.end else None
-        fig = fg.cluster_timeline_figure(rows, phases, restarts, span=span)
+        overlays = rd.running_overlays(store, data)
+        fig = fg.cluster_timeline_figure(rows, phases, restarts, span=span, overlays=overlays)
         page.figure(fig, "fig-cluster", eager=True, css="plot tall")
     page.add("</section>")
     return rows.height
@@ -389,8 +394,15 @@ def _state_section(page: _Page, store: Store, data: rd.ReportData, linked: set[s
         page.add('<p class="empty">not available</p></section>')
         return
     pods = data.pods.with_row_index("i").select(
-        "i", "pod_uid", "label", "anchor", pl.col("pod_uid").is_in(list(linked)).alias("linked")
+        "i",
+        "pod_uid",
+        "label",
+        "anchor",
+        pl.col("pod_uid").is_in(list(linked)).alias("linked"),
+        pl.col("why").fill_null("") if "why" in data.pods.columns else pl.lit("").alias("why"),
     )
+    # container states travel as indexes into one list of their texts
+    texts = sorted(set(changes.filter(pl.col("kind") == 4)["value"].drop_nulls().to_list()))
     phases = sorted(set(changes.filter(pl.col("kind") == 0)["value"].drop_nulls().to_list()))
     phases = [p for p in rd.PHASES if p in phases] + [p for p in phases if p not in rd.PHASES]
     coded = (
@@ -403,6 +415,8 @@ def _state_section(page: _Page, store: Store, data: rd.ReportData, linked: set[s
             .then((pl.col("value") == "True").cast(pl.Int64))
             .when(pl.col("kind") == 2)
             .then(pl.col("value").cast(pl.Int64, strict=False))
+            .when(pl.col("kind") == 4)
+            .then(pl.col("value").replace_strict(texts, list(range(len(texts))), default=None))
             .otherwise(pl.lit(0)),
         )
         .sort(["t", "kind", "i", "v"])
@@ -413,9 +427,12 @@ def _state_section(page: _Page, store: Store, data: rd.ReportData, linked: set[s
         "phases": phases,
         "colors": [fg.PHASE_COLORS.get(p, "#9e9e9e") for p in phases],
         "pods": [
-            [label, anchor if is_linked else ""]
-            for label, anchor, is_linked in pods.select("label", "anchor", "linked").iter_rows()
+            [label, anchor if is_linked else "", why]
+            for label, anchor, is_linked, why in pods.select(
+                "label", "anchor", "linked", "why"
+            ).iter_rows()
         ],
+        "texts": texts,
         "changes": coded.select("t", "i", "kind", "v").rows(),
         "max_rows": 200,
     }
@@ -426,9 +443,10 @@ def _state_section(page: _Page, store: Store, data: rd.ReportData, linked: set[s
         '<button type="button" id="state-next" title="next change">▶</button>'
         '<span id="state-label" class="mono"></span></div>'
         '<div id="state-counts" class="counts"></div>'
-        '<input type="search" id="state-filter" placeholder="filter pods…">'
+        '<input type="search" id="state-filter"'
+        ' placeholder="filter: pod, phase, container state or reason…">'
         '<table id="state-table"><thead><tr><th>pod</th><th>phase</th><th>ready</th>'
-        "<th>restarts</th></tr></thead><tbody></tbody></table>"
+        "<th>restarts</th><th>containers</th><th>why</th></tr></thead><tbody></tbody></table>"
         '<p id="state-more" class="note"></p>'
         f'<script type="application/json" id="state-data">{json_for_script(payload)}</script>'
         "</section>"
