@@ -441,3 +441,39 @@ def test_state_table_shows_container_states_and_filters_by_reason_and_phase(
     assert narrow.errors == []
     ARTIFACTS.mkdir(exist_ok=True)
     page.locator("#state").screenshot(path=str(ARTIFACTS / "state-800px.png"))
+
+
+@pytest.fixture(scope="module")
+def k3s_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from podreplay.derive import rebuild
+    from podreplay.ingest import ingest_paths
+    from tests.conftest import real
+
+    work = tmp_path_factory.mktemp("k3s-report")
+    first = real("k3s-v1.33_2025_troubleshoot-bundle__default__pods")
+    with Store(work / "k3s.duckdb") as store:
+        ingest_paths(store, sorted(first.parent.glob("k3s-v1.33_2025_troubleshoot-bundle*")))
+        rebuild(store)
+        write_report(store, work / "k3s.html")
+    return work / "k3s.html"
+
+
+def test_k3s_report_leads_to_the_cause_at_800px(k3s_report: Path, narrow: Watched) -> None:
+    narrow.open(k3s_report)
+    page = narrow.page
+    stuck = page.locator("table.offenders.unschedulable").inner_text()
+    assert stuck.count("Unschedulable 3 m: 0/1 nodes: 1 Insufficient cpu") == 2
+    loops = page.locator("table.offenders.crash_loop").inner_text()
+    assert "CrashLoopBackOff: Error exit 1 ×5, last 20:53" in loops
+    card = page.locator(".card").nth(3).inner_text()
+    assert "FAILED OR EVICTED PODS" in card.upper()
+    # the crash-looping pod: five restarts, five ✕, and its CrashLoopBackOff over Running
+    data = page.evaluate("document.getElementById('fig-cluster').data.map(t => [t.name, t.y])")
+    by_name = {name: ys for name, ys in data}
+    backend = "default/backend-api-75fb46b7bd-xtkrh"
+    assert by_name["restart"].count(backend) == 5
+    assert backend in by_name["CrashLoopBackOff"] and backend in by_name["not Ready"]
+    assert narrow.errors == []
+    ARTIFACTS.mkdir(exist_ok=True)
+    for part in ("overview", "offenders"):
+        page.locator(f"#{part}").screenshot(path=str(ARTIFACTS / f"k3s-{part}-800px.png"))
