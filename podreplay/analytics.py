@@ -74,7 +74,7 @@ TOP_REASONS = 5
 # The pods a call looks at: those `selection.select_pods` put in temp.selected_pods.
 _SELECTION = """
 sel AS (
-    SELECT s.*, w.problem, w.why
+    SELECT s.*, w.problem, w.why, w.failure
     FROM pod_stats s
     JOIN temp.selected_pods USING (pod_uid)
     LEFT JOIN pod_why w USING (pod_uid)
@@ -200,18 +200,11 @@ reasons AS (
       AND ($until::TIMESTAMPTZ IS NULL OR e.first_ts <= $until::TIMESTAMPTZ)
     GROUP BY ALL
     UNION ALL
-    -- a failed pod's own reason (Evicted, DeadlineExceeded...), else its containers' last one
-    SELECT {_keys(keys, "sel")}, 'pod_status', coalesce(p.final_reason, t.reason, 'Failed'),
-        count(*), count(*)
+    -- why a failed pod failed (pod_why.failure): its own reason (Evicted, DeadlineExceeded...),
+    -- a deletion, else how its last container ended
+    SELECT {_keys(keys, "sel")}, 'pod_status', sel.failure, count(*), count(*)
     FROM sel
-    JOIN pods p USING (pod_uid)
-    LEFT JOIN (
-        SELECT pod_uid, arg_max(reason, finished_at) AS reason
-        FROM container_snapshots
-        WHERE state = 'terminated' AND reason IS NOT NULL
-        GROUP BY pod_uid
-    ) t USING (pod_uid)
-    WHERE sel.final_phase = 'Failed' OR p.final_reason IS NOT NULL
+    WHERE sel.failure IS NOT NULL
     GROUP BY ALL
 )
 SELECT *

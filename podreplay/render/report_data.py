@@ -74,23 +74,13 @@ def select_scope(store: Store, scope: Scope) -> ReportData:
     )
     stats_join = "LEFT JOIN pod_stats s USING (pod_uid)" if "pod_stats" not in missing else ""
     why_cols, why_join = (
-        ("w.problem, w.why, w.problems", "LEFT JOIN pod_why w USING (pod_uid)")
+        ("w.problem, w.why, w.problems, w.failure", "LEFT JOIN pod_why w USING (pod_uid)")
         if "pod_why" not in missing
-        else ("NULL::VARCHAR AS problem, NULL::VARCHAR AS why, []::VARCHAR[] AS problems", "")
-    )
-    deleted_by = (
-        "coalesce((SELECT 'deleted by a controller' FROM pod_problems pp"
-        " WHERE pp.pod_uid = p.pod_uid AND pp.problem = 'deleted'"
-        " AND pp.why LIKE 'deleted by a controller%'), 'deleted')"
-        if "pod_problems" not in missing
-        else "'deleted'"
-    )
-    ended_sub = (
-        "(SELECT arg_max(ci.reason, (coalesce(ci.finished_at, ci.last_observed), ci.container,"
-        " ci.idx)) FROM container_instances ci WHERE ci.pod_uid = p.pod_uid"
-        " AND ci.reason IS NOT NULL)"
-        if table_exists(store, "container_instances")
-        else "NULL"
+        else (
+            "NULL::VARCHAR AS problem, NULL::VARCHAR AS why, []::VARCHAR[] AS problems,"
+            " NULL::VARCHAR AS failure",
+            "",
+        )
     )
     restarts_sub = (
         "(SELECT count(*) FROM restarts r WHERE r.pod_uid = p.pod_uid)"
@@ -109,13 +99,7 @@ def select_scope(store: Store, scope: Scope) -> ReportData:
             p.final_phase, p.final_reason,
             {stats_cols},
             {restarts_sub} AS restart_rows,
-            {why_cols},
-            -- why a pod failed, in the words of the headline: its own reason (Evicted,
-            -- DeadlineExceeded...), a deletion, else how its last container ended
-            CASE WHEN p.final_phase = 'Failed' OR p.final_reason IS NOT NULL THEN coalesce(
-                p.final_reason,
-                CASE WHEN p.deletion_requested_at IS NOT NULL THEN {deleted_by} END,
-                {ended_sub}, 'reason unknown') END AS failure
+            {why_cols}
         FROM pods p {stats_join} {why_join}
         WHERE p.pod_uid IN (SELECT pod_uid FROM temp.selected_pods)
         """

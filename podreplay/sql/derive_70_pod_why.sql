@@ -305,7 +305,19 @@ SELECT
     w.severity,
     w.why,
     w.evidence,
-    coalesce(w.problems, []::VARCHAR[]) AS problems
+    coalesce(w.problems, []::VARCHAR[]) AS problems,
+    -- why a pod that ended Failed (or with a reason) did: its own reason (Evicted,
+    -- DeadlineExceeded...), a deletion that stopped its containers, else how its last
+    -- container ended (Error, OOMKilled...), else 'reason unknown'
+    CASE WHEN p.final_phase = 'Failed' OR p.final_reason IS NOT NULL THEN coalesce(
+        p.final_reason,
+        CASE WHEN p.deletion_requested_at IS NOT NULL THEN
+            CASE WHEN w.deleted_why LIKE 'deleted by a controller%'
+                THEN 'deleted by a controller' ELSE 'deleted' END
+        END,
+        ce.reason,
+        'reason unknown'
+    ) END AS failure
 FROM pods AS p
 LEFT JOIN (
     SELECT pod_uid,
@@ -313,8 +325,16 @@ LEFT JOIN (
         min(severity) AS severity,
         arg_min(why, severity) AS why,
         arg_min(evidence, severity) AS evidence,
-        list(problem ORDER BY severity) AS problems
+        list(problem ORDER BY severity) AS problems,
+        any_value(why) FILTER (WHERE problem = 'deleted') AS deleted_why
     FROM pod_problems
     GROUP BY pod_uid
 ) AS w USING (pod_uid)
+LEFT JOIN (
+    SELECT pod_uid, arg_max(reason, (coalesce(finished_at, last_observed), container, idx))
+        AS reason
+    FROM container_instances
+    WHERE reason IS NOT NULL
+    GROUP BY pod_uid
+) AS ce USING (pod_uid)
 ORDER BY p.pod_uid;
