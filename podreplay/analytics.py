@@ -13,6 +13,7 @@ from typing import Literal, get_args
 import polars as pl
 
 from podreplay.errors import EmptySelectionError, UsageError
+from podreplay.lifecycle import ensure_pod_why
 from podreplay.selection import Selection, require_pods
 from podreplay.store import Store
 from podreplay.times import CaptureSpan, capture_span, parse_moment
@@ -101,6 +102,7 @@ def _params(
     if lo is not None and hi is not None and lo > hi:
         raise EmptySelectionError(f"--since {since} is after --until {until}: no time selected")
     require_pods(store, Selection(namespace, lo, hi, selector, uids))
+    ensure_pod_why(store)
     return {"since": lo, "until": hi}
 
 

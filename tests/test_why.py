@@ -230,3 +230,16 @@ def test_timeline_header_and_replay_state_say_why(k3s: Path) -> None:
     assert whys["cpu-intensive-app-7bcfc5d944-hw2vc"].startswith("Unschedulable 3 m: 0/1 nodes")
     out = run("replay", "--at", "-1m", "--db", str(k3s), columns=100)
     assert " why " in next(line for line in out.splitlines() if "┃" in line and " pod " in line)
+
+
+def test_a_database_from_before_pod_why_still_answers(k3s: Path, tmp_path: Path) -> None:
+    old = tmp_path / "old.duckdb"
+    old.write_bytes(k3s.read_bytes())
+    with Store(old) as store:
+        store.execute("DROP TABLE pod_why")
+        store.execute("DROP TABLE pod_problems")
+    rows = pods_json(old)
+    assert len(rows) == 15 and all(r["why"] is None for r in rows)
+    state = json.loads(run("replay", "--at", "-1m", "--format", "json", "--db", str(old)))
+    assert state and all(r["why"] is None for r in state)
+    run("report", "--db", str(old), "--out", str(tmp_path / "old.html"))
