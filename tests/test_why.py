@@ -243,3 +243,20 @@ def test_a_database_from_before_pod_why_still_answers(k3s: Path, tmp_path: Path)
     state = json.loads(run("replay", "--at", "-1m", "--format", "json", "--db", str(old)))
     assert state and all(r["why"] is None for r in state)
     run("report", "--db", str(old), "--out", str(tmp_path / "old.html"))
+
+
+def test_a_thin_capture_states_no_duration_it_cannot_know(tmp_path: Path) -> None:
+    run("simulate", "--pods", "60", "--seed", "5", "--thin", "--out", str(tmp_path / "cap"))
+    db = tmp_path / "thin.duckdb"
+    run("ingest", str(tmp_path / "cap"), "--db", str(db), "-q")
+    with Store(db, read_only=True) as store:
+        rows = store.rows(
+            """SELECT p.problem, p.why FROM pod_problems p JOIN pod_stats s USING (pod_uid)
+            WHERE (p.problem = 'stuck_pending' AND s.pending_s IS NULL)
+               OR (p.problem = 'unschedulable'
+                   AND coalesce(s.time_to_scheduled_s, s.pending_s) IS NULL)"""
+        )
+    assert rows, "the thin capture has pods whose time Pending no capture shows"
+    for problem, why in rows:
+        assert not re.search(r"\d+(\.\d+)? [smh]\b", why), (problem, why)
+        assert problem != "stuck_pending" or "how long unknown" in why
