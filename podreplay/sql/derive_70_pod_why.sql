@@ -95,16 +95,21 @@ oom AS (
     GROUP BY pod_uid
 ),
 spec_mem AS (
-    -- the memory limit of the OOM-killed container, from the pod's last spec seen
-    SELECT o.pod_uid,
-        arg_max((list_filter(
-            from_json(s.raw -> '$.spec.containers', '[{"name": "VARCHAR", "resources": "JSON"}]'),
-            lambda c: c.name = o.container
-        )[1].resources) ->> '$.limits.memory', (s.observed_at, s.source_id)) AS mem_limit,
-        bool_or((s.raw -> '$.spec.containers') IS NOT NULL) AS has_spec
-    FROM oom AS o
-    JOIN pod_snapshots AS s USING (pod_uid)
-    GROUP BY o.pod_uid
+    -- the memory limit of the OOM-killed container, from the last spec that lists it
+    SELECT pod_uid,
+        arg_max(spec ->> '$.resources.limits.memory', (observed_at, source_id)) AS mem_limit,
+        true AS has_spec
+    FROM (
+        SELECT o.pod_uid, s.observed_at, s.source_id,
+            list_filter(list_concat(
+                coalesce(json_extract(s.raw, '$.spec.containers[*]'), []),
+                coalesce(json_extract(s.raw, '$.spec.initContainers[*]'), [])
+            ), lambda c: c ->> 'name' = o.container)[1] AS spec
+        FROM oom AS o
+        JOIN pod_snapshots AS s USING (pod_uid)
+    )
+    WHERE spec IS NOT NULL
+    GROUP BY pod_uid
 ),
 last_warning AS (
     SELECT pod_uid, arg_max(concat(reason, ': ', message), (last_ts, reason, message)) AS text
