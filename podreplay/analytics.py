@@ -13,6 +13,7 @@ from typing import Literal, get_args
 import polars as pl
 
 from podreplay.errors import EmptySelectionError, UsageError
+from podreplay.lifecycle import ensure_pod_why
 from podreplay.names import STATS_SECTIONS
 from podreplay.selection import Selection, require_pods
 from podreplay.store import Store
@@ -59,6 +60,7 @@ POD_COLUMNS: tuple[str, ...] = (
     "crashloop_s",
     "terminating_s",
     "unknown_s",  # time no capture shows (and phase Unknown): the figures leave it out
+    "why",  # the pod's worst problem in words (pod_why): folds, never dropped
 )
 
 SECTIONS = STATS_SECTIONS
@@ -67,9 +69,10 @@ TOP_REASONS = 5
 # The pods a call looks at: those `selection.select_pods` put in temp.selected_pods.
 _SELECTION = """
 sel AS (
-    SELECT s.*
+    SELECT s.*, w.problem, w.why, w.failure
     FROM pod_stats s
     JOIN temp.selected_pods USING (pod_uid)
+    LEFT JOIN pod_why w USING (pod_uid)
 )"""
 
 
@@ -93,6 +96,7 @@ def _params(
     if lo is not None and hi is not None and lo > hi:
         raise EmptySelectionError(f"--since {since} is after --until {until}: no time selected")
     require_pods(store, Selection(namespace, lo, hi, selector, uids))
+    ensure_pod_why(store)
     return {"since": lo, "until": hi}
 
 
@@ -192,18 +196,11 @@ reasons AS (
       AND ($until::TIMESTAMPTZ IS NULL OR e.first_ts <= $until::TIMESTAMPTZ)
     GROUP BY ALL
     UNION ALL
-    -- a failed pod's own reason (Evicted, DeadlineExceeded...), else its containers' last one
-    SELECT {_keys(keys, "sel")}, 'pod_status', coalesce(p.final_reason, t.reason, 'Failed'),
-        count(*), count(*)
+    -- why a failed pod failed (pod_why.failure): its own reason (Evicted, DeadlineExceeded...),
+    -- a deletion, else how its last container ended
+    SELECT {_keys(keys, "sel")}, 'pod_status', sel.failure, count(*), count(*)
     FROM sel
-    JOIN pods p USING (pod_uid)
-    LEFT JOIN (
-        SELECT pod_uid, arg_max(reason, finished_at) AS reason
-        FROM container_snapshots
-        WHERE state = 'terminated' AND reason IS NOT NULL
-        GROUP BY pod_uid
-    ) t USING (pod_uid)
-    WHERE sel.final_phase = 'Failed' OR p.final_reason IS NOT NULL
+    WHERE sel.failure IS NOT NULL
     GROUP BY ALL
 )
 SELECT *
@@ -218,7 +215,7 @@ def _pods_where_sql(flag: str) -> str:
     return f"""
 WITH {_SELECTION}
 SELECT namespace, pod, workload, node, final_phase, restarts, crashloop_s, running_s,
-    not_ready_running_s
+    not_ready_running_s, why
 FROM sel
 WHERE {flag}
 ORDER BY namespace, pod"""

@@ -17,6 +17,8 @@ DERIVED_TABLES = (
     "restarts",
     "probe_failures",
     "pod_stats",
+    "pod_problems",
+    "pod_why",
 )
 
 

@@ -105,11 +105,17 @@ def resolve_incarnations(
 
 
 def pod_summary(store: Store, pod_uid: str) -> dict[str, Any]:
-    """The pod's `pods` row (plus its restart total) as a dict; NotFoundError if unknown."""
+    """The pod's `pods` row (plus its restart total and its worst problem in words, `why`,
+    from pod_why) as a dict; NotFoundError if unknown."""
     _require_lifecycle(store)
+    why = (
+        "(SELECT w.why FROM pod_why AS w WHERE w.pod_uid = p.pod_uid)"
+        if store.has_table("pod_why")
+        else "NULL::VARCHAR"
+    )
     row = store.frame(
         "SELECT p.*, (SELECT count(*) FROM restarts AS r WHERE r.pod_uid = p.pod_uid)"
-        " AS restarts FROM pods AS p WHERE p.pod_uid = ?",
+        f" AS restarts, {why} AS why FROM pods AS p WHERE p.pod_uid = ?",
         [pod_uid],
     )
     if row.height == 0:
@@ -126,3 +132,17 @@ def pod_story(store: Store, pod_uid: str) -> pl.DataFrame:
     """
     _require_lifecycle(store)
     return store.frame(sql_text("lifecycle_story.sql"), {"uid": pod_uid})
+
+
+def ensure_pod_why(store: Store) -> None:
+    """A database built before pod_why existed gets a temp stand-in (no problems; `failure`
+    the pod's own reason) so commands keep working until the next ingest rebuilds it."""
+    if store.has_table("pod_why") or not store.has_table("pods"):
+        return
+    store.execute(
+        "CREATE OR REPLACE TEMP VIEW pod_why AS SELECT pod_uid, namespace, pod,"
+        " NULL::VARCHAR AS problem, NULL::INTEGER AS severity, NULL::VARCHAR AS why,"
+        " NULL::VARCHAR AS evidence, []::VARCHAR[] AS problems,"
+        " CASE WHEN final_phase = 'Failed' OR final_reason IS NOT NULL"
+        " THEN coalesce(final_reason, 'reason unknown') END AS failure FROM pods"
+    )

@@ -15,6 +15,7 @@ from typing import Any
 import polars as pl
 
 from podreplay.errors import UsageError
+from podreplay.lifecycle import ensure_pod_why
 from podreplay.store import Store, sql_text
 
 LATEST_EVENTS = 3
@@ -36,6 +37,7 @@ def state_at(
     is_init, state, reason, exit_code, since}) and events (the latest `n_events` up to `at`,
     newest first: {at, reason, message, type, count}). `uids` keeps only those pods.
     """
+    ensure_pod_why(store)
     params: dict[str, object] = {"at": at, "ns": namespace, "uids": uids, "n_events": n_events}
     return store.frame(sql_text("replay_state.sql"), params)
 

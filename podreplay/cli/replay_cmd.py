@@ -114,7 +114,7 @@ def replay(
                     fmt,
                     title=f"pods at {iso(lo)}",
                     drop_first=("latest event", "containers"),
-                    keep=("phase", "ready", "restarts"),
+                    keep=("phase", "ready", "restarts", "why"),
                 )
             else:
                 emit(state, fmt)
@@ -172,6 +172,7 @@ def _state_table(state: pl.DataFrame) -> pl.DataFrame:
         .list.join(", ")
         .alias("containers"),
         pl.col("events").list.first().struct.field("reason").alias("latest event"),
+        "why",
     )
 
 

@@ -119,4 +119,4 @@ _DROP_FIRST = (
     "running_s",
     "workload",
 )
-_KEEP = ("final_phase", "restarts", "pods")
+_KEEP = ("final_phase", "restarts", "pods", "why")

@@ -50,6 +50,7 @@ def story_table(
     """The pod's story as a rich table, one row per phase, flip, state, event group, restart;
     fitted to `width` (the columns left out are returned)."""
     # not at the top: `--help` must not load polars (render.terminal) nor rich's tables
+    from rich.markup import escape as markup_escape
     from rich.text import Text
 
     from podreplay.render.terminal import KIND_STYLE, Column, build_table, cell_text, fit_columns
@@ -59,6 +60,8 @@ def story_table(
         f"{k}={cell_text(summary.get(k))}" for k in HEADER_FIELDS if summary.get(k) is not None
     )
     title = f"{summary['pod']}  ({summary['pod_uid']})\n{head}  restarts={summary['restarts']}"
+    if summary.get("why"):
+        title += f"\nwhy: {markup_escape(summary['why'])}"  # messages are untrusted text
     rows = list(story.iter_rows(named=True))
     styles = [KIND_STYLE.get(r["kind"], "") for r in rows]
     whens = []

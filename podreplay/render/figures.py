@@ -179,9 +179,11 @@ def _time_axis(rangeslider: bool) -> dict[str, Any]:
     return axis
 
 
-def _bar_trace(rows: pl.DataFrame, name: str, color: str, legendgroup: str) -> Any:
+def _bar_trace(
+    rows: pl.DataFrame, name: str, color: str, legendgroup: str, width: float | None = None
+) -> Any:
     """Horizontal bars on a date axis: base = start, length = duration in ms (as px.timeline).
-    A gap (name GAP_NAME) is a hatched band."""
+    A gap (name GAP_NAME) is a hatched band; `width` (in rows) draws thinner bars."""
     marker: dict[str, Any] = {"color": color, "line": {"width": 0.5, "color": "#ffffff"}}
     if name == GAP_NAME:
         marker = {
@@ -201,6 +203,7 @@ def _bar_trace(rows: pl.DataFrame, name: str, color: str, legendgroup: str) -> A
         hovertext=rows["hover"].to_list(),
         hoverinfo="text",
         customdata=rows["link"].to_list() if "link" in rows.columns else None,
+        width=width,
     )
 
 
@@ -609,8 +612,10 @@ def cluster_timeline_figure(
     restarts: pl.DataFrame,
     *,
     span: tuple[datetime, datetime] | None = None,
+    overlays: pl.DataFrame | None = None,
 ) -> Any:
-    """One row per pod with its phases as bars and restarts marked.
+    """One row per pod with its phases as bars and restarts marked; `overlays` (pod_uid,
+    overlay, start_ts, end_ts) draws what is wrong inside a phase as thin bars over it.
 
     `pods` gives the rows in display order (columns pod_uid, label, link, and the sort keys
     namespace, workload, created_at, restarts); the caller caps how many rows there are.
@@ -618,26 +623,24 @@ def cluster_timeline_figure(
     above the plot reorder the rows.
     """
     labels = pods.select("pod_uid", "label", "link")
+    # the pod's worst problem (pod_why) heads each hover
+    heads = labels.with_columns(head=pl.format("<b>{}</b>", pl.col("label")))
+    if "why" in pods.columns:
+        whys = pods.select("pod_uid", why=esc_expr(pl.col("why")))
+        heads = heads.join(whys, on="pod_uid", how="left", maintain_order="left").with_columns(
+            head=pl.when(pl.col("why") != "")
+            .then(pl.format("{}<br><i>{}</i>", pl.col("head"), pl.col("why")))
+            .otherwise(pl.col("head"))
+        )
     traces: list[Any] = []
-    bars = _intervals(
-        phases.join(labels, on="pod_uid", how="inner", maintain_order="left"), None
-    ).with_columns(
-        lane=pl.col("label"),
-        hover=pl.format(
-            "<b>{}</b><br>{}<br>{} → {}<br>{}{}",
-            pl.col("label"),
-            esc_expr(pl.col("phase")),
-            pl.col("start"),
-            pl.col("end"),
-            _duration_expr("secs"),
-            _basis_text(),
-        ),
-    )
+    bars = _row_bars(phases, heads, "phase")
     for phase in _in_order(bars["phase"].to_list(), list(PHASE_COLORS)):
         rows = bars.filter(pl.col("phase") == phase)
         color = PHASE_COLORS.get(str(phase), "#9e9e9e")
         name = GAP_NAME if phase == GAP_STATE else str(phase)
         traces.append(_bar_trace(rows, name, color, "phase"))
+    if overlays is not None and overlays.height:
+        traces += _overlay_traces(overlays, heads)
     marks = (
         restarts.filter(pl.col("at").is_not_null())
         .join(labels, on="pod_uid", how="inner", maintain_order="left")
@@ -672,7 +675,7 @@ def cluster_timeline_figure(
         "label"
     ].to_list()
     visible = min(len(order_default), 40)
-    layout = _base_layout("", height=130 + 20 * max(visible, 4))
+    layout = _base_layout("", height=230 + 20 * max(visible, 4))
     xaxis = _time_axis(rangeslider=False)
     if span is not None:
         xaxis["range"] = [ts_text(span[0]), ts_text(span[1])]
@@ -689,13 +692,15 @@ def cluster_timeline_figure(
             "automargin": True,
             "tickfont": {"size": 10},
         },
+        # the legend sits under the time axis: above the plot it would collide with the
+        # ordering buttons once a narrow page (800 px) wraps it onto two lines
         legend={
             "orientation": "h",
             "traceorder": "normal",
-            "y": 1.0,
-            "yanchor": "bottom",
-            "x": 1,
-            "xanchor": "right",
+            "y": -_LEGEND_GAP_PX / max(layout["height"] - 50 - _CLUSTER_BOTTOM, 1),
+            "yanchor": "top",
+            "x": 0,
+            "xanchor": "left",
         },
         updatemenus=[
             {
@@ -716,8 +721,12 @@ def cluster_timeline_figure(
             }
         ],
     )
-    layout["margin"] = {"l": 10, "r": 10, "t": 50, "b": 50}
+    layout["margin"] = {"l": 10, "r": 10, "t": 50, "b": _CLUSTER_BOTTOM}
     return _figure(traces, layout)
+
+
+_LEGEND_GAP_PX = 62  # below the plot area: room for the time axis labels and title
+_CLUSTER_BOTTOM = 150  # bottom margin: the axis labels and a legend of up to four lines
 
 
 def _order_button(label: str, order: list[str]) -> dict[str, Any]:
@@ -728,8 +737,43 @@ def _order_button(label: str, order: list[str]) -> dict[str, Any]:
     }
 
 
-def phase_counts_figure(counts: pl.DataFrame, *, title: str) -> Any:
-    """Pods per phase over time as stacked areas; `counts` has columns ts, phase, pods."""
+# What is wrong inside a phase, drawn as a thin bar over the pod's row.
+OVERLAY_COLORS = {"CrashLoopBackOff": "#b71c1c", "not Ready": "#ff6f00", "terminating": "#5d4037"}
+
+
+def _row_bars(intervals: pl.DataFrame, heads: pl.DataFrame, what: str) -> pl.DataFrame:
+    """Interval rows on their pod's lane, hovering as the pod's head, `what`, the bounds, the
+    duration and where the bounds came from."""
+    return _intervals(
+        intervals.join(heads, on="pod_uid", how="inner", maintain_order="left"), None
+    ).with_columns(
+        lane=pl.col("label"),
+        hover=pl.format(
+            "{}<br>{}<br>{} → {}<br>{}{}",
+            pl.col("head"),
+            esc_expr(pl.col(what)),
+            pl.col("start"),
+            pl.col("end"),
+            _duration_expr("secs"),
+            _basis_text(),
+        ),
+    )
+
+
+def _overlay_traces(overlays: pl.DataFrame, heads: pl.DataFrame) -> list[Any]:
+    bars = _row_bars(overlays, heads, "overlay")
+    return [
+        _bar_trace(bars.filter(pl.col("overlay") == name), name, color, "overlay", width=0.3)
+        for name, color in OVERLAY_COLORS.items()
+        if (bars["overlay"] == name).any()
+    ]
+
+
+def phase_counts_figure(
+    counts: pl.DataFrame, *, title: str, span: tuple[datetime, datetime] | None = None
+) -> Any:
+    """Pods per phase over time as stacked areas; `counts` has columns ts, phase, pods;
+    `span` fixes the time axis (the cluster rows' own)."""
     traces = []
     for phase in _in_order(counts["phase"].to_list(), list(PHASE_COLORS)):
         rows = counts.filter(pl.col("phase") == phase).sort("ts")
@@ -748,8 +792,11 @@ def phase_counts_figure(counts: pl.DataFrame, *, title: str) -> Any:
             )
         )
     layout = _base_layout(esc(title), height=300)
+    xaxis = _time_axis(rangeslider=False)
+    if span is not None:
+        xaxis["range"] = [ts_text(span[0]), ts_text(span[1])]
     layout.update(
-        xaxis=_time_axis(rangeslider=False),
+        xaxis=xaxis,
         yaxis={
             "title": {"text": "pods"},
             "gridcolor": "#eeeeee",
@@ -757,15 +804,19 @@ def phase_counts_figure(counts: pl.DataFrame, *, title: str) -> Any:
             "automargin": True,
         },
         hovermode="x unified",
+        # under the time axis, as in the cluster rows: beside the title it would run into it
+        # on a narrow page
         legend={
             "orientation": "h",
             "traceorder": "normal",
-            "y": 1.02,
-            "yanchor": "bottom",
-            "x": 1,
-            "xanchor": "right",
+            "y": -0.36,
+            "yanchor": "top",
+            "x": 0,
+            "xanchor": "left",
         },
     )
+    layout["height"] = 360
+    layout["margin"] = {**layout["margin"], "b": 110}
     return _figure(traces, layout)
 
 

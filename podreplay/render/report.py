@@ -22,6 +22,7 @@ import polars as pl
 from podreplay.errors import NotFoundError
 from podreplay.render import figures as fg
 from podreplay.render import report_data as rd
+from podreplay.render import report_why as rw
 from podreplay.render.report_assets import CSS, JS
 from podreplay.store import Store
 
@@ -137,6 +138,11 @@ def _phase_badge(phase: str | None) -> str:
         return ""
     color = fg.PHASE_COLORS.get(phase, "#9e9e9e")
     return f'<span class="badge" style="background:{color}">{escape(phase)}</span>'
+
+
+def _why(row: dict[str, Any]) -> str:
+    """The pod's worst problem in words (pod_why), escaped."""
+    return f'<span class="why">{escape(row.get("why") or "")}</span>'
 
 
 def _pod_link(row: dict[str, Any], linked: set[str]) -> str:
@@ -289,12 +295,12 @@ def _overview(page: _Page, store: Store, data: rd.ReportData, restarts: pl.DataF
         .agg(pl.len().alias("pods"))
         .sort(["pods", "final_phase"], descending=[True, False])
     )
-    failed = int(pods.filter(pl.col("final_phase") == "Failed").height)
+    failed, failed_by = rw.failure_card_text(pods)
     cards = [
         ("capture window", f"{_secs(span)}", f"{_ts(data.start)}<br>{_ts(data.end)}"),
         ("pods", f"{pods.height:,}", f"of {data.pods_total:,} in the database"),
         ("restarts", f"{restarts.height:,}", f"in {restarts['pod_uid'].n_unique():,} pods"),
-        ("failed pods", f"{failed:,}", "final phase Failed"),
+        ("failed or evicted pods", failed, failed_by),
     ]
     page.add('<section id="overview"><h2>Overview</h2><div class="cards">')
     for name, value, sub in cards:
@@ -340,7 +346,11 @@ def _cluster_section(
     counts = rd.phase_counts(store, data)
     if counts.height:
         page.figure(
-            fg.phase_counts_figure(counts, title="Pods per phase over time (all pods in scope)"),
+            fg.phase_counts_figure(
+                counts,
+                title="Pods per phase over time (all pods in scope)",
+                span=(data.start, data.end) if data.start and data.end else None,
+            ),
             "fig-phase-counts",
             eager=True,
         )
@@ -370,7 +380,8 @@ def _cluster_section(
     if rows.height:
         phases = rd.phase_intervals(store, data)
         span = (data.start, data.end) if data.start and data.end else None
-        fig = fg.cluster_timeline_figure(rows, phases, restarts, span=span)
+        overlays = rd.running_overlays(store, data)
+        fig = fg.cluster_timeline_figure(rows, phases, restarts, span=span, overlays=overlays)
         page.figure(fig, "fig-cluster", eager=True, css="plot tall")
     page.add("</section>")
     return rows.height
@@ -383,8 +394,15 @@ def _state_section(page: _Page, store: Store, data: rd.ReportData, linked: set[s
         page.add('<p class="empty">not available</p></section>')
         return
     pods = data.pods.with_row_index("i").select(
-        "i", "pod_uid", "label", "anchor", pl.col("pod_uid").is_in(list(linked)).alias("linked")
+        "i",
+        "pod_uid",
+        "label",
+        "anchor",
+        pl.col("pod_uid").is_in(list(linked)).alias("linked"),
+        pl.col("why").fill_null("") if "why" in data.pods.columns else pl.lit("").alias("why"),
     )
+    # container states travel as indexes into one list of their texts
+    texts = sorted(set(changes.filter(pl.col("kind") == 4)["value"].drop_nulls().to_list()))
     phases = sorted(set(changes.filter(pl.col("kind") == 0)["value"].drop_nulls().to_list()))
     phases = [p for p in rd.PHASES if p in phases] + [p for p in phases if p not in rd.PHASES]
     coded = (
@@ -397,6 +415,8 @@ def _state_section(page: _Page, store: Store, data: rd.ReportData, linked: set[s
             .then((pl.col("value") == "True").cast(pl.Int64))
             .when(pl.col("kind") == 2)
             .then(pl.col("value").cast(pl.Int64, strict=False))
+            .when(pl.col("kind") == 4)
+            .then(pl.col("value").replace_strict(texts, list(range(len(texts))), default=None))
             .otherwise(pl.lit(0)),
         )
         .sort(["t", "kind", "i", "v"])
@@ -407,9 +427,12 @@ def _state_section(page: _Page, store: Store, data: rd.ReportData, linked: set[s
         "phases": phases,
         "colors": [fg.PHASE_COLORS.get(p, "#9e9e9e") for p in phases],
         "pods": [
-            [label, anchor if is_linked else ""]
-            for label, anchor, is_linked in pods.select("label", "anchor", "linked").iter_rows()
+            [label, anchor if is_linked else "", why]
+            for label, anchor, is_linked, why in pods.select(
+                "label", "anchor", "linked", "why"
+            ).iter_rows()
         ],
+        "texts": texts,
         "changes": coded.select("t", "i", "kind", "v").rows(),
         "max_rows": 200,
     }
@@ -420,9 +443,10 @@ def _state_section(page: _Page, store: Store, data: rd.ReportData, linked: set[s
         '<button type="button" id="state-next" title="next change">▶</button>'
         '<span id="state-label" class="mono"></span></div>'
         '<div id="state-counts" class="counts"></div>'
-        '<input type="search" id="state-filter" placeholder="filter pods…">'
+        '<input type="search" id="state-filter"'
+        ' placeholder="filter: pod, phase, container state or reason…">'
         '<table id="state-table"><thead><tr><th>pod</th><th>phase</th><th>ready</th>'
-        "<th>restarts</th></tr></thead><tbody></tbody></table>"
+        "<th>restarts</th><th>containers</th><th>why</th></tr></thead><tbody></tbody></table>"
         '<p id="state-more" class="note"></p>'
         f'<script type="application/json" id="state-data">{json_for_script(payload)}</script>'
         "</section>"
@@ -461,13 +485,14 @@ def _offenders(page: _Page, store: Store, data: rd.ReportData, linked: set[str])
     page.add("<div><h3>Slowest to ready</h3>")
     page.add(
         _table(
-            ["pod", "time to ready", "pending", "image pull"],
+            ["pod", "time to ready", "pending", "image pull", "why"],
             [
                 [
                     link(r),
                     _secs(r["time_to_ready_s"]),
                     _secs(r["pending_s"]),
                     _secs(r["image_pull_s"]),
+                    _why(r),
                 ]
                 for r in slow.head(n).iter_rows(named=True)
             ],
@@ -487,9 +512,15 @@ def _offenders(page: _Page, store: Store, data: rd.ReportData, linked: set[str])
     page.add("</div><div><h3>Most restarts</h3>")
     page.add(
         _table(
-            ["pod", "restarts", "causes", "crash loop"],
+            ["pod", "restarts", "causes", "crash loop", "why"],
             [
-                [link(r), f"{r['restarts']:,}", escape(r["causes"] or ""), _secs(r["crashloop_s"])]
+                [
+                    link(r),
+                    f"{r['restarts']:,}",
+                    escape(r["causes"] or ""),
+                    _secs(r["crashloop_s"]),
+                    _why(r),
+                ]
                 for r in most.head(n).iter_rows(named=True)
             ],
             "offenders restarts",
@@ -501,12 +532,13 @@ def _offenders(page: _Page, store: Store, data: rd.ReportData, linked: set[str])
     page.add("</div><div><h3>Failures and evictions</h3>")
     page.add(
         _table(
-            ["pod", "final phase", "reason", "last seen"],
+            ["pod", "final phase", "reason", "why", "last seen"],
             [
                 [
                     link(r),
                     _phase_badge(r["final_phase"]),
-                    escape(r["final_reason"] or ""),
+                    escape(r["failure"] or ""),
+                    _why(r),
                     _ts(r["last_seen"]),
                 ]
                 for r in failed.head(n).iter_rows(named=True)
@@ -514,20 +546,10 @@ def _offenders(page: _Page, store: Store, data: rd.ReportData, linked: set[str])
             "offenders failures",
         )
     )
-    loops = pods.filter(pl.col("crashloop_s") > 0).sort(
-        ["crashloop_s", "label"], descending=[True, False]
-    )
-    page.add("</div><div><h3>Crash loops</h3>")
-    page.add(
-        _table(
-            ["pod", "time in CrashLoopBackOff", "restarts"],
-            [
-                [link(r), _secs(r["crashloop_s"]), f"{r['restarts'] or 0:,}"]
-                for r in loops.head(n).iter_rows(named=True)
-            ],
-            "offenders crashloops",
-        )
-    )
+    problems = rd.problems_in_scope(store, data)
+    for title, css, rows in rw.problem_tables(pods, problems, link, n):
+        page.add(f"</div><div><h3>{escape(title)}</h3>")
+        page.add(_table(["pod", "why"], rows, css))
     page.add("</div></div></section>")
 
 
@@ -574,6 +596,7 @@ def _pod_blocks(
             ("workload", escape(row.get("workload") or "")),
             ("QoS", escape(row.get("qos_class") or "")),
             ("created", _ts(row.get("created_at"))),
+            ("why", _why(row) if row.get("why") else ""),
             ("final phase", _phase_badge(row.get("final_phase"))),
             ("reason", escape(row.get("final_reason") or "")),
             ("restarts", f"{row.get('restarts') or 0:,}"),

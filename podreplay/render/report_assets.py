@@ -58,7 +58,9 @@ details summary { cursor:pointer; color:var(--muted); margin:6px 0; }
 .counts { display:flex; gap:8px; flex-wrap:wrap; margin-bottom:8px; }
 #state-filter { padding:4px 8px; border:1px solid var(--line); border-radius:4px; width:260px;
   margin-bottom:6px; }
-#state-table { max-width:760px; }
+#state-table { max-width:1100px; }
+#state-table td.ctr, #state-table td.why, span.why { word-break:break-word; }
+span.why, td.why { color:#8a1c1c; }
 """
 
 JS = r"""
@@ -73,6 +75,7 @@ JS = r"""
     div.setAttribute("data-drawn", "1");
     var f = spec(div);
     Plotly.newPlot(div, f.data, f.layout, CONFIG).then(function (gd) {
+      linkAxes();
       gd.setAttribute("data-ready", "1");  // drawn and laid out (tests wait for this)
       gd.on("plotly_click", function (ev) {
         var p = ev && ev.points && ev.points[0];
@@ -82,6 +85,33 @@ JS = r"""
         }
       });
     });
+  }
+  // The phase-count chart and the cluster rows share one time axis: the same plot-area
+  // margins, and a zoom or pan of either moves the other.
+  function linkAxes() {
+    var a = document.getElementById("fig-phase-counts"), b = document.getElementById("fig-cluster");
+    if (!a || !b || !a._fullLayout || !b._fullLayout || a.getAttribute("data-linked")) return;
+    a.setAttribute("data-linked", "1");
+    var l = Math.max(a._fullLayout._size.l, b._fullLayout._size.l);
+    var r = Math.max(a._fullLayout._size.r, b._fullLayout._size.r);
+    var busy = false;
+    [a, b].forEach(function (gd) {
+      Plotly.relayout(gd, {"margin.l": l, "margin.r": r, "yaxis.automargin": false});
+    });
+    function follow(src, dst) {
+      src.on("plotly_relayout", function (ev) {
+        var upd = null;
+        if (ev["xaxis.range[0]"] !== undefined) {
+          upd = {"xaxis.range": [ev["xaxis.range[0]"], ev["xaxis.range[1]"]]};
+        } else if (ev["xaxis.range"]) upd = {"xaxis.range": ev["xaxis.range"]};
+        else if (ev["xaxis.autorange"]) upd = {"xaxis.autorange": true};
+        if (!upd || busy) return;
+        busy = true;
+        Plotly.relayout(dst, upd).then(function () { busy = false; });
+      });
+    }
+    follow(a, b);
+    follow(b, a);
   }
   var plots = Array.prototype.slice.call(document.querySelectorAll(".plot"));
   var lazy = [];
@@ -127,11 +157,17 @@ JS = r"""
       var c = d.changes[k];
       if (c[0] > t) break;
       var s = st.get(c[1]);
-      if (!s) { s = {phase: null, ready: null, restarts: 0, gone: false}; st.set(c[1], s); }
+      if (!s) {
+        s = {phase: null, ready: null, restarts: 0, gone: false, ctr: new Map()};
+        st.set(c[1], s);
+      }
       if (c[2] === 0) { s.phase = c[3]; s.gone = false; }
       else if (c[2] === 1) s.ready = c[3];
       else if (c[2] === 2) s.restarts = c[3];
-      else s.gone = true;
+      else if (c[2] === 4) {
+        var text = d.texts[c[3]];
+        s.ctr.set(text.slice(0, text.indexOf("=")), text);
+      } else s.gone = true;
     }
     return st;
   }
@@ -150,7 +186,10 @@ JS = r"""
     st.forEach(function (s, i) {
       if (s.gone || s.phase === null) return;
       perPhase[s.phase] += 1;
-      if (!q || d.pods[i][0].toLowerCase().indexOf(q) >= 0) live.push([i, s]);
+      s.ctrText = Array.from(s.ctr.values()).join(", ");
+      // the filter matches the pod's name, phase, container states and reasons, and why
+      var hay = [d.pods[i][0], d.phases[s.phase], s.ctrText, d.pods[i][2]].join(" ");
+      if (!q || hay.toLowerCase().indexOf(q) >= 0) live.push([i, s]);
     });
     live.sort(function (a, b) { return a[0] - b[0]; });
     counts.replaceChildren();
@@ -167,6 +206,8 @@ JS = r"""
       var ph = document.createElement("td"); ph.appendChild(badge(s.phase)); tr.appendChild(ph);
       tr.appendChild(el("td", s.ready === null ? "–" : (s.ready ? "yes" : "no")));
       tr.appendChild(el("td", s.restarts));
+      tr.appendChild(el("td", s.ctrText, "ctr"));
+      tr.appendChild(el("td", pod[2], "why"));
       tbody.appendChild(tr);
     });
     more.textContent = live.length > d.max_rows

@@ -73,6 +73,15 @@ def select_scope(store: Store, scope: Scope) -> ReportData:
         " NULL::DOUBLE AS not_ready_running_s, NULL::DOUBLE AS terminating_s"
     )
     stats_join = "LEFT JOIN pod_stats s USING (pod_uid)" if "pod_stats" not in missing else ""
+    why_cols, why_join = (
+        ("w.problem, w.why, w.problems, w.failure", "LEFT JOIN pod_why w USING (pod_uid)")
+        if "pod_why" not in missing
+        else (
+            "NULL::VARCHAR AS problem, NULL::VARCHAR AS why, []::VARCHAR[] AS problems,"
+            " NULL::VARCHAR AS failure",
+            "",
+        )
+    )
     restarts_sub = (
         "(SELECT count(*) FROM restarts r WHERE r.pod_uid = p.pod_uid)"
         if "restarts" not in missing
@@ -89,8 +98,9 @@ def select_scope(store: Store, scope: Scope) -> ReportData:
             p.first_seen, p.last_seen, p.deletion_requested_at, p.deleted_at,
             p.final_phase, p.final_reason,
             {stats_cols},
-            {restarts_sub} AS restart_rows
-        FROM pods p {stats_join}
+            {restarts_sub} AS restart_rows,
+            {why_cols}
+        FROM pods p {stats_join} {why_join}
         WHERE p.pod_uid IN (SELECT pod_uid FROM temp.selected_pods)
         """
     )
@@ -275,6 +285,54 @@ def restarts_in_scope(store: Store, data: ReportData) -> pl.DataFrame:
     )
 
 
+def running_overlays(store: Store, data: ReportData) -> pl.DataFrame:
+    """What is wrong inside a pod's phases, for the cluster timeline: stretches of
+    CrashLoopBackOff (any container), of Ready=False while Running, and of terminating (from the
+    deletion request until the pod is gone or its evidence ends). Columns: pod_uid, overlay,
+    start_ts, end_ts (cut to the window)."""
+    parts = []
+    if "container_intervals" not in data.missing:
+        parts.append(
+            "SELECT pod_uid, 'CrashLoopBackOff' AS overlay, start_ts, end_ts"
+            " FROM container_intervals WHERE state = 'waiting' AND reason = 'CrashLoopBackOff'"
+        )
+    if not {"condition_intervals", "phase_intervals"} & set(data.missing):
+        parts.append(
+            "SELECT c.pod_uid, 'not Ready' AS overlay, greatest(c.start_ts, r.start_ts),"
+            " least(c.end_ts, r.end_ts) FROM condition_intervals c JOIN phase_intervals r"
+            " ON r.pod_uid = c.pod_uid AND r.phase = 'Running' AND c.start_ts < r.end_ts"
+            " AND c.end_ts > r.start_ts WHERE c.condition = 'Ready' AND c.status = 'False'"
+        )
+    parts.append(
+        "SELECT pod_uid, 'terminating' AS overlay, deletion_requested_at,"
+        " coalesce(deleted_at, evidence_to) FROM pods WHERE deletion_requested_at IS NOT NULL"
+    )
+    union = "\nUNION ALL\n".join(parts)
+    return store.frame(
+        f"""
+        SELECT pod_uid, overlay, greatest(start_ts, ?::TIMESTAMPTZ) AS start_ts,
+               least(end_ts, ?::TIMESTAMPTZ) AS end_ts
+        FROM ({union}) AS o (pod_uid, overlay, start_ts, end_ts)
+        WHERE {_in_scope()} AND end_ts > start_ts
+          AND (?::TIMESTAMPTZ IS NULL OR end_ts >= ?::TIMESTAMPTZ)
+          AND (?::TIMESTAMPTZ IS NULL OR start_ts <= ?::TIMESTAMPTZ)
+        ORDER BY pod_uid, start_ts, overlay
+        """,
+        [data.start, data.end, data.start, data.start, data.end, data.end],
+    )
+
+
+def problems_in_scope(store: Store, data: ReportData) -> pl.DataFrame:
+    """Every problem of the pods in scope (pod_problems: pod_uid, problem, severity, why)."""
+    if "pod_problems" in data.missing:
+        cols = {"pod_uid": pl.String, "problem": pl.String, "severity": pl.Int32}
+        return pl.DataFrame(schema=cols | {"why": pl.String})
+    return store.frame(
+        f"SELECT pod_uid, problem, severity, why FROM pod_problems WHERE {_in_scope()}"
+        " ORDER BY severity, pod_uid"
+    )
+
+
 def phase_counts(store: Store, data: ReportData) -> pl.DataFrame:
     """Pods in each phase at COUNT_BUCKETS evenly spaced moments of the window (all pods in
     scope, however many)."""
@@ -337,9 +395,9 @@ def warning_counts(store: Store) -> pl.DataFrame:
 def state_changes(store: Store, data: ReportData) -> pl.DataFrame:
     """Every change of phase, Ready and restart count of the pods in scope, in time order.
 
-    Columns: ts, pod_uid, kind (0 phase, 1 ready, 2 restarts, 3 gone), value (phase name,
-    'True'/'False', or the restart count so far). 'gone' marks the end of a pod's last phase
-    when the capture saw it end.
+    Columns: ts, pod_uid, kind (0 phase, 1 ready, 2 restarts, 3 gone, 4 a container's state),
+    value (phase name, 'True'/'False', the restart count so far, or `container=state (reason)`).
+    'gone' marks the end of a pod's last phase when the capture saw it end.
     """
     parts = []
     if "phase_intervals" not in data.missing:
@@ -355,6 +413,13 @@ def state_changes(store: Store, data: ReportData) -> pl.DataFrame:
         parts.append(
             "SELECT pod_uid, start_ts AS ts, 1 AS kind, status AS value FROM condition_intervals"
             f" WHERE condition = 'Ready' AND {_in_scope()}"
+        )
+    if "container_intervals" not in data.missing:
+        parts.append(
+            "SELECT pod_uid, start_ts AS ts, 4 AS kind, concat(CASE WHEN is_init THEN 'init:'"
+            " END, container, '=', state, CASE WHEN reason IS NOT NULL OR exit_code IS NOT NULL"
+            " THEN concat(' (', concat_ws(' ', reason, 'exit ' || exit_code), ')') END) AS value"
+            f" FROM container_intervals WHERE {_in_scope()}"
         )
     if "restarts" not in data.missing:
         parts.append(

@@ -153,11 +153,13 @@ SELECT
     a.created_at,
     c.conditions,
     k.containers,
-    e.events
+    e.events,
+    w.why -- the pod's worst problem over the whole capture (pod_why), not at $at
 FROM alive a
 LEFT JOIN phase ph USING (pod_uid)
 LEFT JOIN conds c USING (pod_uid)
 LEFT JOIN ctrs k USING (pod_uid)
 LEFT JOIN restarts_so_far r USING (pod_uid)
 LEFT JOIN evs e USING (pod_uid)
+LEFT JOIN pod_why w USING (pod_uid)
 ORDER BY a.namespace, a.pod, a.created_at, a.pod_uid
