@@ -18,7 +18,6 @@ An HTML comment on the line before a block adjusts that block (`;` separates dir
                                                `-- name: NAME`) to NAME in the folder first;
                                                a NAME ending `.gz` gets a gzip-compressed copy
     <!-- docs-test: path DIR -->               put the repository's DIR first on PATH
-                                               (tests/fake_kubectl: a kubectl replaying recordings)
     <!-- docs-test: exit N -->                 every command of the block must exit N
     <!-- docs-test: skip REASON -->            not run; REASON is shown as the skip reason
 """
@@ -50,7 +49,7 @@ SQL_NAME = re.compile(r"^--\s*name:\s*(\S+)", re.MULTILINE)
 # --help examples (docs/cli.md) cannot carry a marker: what they need is said here instead.
 HELP_EXAMPLE_SKIPS = {
     "capture": "records from a live cluster; tests/test_capture.py runs capture for real "
-    "against a stand-in kubectl"
+    "against a stand-in API server"
 }
 
 
