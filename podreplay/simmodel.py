@@ -77,6 +77,12 @@ class ContainerSpec:
     pre_stop: bool = False
     pull_policy: str = "IfNotPresent"
     image_size: int = 50_000_000
+    restart_policy: str | None = None  # "Always" on an init container: a native sidecar
+
+    @property
+    def sidecar(self) -> bool:
+        """A restartable init container (native sidecar): it keeps running beside the app."""
+        return self.is_init and self.restart_policy == "Always"
 
     def probe(self, kind: str) -> Probe | None:
         """The probe of that kind, if the container has one."""

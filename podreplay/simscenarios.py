@@ -42,6 +42,9 @@ def boot(p: PodSim, t: int, node: str | None = None, present: bool | None = None
     for c in inits:
         t = p.pull(t, c, present or rng.random() < 0.5)
         t += 1
+        if p.spec(c).sidecar:  # keeps running; the next one starts once it has started
+            t = start_sidecar(p, t, c) + 2
+            continue
         p.start(t, c, ready=False)
         t += rng.randrange(2, 20)
         p.exit(t, c, 0)
@@ -54,6 +57,18 @@ def boot(p: PodSim, t: int, node: str | None = None, present: bool | None = None
         t += 1 if not present else 0
         p.start(t, c)
     return t
+
+
+def start_sidecar(p: PodSim, t: int, c: str) -> int:
+    """A native sidecar starts at `t`; returns when it counts as started (its startup probe
+    passed, if it has one)."""
+    p.start(t, c)
+    sp = p.spec(c).probe("startup")
+    if sp is None:
+        return t
+    at = t + sp.initial_delay + sp.period
+    p.set_ready(at, c, True, started=True)
+    return at
 
 
 def settle(p: PodSim, t: int) -> int:
@@ -407,6 +422,90 @@ def sc_preemption(cl: Cluster, wl: Workload, t0: int, n: int) -> None:
     p.set_phase(tx, "Failed", "Preempting", msg)
 
 
+# -- native sidecars (restartable init containers) -----------------------------------------
+def sc_native_sidecar(cl: Cluster, wl: Workload, t0: int, n: int) -> None:
+    """An init container with restartPolicy Always keeps running beside the app: Initialized
+    once it started (startup probe passed), its crashes restart it, it stops after the app."""
+    rng = cl.rng
+    side = ContainerSpec(
+        name=rng.choice(SIDECARS),
+        image="envoyproxy/envoy:v1.29.1",
+        is_init=True,
+        restart_policy="Always",
+        probes=[startup()] if rng.random() < 0.5 else [],
+        image_size=60_000_000,
+    )
+    first = [ContainerSpec(name=INIT_NAMES[0], image="busybox:1.36", is_init=True)]
+    inits = [*first, side] if rng.random() < 0.4 else [side]
+    p = new_pod(cl, wl, "native_sidecar", [*inits, app_spec(rng, wl, probes=[readiness()])], t0)
+    t = settle(p, boot(p, t0))
+    c = side.name
+    for _ in range(rng.randrange(0, 4)):
+        te = t + rng.randrange(60, 900)
+        oom = rng.random() < 0.3
+        p.exit(te, c, 137 if oom else 1, "OOMKilled" if oom else None)
+        t = restart_after_exit(p, te, c, "OOMKilled" if oom else "error")
+        sp = side.probe("startup")
+        if sp is not None:
+            t += sp.period
+            p.set_ready(t, c, True, started=True)
+    if rng.random() < 0.4:
+        td = t + rng.randrange(60, 900)
+        if p.m.owner_kind == "ReplicaSet":
+            cl.owner_event(td, p.m, "SuccessfulDelete", f"Deleted pod: {p.m.name}")
+        p.delete(td, "graceful")
+
+
+# -- init container failures ------------------------------------------------------------------
+def sc_init_failure(cl: Cluster, wl: Workload, t0: int, n: int) -> None:
+    """The last init container fails (Error or OOMKilled): Init:CrashLoopBackOff while the pod
+    stays Pending (40 %: it passes after a few tries); restartPolicy Never fails the pod."""
+    rng = cl.rng
+    policy = "Never" if wl.kind in ("Job", "CronJob") else "Always"
+    k = rng.randrange(1, 3)
+    inits = [
+        ContainerSpec(name=INIT_NAMES[i], image="busybox:1.36", is_init=True) for i in range(k)
+    ]
+    spec = app_spec(rng, wl, probes=[readiness()])
+    p = new_pod(cl, wl, "init_failure", [*inits, spec], t0, restart_policy=policy)
+    t = t0 + rng.randrange(0, 2)
+    p.schedule(t, pick_node(cl))
+    t += 1
+    p.admit(t)
+    for s in inits[:-1]:
+        t = p.pull(t, s.name, True) + 1
+        p.start(t, s.name, ready=False)
+        t += rng.randrange(2, 20)
+        p.exit(t, s.name, 0)
+        t += 1
+    c = inits[-1].name
+    t = p.pull(t, c, rng.random() < 0.5) + 1
+    p.start(t, c, ready=False)
+    oom = rng.random() < 0.3
+    code, reason = (137, "OOMKilled") if oom else (rng.choice([1, 1, 2]), "Error")
+    cause = "OOMKilled" if oom else "error"
+    passes_after = rng.randrange(1, 5) if rng.random() < 0.4 else None
+    tries = 0
+    while t < cl.end:
+        if tries == passes_after:
+            te = t + rng.randrange(2, 20)
+            p.exit(te, c, 0)
+            p.set_cond(te, "Initialized", "True")
+            p.commit(te)
+            present = rng.random() < 0.5
+            t = p.pull(te + 1, spec.name, present) + (0 if present else 1)
+            p.start(t, spec.name)
+            settle(p, t)
+            return
+        te = t + rng.randrange(2, 30)
+        p.exit(te, c, code, reason)
+        tries += 1
+        if policy == "Never":
+            p.set_phase(te, "Failed")
+            return
+        t = restart_after_exit(p, te, c, cause)
+
+
 SCENARIOS: dict[str, tuple[ScenarioFn, int]] = {
     # name: (generator, default weight)
     "healthy": (sc_healthy, 30),
@@ -425,6 +524,8 @@ SCENARIOS: dict[str, tuple[ScenarioFn, int]] = {
     "job_succeeded": (sc_job_succeeded, 6),
     "job_failed": (sc_job_failed, 3),
     "preemption": (sc_preemption, 2),
+    "native_sidecar": (sc_native_sidecar, 4),
+    "init_failure": (sc_init_failure, 4),
 }
 
 # How many pods a scenario creates: (minimum, maximum).
@@ -437,5 +538,6 @@ KINDS: dict[str, list[str]] = {
     "job_failed": ["Job", "Job", "CronJob"],
     "eviction": ["Deployment", "Deployment", "Pod"],
     "preemption": ["Deployment", "Pod"],
+    "init_failure": ["Deployment", "Deployment", "StatefulSet", "Job"],
 }
 DEFAULT_KINDS = ["Deployment"] * 4 + ["StatefulSet"]

@@ -74,6 +74,8 @@ def _container_spec(s: ContainerSpec) -> dict[str, Any]:
     if s.pre_stop:
         out["lifecycle"] = {"preStop": {"exec": {"command": PRESTOP}}}
     out["imagePullPolicy"] = s.pull_policy
+    if s.restart_policy:
+        out["restartPolicy"] = s.restart_policy
     return out
 
 

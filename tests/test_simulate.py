@@ -185,7 +185,9 @@ def test_truth_matches_snapshots(capture: SimulationResult) -> None:
                 assert c["status"] == _at(iv, "status", when)
                 assert any(x["start"] == c["lastTransitionTime"] for x in iv)
             n = 0
-            for cs in pod["status"].get("containerStatuses", []):
+            # init containers' restarts count too (native sidecars, failing init containers)
+            st_ = pod["status"]
+            for cs in st_.get("containerStatuses", []) + st_.get("initContainerStatuses", []):
                 n += cs["restartCount"]
             last_restart_count[p["pod_uid"]] = n
     for uid, n in last_restart_count.items():

@@ -115,7 +115,9 @@ cands AS (
     JOIN pod_snapshots AS ps
         ON ps.source_id = cs.source_id AND ps.pod_uid = cs.pod_uid
         AND ps.observed_at = cs.observed_at
-    WHERE ps.phase IN ('Succeeded', 'Failed') AND cs.state = 'terminated' AND NOT cs.is_init
+    -- init containers too: a native sidecar stops after the app, a failed init container
+    -- (restartPolicy Never) fails the pod
+    WHERE ps.phase IN ('Succeeded', 'Failed') AND cs.state = 'terminated'
         AND cs.finished_at IS NOT NULL
     UNION
     SELECT DISTINCT pod_uid, 'Running', first_ts, 'event', 2
