@@ -31,6 +31,8 @@ restarted_msg AS (
     SELECT
         *,
         message ILIKE '%restarted%' OR message ILIKE '%re-created%' OR message ILIKE '%recreated%'
+            -- a native sidecar's kill names no restart, yet it always is restarted
+            OR message ILIKE 'Init container % failed % probe%'
             AS restarts_it
     FROM pod_events
     WHERE container IS NOT NULL AND (reason = 'Started' OR kill_cause IN ('liveness', 'startup'))
