@@ -424,10 +424,13 @@ def write_watch(path: Path, pods: list[PodModel], tl: Timeline, ctx: RenderConte
     recs: list[tuple[int, int, str]] = []
     for m in pods:
         rvs = tl.pod_rv[m.uid]
-        for i, v in enumerate(m.versions):
-            typ = "ADDED" if i == 0 else "MODIFIED"
+        # a pod older than the capture: the watch lists it as it was then (ADDED at the start)
+        first = max(i for i, v in enumerate(m.versions) if i == 0 or v.t <= 0)
+        for i, v in enumerate(m.versions[first:], start=first):
+            typ = "ADDED" if i == first else "MODIFIED"
             obj = render_pod(m, v.status, rvs[i][1], ctx)
-            recs.append((v.t, rvs[i][1], _watch_line(typ, obj, rfc3339(ctx.start, v.t))))
+            at = max(v.t, 0)
+            recs.append((at, rvs[i][1], _watch_line(typ, obj, rfc3339(ctx.start, at))))
         if m.deleted_at is not None:
             rv = rvs[-1][1]
             obj = render_pod(m, m.versions[-1].status, rv, ctx)
