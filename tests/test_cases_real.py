@@ -1,6 +1,7 @@
 """Real pod objects of the lifecycle cases issue 19 names (tests/data/real, provenance in
 SOURCES.md), rebuilt with the facts each one shows: a native sidecar, an init container in
-Init:Error with a restart, a pod with an ephemeral (`kubectl debug`) container."""
+Init:Error with a restart, a pod with an ephemeral (`kubectl debug`) container, and (edited
+from the sidecar pod) an in-place resize."""
 
 from __future__ import annotations
 
@@ -10,9 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from podreplay.derive import rebuild
 from podreplay.ingest import ingest_paths
+from podreplay.lifecycle import pod_story
 from podreplay.store import Store
 from tests.conftest import real
 from tests.lifecycle_rows import check_intervals_tile_time
@@ -86,3 +89,52 @@ def test_a_failing_init_container_keeps_the_pod_pending_and_its_restart_counts(
     assert rows(rebuilt, "SELECT restarts, time_to_initialized_s, final_phase FROM pod_stats") == [
         (1, None, "Pending")
     ]
+
+
+@pytest.mark.parametrize("rebuilt", ["pod-with-ephemeral-container"], indirect=True)
+def test_an_ephemeral_container_is_on_the_timeline_and_no_restart(rebuilt: Store) -> None:
+    # the debug shell started 19 s after the last other status time: the List is dated by it
+    assert rows(rebuilt, "SELECT evidence_to FROM pods") == [(t("2026-06-28T21:20:31"),)]
+    assert rows(
+        rebuilt,
+        "SELECT container, target, state, started_at, finished_at FROM ephemeral_containers",
+    ) == [("debug-shell", "main", "running", t("2026-06-28T21:20:31"), None)]
+    # not an app container: no interval, no restart, no readiness or phase change
+    assert rows(rebuilt, "SELECT DISTINCT container FROM container_intervals") == [("main",)]
+    assert rows(rebuilt, "SELECT count(*) FROM restarts") == [(0,)]
+    assert rows(rebuilt, "SELECT phase FROM phase_intervals ORDER BY start_ts") == [
+        ("Pending",),
+        ("Running",),
+    ]
+    uid = rebuilt.scalar("SELECT pod_uid FROM pods")
+    story = pod_story(rebuilt, uid).filter(subject="ephemeral:debug-shell").to_dicts()
+    assert [(r["ts"], r["what"], r["detail"]) for r in story] == [
+        (t("2026-06-28T21:20:31"), "running", "kubectl debug, target main")
+    ]
+
+
+def test_an_in_place_resize_is_a_condition_not_a_restart(tmp_path: Path) -> None:
+    # the native-sidecar pod as a 1.33 kubelet shows it while resizing the app in place
+    pod = yaml.safe_load(real("pod-native-sidecar").read_text())
+    pod["status"]["conditions"].append(
+        {"type": "PodResizeInProgress", "status": "True",
+         "lastTransitionTime": "2026-06-28T21:30:00Z", "lastProbeTime": None}
+    )  # fmt: skip
+    pod["status"]["containerStatuses"][0]["allocatedResources"] = {"cpu": "20m"}
+    path = tmp_path / "resizing.yaml"
+    path.write_text(yaml.safe_dump(pod))
+    with Store(tmp_path / "db.duckdb") as store:
+        ingest_paths(store, [path])
+        rebuild(store)
+        assert rows(
+            store,
+            "SELECT status, start_ts FROM condition_intervals"
+            " WHERE condition = 'PodResizeInProgress'",
+        ) == [("True", t("2026-06-28T21:30:00"))]
+        assert rows(store, "SELECT count(*) FROM restarts") == [(0,)]
+        # the app container's instance is the same one: running since 21:14:40, unbroken
+        assert rows(
+            store,
+            "SELECT start_ts FROM container_intervals WHERE container = 'main'"
+            " AND state = 'running'",
+        ) == [(t("2026-06-28T21:14:40"),)]

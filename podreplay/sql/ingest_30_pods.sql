@@ -19,7 +19,8 @@ SELECT seq, location, listed, list_no, doc, obj, watch_type,
         max_ts(json_extract_string(obj, '$.status.containerStatuses[*].state.*.finishedAt')),
         max_ts(json_extract_string(obj, '$.status.containerStatuses[*].lastState.*.finishedAt')),
         max_ts(json_extract_string(obj, '$.status.initContainerStatuses[*].state.*.startedAt')),
-        max_ts(json_extract_string(obj, '$.status.initContainerStatuses[*].state.*.finishedAt'))
+        max_ts(json_extract_string(obj, '$.status.initContainerStatuses[*].state.*.finishedAt')),
+        max_ts(json_extract_string(obj, '$.status.ephemeralContainerStatuses[*].state.*.startedAt'))
     ) AS status_latest
 FROM (
     SELECT *, list_transform(json_extract_string(obj, [
