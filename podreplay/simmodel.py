@@ -147,6 +147,7 @@ class PodStatus:
     containers: list[CStatus] = field(default_factory=list)
     deletion_ts: int | None = None
     deletion_grace: int | None = None
+    ephemeral: list[CStatus] = field(default_factory=list)  # `kubectl debug` containers
 
 
 @dataclass
@@ -218,6 +219,7 @@ class PodModel:
     pulls: list[tuple[int, int]] = field(default_factory=list)
     grace_exceeded_at: int | None = None
     probe_fail: list[tuple[str, str, int]] = field(default_factory=list)  # container, probe, t
+    debug_targets: dict[str, str] = field(default_factory=dict)  # ephemeral container -> target
 
 
 class Recorder:

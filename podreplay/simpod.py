@@ -498,6 +498,42 @@ class PodSim:
         self.m.deleted_at = gone
         return gone
 
+    def debug(self, t: int, name: str, image: str, target: str, stay_s: int | None) -> int:
+        """`kubectl debug` at `t`: an ephemeral container targeting `target` is pulled and
+        started; it exits 0 after `stay_s` (None: runs on). Returns its last change."""
+        self.m.debug_targets[name] = target
+        fp = f"spec.ephemeralContainers{{{name}}}"
+
+        def ev(at: int, reason: str, message: str) -> None:
+            self.cl.rec.add(
+                at,
+                namespace=self.m.namespace,
+                obj=("Pod", self.m.name, self.m.uid, "v1"),
+                reason=reason,
+                message=message,
+                host=self.st.node,
+                field_path=fp,
+                pod_uid=self.m.uid,
+            )
+
+        ev(t, "Pulled", f'Container image "{image}" already present on machine')
+        at = t + 1
+        ev(at, "Created", self._created_msg(name))
+        ev(at, "Started", self._started_msg(name))
+        cs = CStatus(name=name, is_init=False, image=image, state="running", reason=None)
+        cs.started_at, cs.since = at, at
+        cs.container_id = f"containerd://{rand_hex(self.rng, 64)}"
+        self.st.ephemeral.append(cs)
+        self.commit(at)
+        if stay_s is None:
+            return at
+        at += stay_s
+        cs.state, cs.reason, cs.exit_code, cs.finished_at, cs.since = (
+            "terminated", "Completed", 0, at, at
+        )  # fmt: skip
+        self.commit(at)
+        return at
+
     def _prestop_msg(self, c: str) -> str:
         if self.cl.minor >= 26:
             return "PreStopHook failed"

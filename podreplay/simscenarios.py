@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from podreplay.simmodel import ContainerSpec
+from podreplay.simmodel import ContainerSpec, rand_name
 from podreplay.simpod import Cluster, PodSim
 from podreplay.simworkload import (
     BAD_IMAGE,
@@ -506,6 +506,22 @@ def sc_init_failure(cl: Cluster, wl: Workload, t0: int, n: int) -> None:
         t = restart_after_exit(p, te, c, cause)
 
 
+# -- ephemeral containers -----------------------------------------------------------------------
+def sc_ephemeral_debug(cl: Cluster, wl: Workload, t0: int, n: int) -> None:
+    """`kubectl debug` on a running pod, once or twice: an ephemeral container targeting the
+    app starts; 60 % it exits 0 after 30–600 s (the shell quit), else it runs on."""
+    rng = cl.rng
+    spec = app_spec(rng, wl, probes=[readiness()])
+    p = new_pod(cl, wl, "ephemeral_debug", [spec], t0)
+    t = settle(p, boot(p, t0))
+    for _ in range(rng.randrange(1, 3)):
+        stay = rng.randrange(30, 600) if rng.random() < 0.6 else None
+        name = f"debugger-{rand_name(rng, 5)}"
+        t = p.debug(t + rng.randrange(60, 600), name, "busybox:1.36", spec.name, stay)
+        if stay is None:
+            return
+
+
 SCENARIOS: dict[str, tuple[ScenarioFn, int]] = {
     # name: (generator, default weight)
     "healthy": (sc_healthy, 30),
@@ -526,6 +542,7 @@ SCENARIOS: dict[str, tuple[ScenarioFn, int]] = {
     "preemption": (sc_preemption, 2),
     "native_sidecar": (sc_native_sidecar, 4),
     "init_failure": (sc_init_failure, 4),
+    "ephemeral_debug": (sc_ephemeral_debug, 2),
 }
 
 # How many pods a scenario creates: (minimum, maximum).

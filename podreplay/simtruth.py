@@ -228,4 +228,16 @@ def pod_truth(m: PodModel, start: datetime, cend: int) -> dict[str, Any]:
             for first, last, n in bursts(tl, periods.get((c, kind), 10))
         ],
         "stats": stats,
+        # `kubectl debug` containers: no container of `containers`, never a restart
+        "ephemeral_containers": [
+            {
+                "container": e.name,
+                "target": m.debug_targets.get(e.name),
+                "state": e.state,
+                "started_at": ots(e.started_at),
+                "finished_at": ots(e.finished_at),
+                "exit_code": e.exit_code,
+            }
+            for e in last.ephemeral
+        ],
     }

@@ -163,6 +163,19 @@ def render_pod(m: PodModel, st: PodStatus, rv: int, ctx: RenderContext) -> dict[
     inits = [_container_spec(s) for s in m.specs if s.is_init]
     if inits:
         spec["initContainers"] = inits
+    if st.ephemeral:  # added to the spec by `kubectl debug`
+        spec["ephemeralContainers"] = [
+            {
+                "name": e.name,
+                "image": e.image,
+                "command": ["sh"],
+                "stdin": True,
+                "tty": True,
+                "targetContainerName": m.debug_targets[e.name],
+                "imagePullPolicy": "IfNotPresent",
+            }
+            for e in st.ephemeral
+        ]
     if st.node:
         spec["nodeName"] = st.node
     status: dict[str, Any] = {"phase": st.phase}
@@ -202,6 +215,8 @@ def render_pod(m: PodModel, st: PodStatus, rv: int, ctx: RenderContext) -> dict[
         status["initContainerStatuses"] = ics
     if acs:
         status["containerStatuses"] = acs
+    if st.ephemeral:
+        status["ephemeralContainerStatuses"] = [_cstatus(e, ts) for e in st.ephemeral]
     status["qosClass"] = m.qos
     return {"apiVersion": "v1", "kind": "Pod", "metadata": meta, "spec": spec, "status": status}
 

@@ -28,6 +28,7 @@ from tests.test_lifecycle_truth import (
     SETTINGS,
     check_pod_exactly,
     interval_pairs,
+    rebuilt_capture,
     restart_pair,
     same_intervals,
     scenario_sets,
@@ -43,7 +44,7 @@ from tests.test_lifecycle_truth import (
     test_snapshots_and_events_give_restart_counts_equal_to_restart_count as snapshots_and_events,
 )
 
-CASES = ["native_sidecar", "init_failure"]
+CASES = ["native_sidecar", "init_failure", "ephemeral_debug"]
 
 
 @pytest.mark.slow
@@ -51,6 +52,26 @@ CASES = ["native_sidecar", "init_failure"]
 @given(seed=st.integers(0, 2**20), scenario=st.sampled_from(CASES))
 def test_sidecars_and_init_failures_are_rebuilt_exactly(seed: int, scenario: str) -> None:
     every_form.hypothesis.inner_test(seed, [scenario])
+
+
+@pytest.mark.slow
+@SETTINGS
+@given(seed=st.integers(0, 2**20))
+def test_ephemeral_containers_are_rebuilt_as_such_and_never_restarts(seed: int) -> None:
+    with rebuilt_capture(seed, ["ephemeral_debug"]) as (store, truth):
+        for p in truth["pods"]:
+            check_pod_exactly(store, p)  # no app container, restart or readiness change
+            got = store.rows(
+                "SELECT container, target, state, started_at, finished_at, exit_code"
+                " FROM ephemeral_containers WHERE pod_uid = ? ORDER BY started_at",
+                [p["pod_uid"]],
+            )
+            want = [
+                (e["container"], e["target"], e["state"], ts(e["started_at"]),
+                 ts(e["finished_at"]), e["exit_code"])
+                for e in p["ephemeral_containers"]
+            ]  # fmt: skip
+            assert got == want, (p["pod"], got, want)
 
 
 @pytest.mark.slow

@@ -82,7 +82,8 @@ def test_events_file_shape(capture: SimulationResult) -> None:
             assert _t(ev["firstTimestamp"]) <= _t(ev["lastTimestamp"])
             assert ev["source"]["component"]
         if "fieldPath" in obj:
-            assert obj["fieldPath"].startswith(("spec.containers{", "spec.initContainers{"))
+            kinds = ("spec.containers{", "spec.initContainers{", "spec.ephemeralContainers{")
+            assert obj["fieldPath"].startswith(kinds)
     v1 = json.loads(capture.events_v1_path.read_text())["items"]
     assert all(e["apiVersion"] == "events.k8s.io/v1" and "regarding" in e for e in v1)
     core_uids = {e["metadata"]["uid"] for e in doc["items"]}

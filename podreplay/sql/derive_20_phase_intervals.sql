@@ -28,7 +28,7 @@ WITH cover AS (
 first_start AS (
     SELECT pod_uid, min(first_ts) AS t
     FROM pod_events
-    WHERE reason = 'Started' AND NOT is_init
+    WHERE reason = 'Started' AND NOT is_init AND NOT is_ephemeral
     GROUP BY pod_uid
 ),
 ev_points AS (
@@ -49,7 +49,7 @@ ev_points AS (
         AND (
             e.reason IN ('Evicted', 'Preempting', 'DeadlineExceeded')
             OR (e.reason IN ('Started', 'Unhealthy', 'Killing') AND NOT e.is_init
-                AND e.container IS NOT NULL)
+                AND NOT e.is_ephemeral AND e.container IS NOT NULL)
             OR (e.reason IN ('Scheduled', 'FailedScheduling', 'Pulling', 'Pulled', 'Created',
                     'Started', 'Failed', 'BackOff', 'FailedMount', 'FailedCreatePodSandBox')
                 AND (f.t IS NULL OR e.first_ts < f.t))
@@ -122,7 +122,7 @@ cands AS (
     UNION
     SELECT DISTINCT pod_uid, 'Running', first_ts, 'event', 2
     FROM pod_events
-    WHERE reason = 'Started' AND NOT is_init
+    WHERE reason = 'Started' AND NOT is_init AND NOT is_ephemeral
     UNION
     SELECT DISTINCT pod_uid, 'Failed', first_ts, 'event', 2
     FROM pod_events

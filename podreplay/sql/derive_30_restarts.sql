@@ -35,7 +35,8 @@ restarted_msg AS (
             OR message ILIKE 'Init container % failed % probe%'
             AS restarts_it
     FROM pod_events
-    WHERE container IS NOT NULL AND (reason = 'Started' OR kill_cause IN ('liveness', 'startup'))
+    WHERE container IS NOT NULL AND NOT is_ephemeral
+        AND (reason = 'Started' OR kill_cause IN ('liveness', 'startup'))
 ),
 ev_only AS (
     SELECT
