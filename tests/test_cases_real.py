@@ -114,23 +114,31 @@ def test_an_ephemeral_container_is_on_the_timeline_and_no_restart(rebuilt: Store
 
 
 def test_an_in_place_resize_is_a_condition_not_a_restart(tmp_path: Path) -> None:
-    # the native-sidecar pod as a 1.33 kubelet shows it while resizing the app in place
+    # the native-sidecar pod as a 1.33 kubelet shows it while resizing the app in place, and
+    # ten minutes later, done: the condition is gone, the container instance the same
     pod = yaml.safe_load(real("pod-native-sidecar").read_text())
-    pod["status"]["conditions"].append(
+    resizing = yaml.safe_load(real("pod-native-sidecar").read_text())
+    resizing["status"]["conditions"].append(
         {"type": "PodResizeInProgress", "status": "True",
          "lastTransitionTime": "2026-06-28T21:30:00Z", "lastProbeTime": None}
     )  # fmt: skip
-    pod["status"]["containerStatuses"][0]["allocatedResources"] = {"cpu": "20m"}
-    path = tmp_path / "resizing.yaml"
-    path.write_text(yaml.safe_dump(pod))
+    resizing["status"]["containerStatuses"][0]["allocatedResources"] = {"cpu": "20m"}
+    paths = []
+    for name, obj in (("20260628T213010Z", resizing), ("20260628T214000Z", pod)):
+        paths.append(tmp_path / f"pods-{name}.yaml")
+        paths[-1].write_text(yaml.safe_dump({"apiVersion": "v1", "kind": "List", "items": [obj]}))
     with Store(tmp_path / "db.duckdb") as store:
-        ingest_paths(store, [path])
+        ingest_paths(store, paths)
         rebuild(store)
+        check_intervals_tile_time(store)
         assert rows(
             store,
-            "SELECT status, start_ts FROM condition_intervals"
-            " WHERE condition = 'PodResizeInProgress'",
-        ) == [("True", t("2026-06-28T21:30:00"))]
+            "SELECT status, start_ts, basis FROM condition_intervals"
+            " WHERE condition = 'PodResizeInProgress' ORDER BY start_ts",
+        ) == [
+            ("True", t("2026-06-28T21:30:00"), "observed"),
+            ("absent", t("2026-06-28T21:40:00"), "inferred"),
+        ]
         assert rows(store, "SELECT count(*) FROM restarts") == [(0,)]
         # the app container's instance is the same one: running since 21:14:40, unbroken
         assert rows(

@@ -76,10 +76,12 @@ def check(db: Path, truth: dict[str, Any]) -> None:
     for uid, (final_phase, restarts, pending_s, deleted_after, deleted_at) in stats.items():
         truth_pod, know = pods[uid], pods[uid]["knowable"]
         assert know["visible"], uid
-        # a Pending figure is the truth's, or (pinned within a minute) at most a minute more
+        # a Pending figure is the truth's, or (pinned within a minute) at most a minute more;
+        # a pod dated by its Scheduled event (0-1 s after creation, with a sub-second part)
+        # may come out up to 2 s short
         true_pending = truth_pod["stats"]["pending_s"]
         if pending_s is not None:
-            assert true_pending - 1 <= pending_s <= true_pending + 61, truth_pod["scenario"]
+            assert true_pending - 2 <= pending_s <= true_pending + 61, truth_pod["scenario"]
         # a pod seen gone is gone by then, and was there at its last sighting
         if deleted_at is not None:
             gone = t(truth_pod["deleted_at"])

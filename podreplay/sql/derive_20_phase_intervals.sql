@@ -45,6 +45,7 @@ ev_points AS (
     FROM pod_events AS e
     LEFT JOIN cover AS c ON c.pod_uid = e.pod_uid
     LEFT JOIN first_start AS f ON f.pod_uid = e.pod_uid
+    LEFT JOIN native_sidecars AS n ON n.pod_uid = e.pod_uid AND n.container = e.container
     WHERE (c.lo IS NULL OR e.first_ts < c.lo OR e.first_ts > c.hi)
         AND (
             e.reason IN ('Evicted', 'Preempting', 'DeadlineExceeded')
@@ -52,7 +53,9 @@ ev_points AS (
                 AND NOT e.is_ephemeral AND e.container IS NOT NULL)
             OR (e.reason IN ('Scheduled', 'FailedScheduling', 'Pulling', 'Pulled', 'Created',
                     'Started', 'Failed', 'BackOff', 'FailedMount', 'FailedCreatePodSandBox')
-                AND (f.t IS NULL OR e.first_ts < f.t))
+                AND (f.t IS NULL OR e.first_ts < f.t)
+                -- a native sidecar restarts beside the running app: no sign of Pending
+                AND NOT e.is_ephemeral AND n.container IS NULL)
         )
 ),
 points AS (

@@ -76,14 +76,10 @@ ev_points AS (
         AND o.first_ts >= i.first_ts
     WHERE i.reason = 'Started' AND i.is_init
         AND (i.lo IS NULL OR i.first_ts < i.lo OR i.first_ts > i.hi)
-        -- except native sidecars (restartPolicy Always in the pod spec): they keep running
+        -- except native sidecars: they keep running
         AND NOT EXISTS (
-            SELECT 1
-            FROM pod_snapshots AS ps,
-                unnest(json_extract(ps.raw, '$.spec.initContainers[*]')) AS sc(spec)
-            WHERE ps.pod_uid = i.pod_uid
-                AND json_extract_string(sc.spec, '$.name') = i.container
-                AND json_extract_string(sc.spec, '$.restartPolicy') = 'Always'
+            SELECT 1 FROM native_sidecars AS n
+            WHERE n.pod_uid = i.pod_uid AND n.container = i.container
         )
     GROUP BY i.pod_uid, i.container
 ),
