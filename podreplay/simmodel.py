@@ -148,6 +148,7 @@ class PodStatus:
     deletion_ts: int | None = None
     deletion_grace: int | None = None
     ephemeral: list[CStatus] = field(default_factory=list)  # `kubectl debug` containers
+    resize: str | None = None  # status.resize (1.27-1.32): Proposed | InProgress | Deferred
 
 
 @dataclass

@@ -522,6 +522,37 @@ def sc_ephemeral_debug(cl: Cluster, wl: Workload, t0: int, n: int) -> None:
             return
 
 
+# -- in-place resize -----------------------------------------------------------------------------
+def sc_inplace_resize(cl: Cluster, wl: Workload, t0: int, n: int) -> None:
+    """The app's resources are patched in place, 1–3 times, without a restart: from 1.33 the
+    PodResizePending (Deferred, 40 %) and PodResizeInProgress conditions, removed when done;
+    before, `status.resize` (Deferred / InProgress, then gone)."""
+    rng = cl.rng
+    spec = app_spec(rng, wl, qos="Burstable", probes=[readiness()])
+    p = new_pod(cl, wl, "inplace_resize", [spec], t0)
+    t = settle(p, boot(p, t0))
+    for _ in range(rng.randrange(1, 4)):
+        t += rng.randrange(60, 600)
+        if rng.random() < 0.4:  # the node lacks room for now
+            if cl.minor >= 33:
+                msg = "Node didn't have enough capacity: cpu, requested: 2000, capacity: 1800"
+                p.set_cond(t, "PodResizePending", "True", "Deferred", msg)
+            else:
+                p.st.resize = "Deferred"
+            p.commit(t)
+            t += rng.randrange(30, 300)
+            p.st.conditions.pop("PodResizePending", None)
+        if cl.minor >= 33:
+            p.set_cond(t, "PodResizeInProgress", "True")
+        else:
+            p.st.resize = "InProgress"
+        p.commit(t)
+        t += rng.randrange(2, 30)
+        p.st.conditions.pop("PodResizeInProgress", None)
+        p.st.resize = None
+        p.commit(t)
+
+
 SCENARIOS: dict[str, tuple[ScenarioFn, int]] = {
     # name: (generator, default weight)
     "healthy": (sc_healthy, 30),
@@ -543,6 +574,7 @@ SCENARIOS: dict[str, tuple[ScenarioFn, int]] = {
     "native_sidecar": (sc_native_sidecar, 4),
     "init_failure": (sc_init_failure, 4),
     "ephemeral_debug": (sc_ephemeral_debug, 2),
+    "inplace_resize": (sc_inplace_resize, 2),
 }
 
 # How many pods a scenario creates: (minimum, maximum).

@@ -76,6 +76,8 @@ def _cond_points(vs: list[Version], name: str) -> list[tuple[int, Hashable, Any]
         c = v.status.conditions.get(name)
         if c is not None:
             pts.append((c.since, (c.status, c.since), (c.status, c.reason)))
+        elif pts:  # no longer reported (a resize condition once the resize is done)
+            pts.append((v.t, ("absent",), ("absent", None)))
     return pts
 
 

@@ -26,6 +26,8 @@ from podreplay.simmodel import (
 from podreplay.simtruth import rfc3339
 
 COND_ORDER = [
+    "PodResizePending",
+    "PodResizeInProgress",
     "DisruptionTarget",
     "PodReadyToStartContainers",
     "Initialized",
@@ -217,6 +219,8 @@ def render_pod(m: PodModel, st: PodStatus, rv: int, ctx: RenderContext) -> dict[
         status["containerStatuses"] = acs
     if st.ephemeral:
         status["ephemeralContainerStatuses"] = [_cstatus(e, ts) for e in st.ephemeral]
+    if st.resize:
+        status["resize"] = st.resize
     status["qosClass"] = m.qos
     return {"apiVersion": "v1", "kind": "Pod", "metadata": meta, "spec": spec, "status": status}
 

@@ -44,7 +44,7 @@ from tests.test_lifecycle_truth import (
     test_snapshots_and_events_give_restart_counts_equal_to_restart_count as snapshots_and_events,
 )
 
-CASES = ["native_sidecar", "init_failure", "ephemeral_debug"]
+CASES = ["native_sidecar", "init_failure", "ephemeral_debug", "inplace_resize"]
 
 
 @pytest.mark.slow
