@@ -77,6 +77,12 @@ class ContainerSpec:
     pre_stop: bool = False
     pull_policy: str = "IfNotPresent"
     image_size: int = 50_000_000
+    restart_policy: str | None = None  # "Always" on an init container: a native sidecar
+
+    @property
+    def sidecar(self) -> bool:
+        """A restartable init container (native sidecar): it keeps running beside the app."""
+        return self.is_init and self.restart_policy == "Always"
 
     def probe(self, kind: str) -> Probe | None:
         """The probe of that kind, if the container has one."""
@@ -141,6 +147,8 @@ class PodStatus:
     containers: list[CStatus] = field(default_factory=list)
     deletion_ts: int | None = None
     deletion_grace: int | None = None
+    ephemeral: list[CStatus] = field(default_factory=list)  # `kubectl debug` containers
+    resize: str | None = None  # status.resize (1.27-1.32): Proposed | InProgress | Deferred
 
 
 @dataclass
@@ -212,6 +220,7 @@ class PodModel:
     pulls: list[tuple[int, int]] = field(default_factory=list)
     grace_exceeded_at: int | None = None
     probe_fail: list[tuple[str, str, int]] = field(default_factory=list)  # container, probe, t
+    debug_targets: dict[str, str] = field(default_factory=dict)  # ephemeral container -> target
 
 
 class Recorder:

@@ -146,7 +146,8 @@ class PodSim:
     def _derive_ready(self, t: int) -> None:
         if "Ready" not in self.st.conditions:
             return
-        apps = [c for c in self.st.containers if not c.is_init]
+        # app containers and native sidecars decide readiness
+        apps = [c for c in self.st.containers if not c.is_init or self.spec(c.name).sidecar]
         unready = [c.name for c in apps if not c.ready]
         if self.st.phase == "Succeeded":
             reason: str | None = "PodCompleted"
@@ -336,7 +337,8 @@ class PodSim:
         if cs.image_id is None:
             cs.image_id = self._image_id(c)
         if ready is None:
-            ready = not s.is_init and s.probe("readiness") is None and s.probe("startup") is None
+            probed = s.probe("readiness") is not None or s.probe("startup") is not None
+            ready = (not s.is_init or s.sidecar) and not probed
         cs.ready = ready
         cs.started = started and s.probe("startup") is None
         if not s.is_init:
@@ -366,7 +368,8 @@ class PodSim:
             reason = "Completed" if code == 0 else "Error"
         cs.state, cs.reason, cs.message, cs.since = "terminated", reason, None, t
         cs.finished_at, cs.exit_code = t, code
-        cs.ready, cs.started = cs.is_init and code == 0, False
+        cs.ready = cs.is_init and code == 0 and not self.spec(c).sidecar
+        cs.started = False
 
     def restart(self, t: int, c: str, cause: str) -> None:
         """A new instance of `c` starts at `t`, replacing the terminated one."""
@@ -467,6 +470,13 @@ class PodSim:
             else:
                 code = 0 if self.rng.random() < 0.25 else 143
                 exits[n] = (t + self.rng.randrange(1, max(2, min(g, 12))), code)
+        sidecars = [n for n in self.init_names() if self.spec(n).sidecar]
+        after = max((te for te, _ in exits.values()), default=t)
+        for n in sidecars:  # native sidecars stop after the app containers
+            if self.cs(n).state == "running":
+                ts = after + self.rng.randrange(1, 3)
+                self.event(ts, "Killing", f"Stopping container {n}", container=n)
+                exits[n] = (ts + 1, 143 if self.rng.random() < 0.7 else 0)
         if mode == "sigkill" and live:
             self.m.grace_exceeded_at = t + g + 1
             if self.rng.random() < 0.6:
@@ -487,6 +497,42 @@ class PodSim:
         gone = last + self.rng.randrange(1, 3)
         self.m.deleted_at = gone
         return gone
+
+    def debug(self, t: int, name: str, image: str, target: str, stay_s: int | None) -> int:
+        """`kubectl debug` at `t`: an ephemeral container targeting `target` is pulled and
+        started; it exits 0 after `stay_s` (None: runs on). Returns its last change."""
+        self.m.debug_targets[name] = target
+        fp = f"spec.ephemeralContainers{{{name}}}"
+
+        def ev(at: int, reason: str, message: str) -> None:
+            self.cl.rec.add(
+                at,
+                namespace=self.m.namespace,
+                obj=("Pod", self.m.name, self.m.uid, "v1"),
+                reason=reason,
+                message=message,
+                host=self.st.node,
+                field_path=fp,
+                pod_uid=self.m.uid,
+            )
+
+        ev(t, "Pulled", f'Container image "{image}" already present on machine')
+        at = t + 1
+        ev(at, "Created", self._created_msg(name))
+        ev(at, "Started", self._started_msg(name))
+        cs = CStatus(name=name, is_init=False, image=image, state="running", reason=None)
+        cs.started_at, cs.since = at, at
+        cs.container_id = f"containerd://{rand_hex(self.rng, 64)}"
+        self.st.ephemeral.append(cs)
+        self.commit(at)
+        if stay_s is None:
+            return at
+        at += stay_s
+        cs.state, cs.reason, cs.exit_code, cs.finished_at, cs.since = (
+            "terminated", "Completed", 0, at, at
+        )  # fmt: skip
+        self.commit(at)
+        return at
 
     def _prestop_msg(self, c: str) -> str:
         if self.cl.minor >= 26:

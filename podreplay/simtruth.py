@@ -76,6 +76,8 @@ def _cond_points(vs: list[Version], name: str) -> list[tuple[int, Hashable, Any]
         c = v.status.conditions.get(name)
         if c is not None:
             pts.append((c.since, (c.status, c.since), (c.status, c.reason)))
+        elif pts:  # no longer reported (a resize condition once the resize is done)
+            pts.append((v.t, ("absent",), ("absent", None)))
     return pts
 
 
@@ -228,4 +230,16 @@ def pod_truth(m: PodModel, start: datetime, cend: int) -> dict[str, Any]:
             for first, last, n in bursts(tl, periods.get((c, kind), 10))
         ],
         "stats": stats,
+        # `kubectl debug` containers: no container of `containers`, never a restart
+        "ephemeral_containers": [
+            {
+                "container": e.name,
+                "target": m.debug_targets.get(e.name),
+                "state": e.state,
+                "started_at": ots(e.started_at),
+                "finished_at": ots(e.finished_at),
+                "exit_code": e.exit_code,
+            }
+            for e in last.ephemeral
+        ],
     }

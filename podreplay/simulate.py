@@ -64,6 +64,7 @@ class Capture:
     pods: list[PodModel]
     events: list[SimEvent]
     truth: dict[str, Any] = field(default_factory=dict)
+    lead_in: int = 0  # seconds the cluster ran before the capture start
 
 
 @dataclass
@@ -110,8 +111,14 @@ def generate(
     duration_s: int = 3600,
     k8s_version: str | None = None,
     snapshot_every_s: int = 60,
+    lead_in_s: int = 0,
 ) -> Capture:
-    """Build a simulated capture in memory (no files); `truth` assumes every format is written."""
+    """Build a simulated capture in memory (no files); `truth` assumes every format is written.
+
+    `lead_in_s`: the cluster ran that long before the capture started; pods are created up to
+    that many seconds before it (negative times), so the capture starts in their mid-life."""
+    if lead_in_s < 0:
+        raise UsageError("--lead-in must be 0 or more seconds")
     if pods < 1:
         raise UsageError("--pods must be at least 1")
     if duration_s < 60:
@@ -155,10 +162,11 @@ def generate(
                 deployments.append(wl)
         if kind == "CronJob":
             wl.job_serial = rng.randrange(0, 1000)
-        t0 = rng.randrange(0, max(1, duration_s // 2))
+        t0 = rng.randrange(-lead_in_s, max(1, duration_s // 2))
         SCENARIOS[name][0](cl, wl, t0, k)
     kept, events = _truncate(cl)
     cap = Capture(seed, start, duration_s, k8s_version, [n.name for n in nodes], kept, events)
+    cap.lead_in = lead_in_s
     cap.truth = build_truth(cap, ALL_FORMATS, snapshot_every_s)
     return cap
 
@@ -168,7 +176,8 @@ def _truncate(cl: Cluster) -> tuple[list[PodModel], list[SimEvent]]:
     end = cl.end
     kept: list[PodModel] = []
     for m in cl.pods:
-        if m.created > end:
+        # created after the capture, or gone before it started (a lead-in): never seen
+        if m.created > end or (m.deleted_at is not None and m.deleted_at <= 0):
             continue
         m.versions = [v for v in m.versions if v.t <= end]
         m.restarts = [r for r in m.restarts if r.at <= end]
@@ -186,7 +195,9 @@ def _truncate(cl: Cluster) -> tuple[list[PodModel], list[SimEvent]]:
         # nothing reports on a pod object once it is gone (a kubelet back-off loop included)
         stop = gone.get(ev.obj_uid, end) if ev.obj_kind == "Pod" else end
         ev.occurrences = sorted(t for t in ev.occurrences if t <= min(end, stop))
-        if ev.occurrences and (ev.pod_uid is None or ev.pod_uid in alive):
+        # an Event object last updated more than the TTL before the capture start had expired
+        expired = bool(ev.occurrences) and ev.occurrences[-1] < -EVENT_TTL_S
+        if ev.occurrences and not expired and (ev.pod_uid is None or ev.pod_uid in alive):
             events.append(ev)
     return kept, events
 
@@ -273,6 +284,7 @@ def build_truth(
         if m.uid in ev_pods:
             seen.append("events")
         rec["seen_in"] = seen
+        rec["predates_capture"] = m.created < 0
         pods.append(rec)
     return {
         "apiVersion": TRUTH_API_VERSION,
@@ -286,6 +298,7 @@ def build_truth(
         # true when the watch stream is written: every figure is then recoverable exactly
         "exact": "watch" in formats,
         "thin": thin,
+        "lead_in_s": cap.lead_in,
         "pods": pods,
     }
 
@@ -368,6 +381,7 @@ def simulate(
     duration_s: int = 3600,
     k8s_version: str | None = None,
     thin: bool = False,
+    lead_in_s: int = 0,
 ) -> SimulationResult:
     """Generate a cluster history and write it to `out_dir` as kubectl captures + truth."""
     cap = generate(
@@ -378,6 +392,7 @@ def simulate(
         duration_s=duration_s,
         k8s_version=k8s_version,
         snapshot_every_s=snapshot_every_s or 60,
+        lead_in_s=lead_in_s,
     )
     return write_capture(
         cap, out_dir, snapshot_every_s=snapshot_every_s, formats=formats, thin=thin

@@ -26,6 +26,8 @@ from podreplay.simmodel import (
 from podreplay.simtruth import rfc3339
 
 COND_ORDER = [
+    "PodResizePending",
+    "PodResizeInProgress",
     "DisruptionTarget",
     "PodReadyToStartContainers",
     "Initialized",
@@ -74,6 +76,8 @@ def _container_spec(s: ContainerSpec) -> dict[str, Any]:
     if s.pre_stop:
         out["lifecycle"] = {"preStop": {"exec": {"command": PRESTOP}}}
     out["imagePullPolicy"] = s.pull_policy
+    if s.restart_policy:
+        out["restartPolicy"] = s.restart_policy
     return out
 
 
@@ -161,6 +165,19 @@ def render_pod(m: PodModel, st: PodStatus, rv: int, ctx: RenderContext) -> dict[
     inits = [_container_spec(s) for s in m.specs if s.is_init]
     if inits:
         spec["initContainers"] = inits
+    if st.ephemeral:  # added to the spec by `kubectl debug`
+        spec["ephemeralContainers"] = [
+            {
+                "name": e.name,
+                "image": e.image,
+                "command": ["sh"],
+                "stdin": True,
+                "tty": True,
+                "targetContainerName": m.debug_targets[e.name],
+                "imagePullPolicy": "IfNotPresent",
+            }
+            for e in st.ephemeral
+        ]
     if st.node:
         spec["nodeName"] = st.node
     status: dict[str, Any] = {"phase": st.phase}
@@ -200,6 +217,10 @@ def render_pod(m: PodModel, st: PodStatus, rv: int, ctx: RenderContext) -> dict[
         status["initContainerStatuses"] = ics
     if acs:
         status["containerStatuses"] = acs
+    if st.ephemeral:
+        status["ephemeralContainerStatuses"] = [_cstatus(e, ts) for e in st.ephemeral]
+    if st.resize:
+        status["resize"] = st.resize
     status["qosClass"] = m.qos
     return {"apiVersion": "v1", "kind": "Pod", "metadata": meta, "spec": spec, "status": status}
 
@@ -422,10 +443,13 @@ def write_watch(path: Path, pods: list[PodModel], tl: Timeline, ctx: RenderConte
     recs: list[tuple[int, int, str]] = []
     for m in pods:
         rvs = tl.pod_rv[m.uid]
-        for i, v in enumerate(m.versions):
-            typ = "ADDED" if i == 0 else "MODIFIED"
+        # a pod older than the capture: the watch lists it as it was then (ADDED at the start)
+        first = max(i for i, v in enumerate(m.versions) if i == 0 or v.t <= 0)
+        for i, v in enumerate(m.versions[first:], start=first):
+            typ = "ADDED" if i == first else "MODIFIED"
             obj = render_pod(m, v.status, rvs[i][1], ctx)
-            recs.append((v.t, rvs[i][1], _watch_line(typ, obj, rfc3339(ctx.start, v.t))))
+            at = max(v.t, 0)
+            recs.append((at, rvs[i][1], _watch_line(typ, obj, rfc3339(ctx.start, at))))
         if m.deleted_at is not None:
             rv = rvs[-1][1]
             obj = render_pod(m, m.versions[-1].status, rv, ctx)

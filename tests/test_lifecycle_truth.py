@@ -84,10 +84,13 @@ def open_end(end: datetime, is_open: bool) -> datetime | None:
     return None if is_open else end
 
 
-def check_pod_exactly(store: Store, p: dict[str, Any]) -> None:
-    uid = p["pod_uid"]
-    label = f"{p['scenario']} {p['namespace']}/{p['pod']}"
+Rows = list[tuple[Any, ...]]
 
+
+def interval_pairs(store: Store, p: dict[str, Any]) -> Iterator[tuple[str, Rows, Rows]]:
+    """(what, rebuilt, truth) for the pod's phases, conditions and each container's states;
+    intervals are (labels…, start, end or None while open)."""
+    uid = p["pod_uid"]
     phases = [
         (ph, s, open_end(e, o))
         for ph, s, e, o in store.rows(
@@ -96,9 +99,7 @@ def check_pod_exactly(store: Store, p: dict[str, Any]) -> None:
             [uid],
         )
     ]
-    want: list[tuple[Any, ...]] = [(x["phase"], ts(x["start"]), ts(x["end"])) for x in p["phases"]]
-    assert same_intervals(phases, want), (label, phases, want)
-
+    yield "phases", phases, [(x["phase"], ts(x["start"]), ts(x["end"])) for x in p["phases"]]
     conds = sorted(
         (c, st_, s, open_end(e, o))
         for c, st_, s, e, o in store.rows(
@@ -110,8 +111,7 @@ def check_pod_exactly(store: Store, p: dict[str, Any]) -> None:
     want = sorted(
         (x["condition"], x["status"], ts(x["start"]), ts(x["end"])) for x in p["conditions"]
     )
-    assert same_intervals(conds, want), (label, conds, want)
-
+    yield "conditions", conds, want
     for c in p["containers"]:
         states = [
             (st_, r, ec, s, open_end(e, o))
@@ -125,17 +125,29 @@ def check_pod_exactly(store: Store, p: dict[str, Any]) -> None:
             (x["state"], x["reason"], x["exit_code"], ts(x["start"]), ts(x["end"]))
             for x in c["states"]
         ]
-        assert same_intervals(states, want), (label, c["container"], states, want)
+        yield c["container"], states, want
 
+
+def restart_pair(store: Store, p: dict[str, Any]) -> tuple[Rows, Rows]:
+    """(rebuilt, truth) restarts: (container, restart_no, at, cause, exit_code)."""
     restarts = store.rows(
         'SELECT container, restart_no, "at", cause, exit_code FROM restarts WHERE pod_uid = ?'
         " ORDER BY container, restart_no",
-        [uid],
+        [p["pod_uid"]],
     )
     want = sorted(
         (x["container"], x["restart_no"], ts(x["at"]), x["cause"], x["exit_code"])
         for x in p["restarts"]
     )
+    return restarts, want
+
+
+def check_pod_exactly(store: Store, p: dict[str, Any]) -> None:
+    uid = p["pod_uid"]
+    label = f"{p['scenario']} {p['namespace']}/{p['pod']}"
+    for what, got, want in interval_pairs(store, p):
+        assert same_intervals(got, want), (label, what, got, want)
+    restarts, want = restart_pair(store, p)
     assert restarts == want, (label, restarts, want)
 
     probes = store.rows(

@@ -82,7 +82,8 @@ def test_events_file_shape(capture: SimulationResult) -> None:
             assert _t(ev["firstTimestamp"]) <= _t(ev["lastTimestamp"])
             assert ev["source"]["component"]
         if "fieldPath" in obj:
-            assert obj["fieldPath"].startswith(("spec.containers{", "spec.initContainers{"))
+            kinds = ("spec.containers{", "spec.initContainers{", "spec.ephemeralContainers{")
+            assert obj["fieldPath"].startswith(kinds)
     v1 = json.loads(capture.events_v1_path.read_text())["items"]
     assert all(e["apiVersion"] == "events.k8s.io/v1" and "regarding" in e for e in v1)
     core_uids = {e["metadata"]["uid"] for e in doc["items"]}
@@ -185,7 +186,9 @@ def test_truth_matches_snapshots(capture: SimulationResult) -> None:
                 assert c["status"] == _at(iv, "status", when)
                 assert any(x["start"] == c["lastTransitionTime"] for x in iv)
             n = 0
-            for cs in pod["status"].get("containerStatuses", []):
+            # init containers' restarts count too (native sidecars, failing init containers)
+            st_ = pod["status"]
+            for cs in st_.get("containerStatuses", []) + st_.get("initContainerStatuses", []):
                 n += cs["restartCount"]
             last_restart_count[p["pod_uid"]] = n
     for uid, n in last_restart_count.items():

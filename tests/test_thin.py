@@ -67,6 +67,15 @@ def check(db: Path, truth: dict[str, Any]) -> None:
     for uid, phase, start, end in phases:
         if end - start <= 2 * SLACK:
             continue
+        # known limit: without a pod object (its spec), a native sidecar's events cannot be told
+        # from an init container's, and init container activity reads as Pending
+        know = pods[uid]["knowable"]
+        if (
+            pods[uid]["scenario"] == "native_sidecar"
+            and phase == "Pending"
+            and not know["in_last_list"]
+        ):
+            continue
         # known limit: a node that stopped reporting and came back leaves a later snapshot
         # showing the same container running since before: the reported Unknown spell between
         # is invisible, so a Running claim may cover it
@@ -76,10 +85,12 @@ def check(db: Path, truth: dict[str, Any]) -> None:
     for uid, (final_phase, restarts, pending_s, deleted_after, deleted_at) in stats.items():
         truth_pod, know = pods[uid], pods[uid]["knowable"]
         assert know["visible"], uid
-        # a Pending figure is the truth's, or (pinned within a minute) at most a minute more
+        # a Pending figure is the truth's, or (pinned within a minute) at most a minute more;
+        # a pod dated by its Scheduled event (0-1 s after creation, with a sub-second part)
+        # may come out up to 2 s short
         true_pending = truth_pod["stats"]["pending_s"]
         if pending_s is not None:
-            assert true_pending - 1 <= pending_s <= true_pending + 61, truth_pod["scenario"]
+            assert true_pending - 2 <= pending_s <= true_pending + 61, truth_pod["scenario"]
         # a pod seen gone is gone by then, and was there at its last sighting
         if deleted_at is not None:
             gone = t(truth_pod["deleted_at"])

@@ -62,6 +62,15 @@ def simulate_cmd(
             "the truth marks what it can tell (`knowable`).",
         ),
     ] = False,
+    lead_in: Annotated[
+        int,
+        typer.Option(
+            "--lead-in",
+            metavar="SECONDS",
+            help="The cluster ran this long before the capture started: pods are created up "
+            "to this long before it, so the capture starts in their mid-life.",
+        ),
+    ] = 0,
 ) -> None:
     """Write a realistic simulated capture plus its ground truth (ground_truth.json).
 
@@ -89,6 +98,7 @@ def simulate_cmd(
             duration_s=duration,
             k8s_version=k8s_version,
             thin=thin,
+            lead_in_s=lead_in,
         )
         n_files = (
             len(res.snapshot_paths)

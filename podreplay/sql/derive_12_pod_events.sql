@@ -136,7 +136,9 @@ SELECT
                 THEN 'stop'
             ELSE 'other'
         END
-    ) END AS kill_cause
+    ) END AS kill_cause,
+    -- about an ephemeral (`kubectl debug`) container: no app container, no restart
+    coalesce(field_path LIKE 'spec.ephemeralContainers%', false) AS is_ephemeral
 FROM joined
 -- stored pod by pod, in time order (the files after this one group and window by pod), events
 -- of the same time in the order of the events table

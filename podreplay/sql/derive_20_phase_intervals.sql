@@ -28,7 +28,7 @@ WITH cover AS (
 first_start AS (
     SELECT pod_uid, min(first_ts) AS t
     FROM pod_events
-    WHERE reason = 'Started' AND NOT is_init
+    WHERE reason = 'Started' AND NOT is_init AND NOT is_ephemeral
     GROUP BY pod_uid
 ),
 ev_points AS (
@@ -45,14 +45,17 @@ ev_points AS (
     FROM pod_events AS e
     LEFT JOIN cover AS c ON c.pod_uid = e.pod_uid
     LEFT JOIN first_start AS f ON f.pod_uid = e.pod_uid
+    LEFT JOIN native_sidecars AS n ON n.pod_uid = e.pod_uid AND n.container = e.container
     WHERE (c.lo IS NULL OR e.first_ts < c.lo OR e.first_ts > c.hi)
         AND (
             e.reason IN ('Evicted', 'Preempting', 'DeadlineExceeded')
             OR (e.reason IN ('Started', 'Unhealthy', 'Killing') AND NOT e.is_init
-                AND e.container IS NOT NULL)
+                AND NOT e.is_ephemeral AND e.container IS NOT NULL)
             OR (e.reason IN ('Scheduled', 'FailedScheduling', 'Pulling', 'Pulled', 'Created',
                     'Started', 'Failed', 'BackOff', 'FailedMount', 'FailedCreatePodSandBox')
-                AND (f.t IS NULL OR e.first_ts < f.t))
+                AND (f.t IS NULL OR e.first_ts < f.t)
+                -- a native sidecar restarts beside the running app: no sign of Pending
+                AND NOT e.is_ephemeral AND n.container IS NULL)
         )
 ),
 points AS (
@@ -115,12 +118,14 @@ cands AS (
     JOIN pod_snapshots AS ps
         ON ps.source_id = cs.source_id AND ps.pod_uid = cs.pod_uid
         AND ps.observed_at = cs.observed_at
-    WHERE ps.phase IN ('Succeeded', 'Failed') AND cs.state = 'terminated' AND NOT cs.is_init
+    -- init containers too: a native sidecar stops after the app, a failed init container
+    -- (restartPolicy Never) fails the pod
+    WHERE ps.phase IN ('Succeeded', 'Failed') AND cs.state = 'terminated'
         AND cs.finished_at IS NOT NULL
     UNION
     SELECT DISTINCT pod_uid, 'Running', first_ts, 'event', 2
     FROM pod_events
-    WHERE reason = 'Started' AND NOT is_init
+    WHERE reason = 'Started' AND NOT is_init AND NOT is_ephemeral
     UNION
     SELECT DISTINCT pod_uid, 'Failed', first_ts, 'event', 2
     FROM pod_events

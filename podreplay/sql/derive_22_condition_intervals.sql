@@ -16,7 +16,7 @@
 --   condition shows True inside that spell. A startup probe failure burst (the container has
 --   not started) makes it not ready from its first failure until a period after its last.
 -- Where the pod's evidence stops (evidence_gaps) each condition is `unknown` (basis `gap`) until
--- the next observation. A run ends where the next starts; the last one when the pod is gone,
+-- the next observation. A condition a later snapshot no longer reports is `absent` from then. A run ends where the next starts; the last one when the pod is gone,
 -- else at its capture scope's end (open).
 CREATE OR REPLACE TABLE condition_intervals AS
 WITH cover AS (
@@ -68,6 +68,24 @@ points AS (
             PARTITION BY g.pod_uid, g.ts, cs.condition ORDER BY cs.observed_at
         ) = 1
     ) AS r
+    UNION ALL
+    -- a snapshot (with conditions) that lacks a condition reported before: it is `absent`
+    -- since (PodResizePending / PodResizeInProgress are removed when the resize is done)
+    SELECT ps.pod_uid, k.condition, ps.observed_at, ps.observed_at, 'absent', NULL, NULL,
+        CASE WHEN ps.observed_basis = 'record' THEN 'observed' ELSE 'inferred' END, 1
+    FROM (
+        SELECT pod_uid, condition, min(observed_at) AS first_seen
+        FROM condition_snapshots
+        GROUP BY pod_uid, condition
+    ) AS k
+    JOIN (
+        SELECT DISTINCT source_id, pod_uid, observed_at, observed_basis
+        FROM pod_snapshots
+        SEMI JOIN condition_snapshots USING (source_id, pod_uid, observed_at)
+    ) AS ps ON ps.pod_uid = k.pod_uid AND ps.observed_at > k.first_seen
+    ANTI JOIN condition_snapshots AS cs
+        ON cs.pod_uid = ps.pod_uid AND cs.observed_at = ps.observed_at
+        AND cs.condition = k.condition
     UNION ALL
     -- where the pod's evidence stops (derive_16) every condition it had is unknown
     SELECT g.pod_uid, k.condition, g.ts, g.ts, 'unknown', NULL, NULL, 'gap', 9

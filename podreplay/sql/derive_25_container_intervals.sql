@@ -46,7 +46,7 @@ ev AS (
     SELECT e.*, c.lo, c.hi
     FROM pod_events AS e
     LEFT JOIN cover AS c ON c.pod_uid = e.pod_uid
-    WHERE e.container IS NOT NULL
+    WHERE e.container IS NOT NULL AND NOT e.is_ephemeral
 ),
 ev_points AS (
     SELECT
@@ -72,9 +72,15 @@ ev_points AS (
     FROM ev AS i
     JOIN pod_events AS o
         ON o.pod_uid = i.pod_uid AND o.reason = 'Started' AND o.container <> i.container
+        AND NOT o.is_ephemeral
         AND o.first_ts >= i.first_ts
     WHERE i.reason = 'Started' AND i.is_init
         AND (i.lo IS NULL OR i.first_ts < i.lo OR i.first_ts > i.hi)
+        -- except native sidecars: they keep running
+        AND NOT EXISTS (
+            SELECT 1 FROM native_sidecars AS n
+            WHERE n.pod_uid = i.pod_uid AND n.container = i.container
+        )
     GROUP BY i.pod_uid, i.container
 ),
 ev_kept AS (
@@ -103,6 +109,7 @@ backoff_cover AS (
     SELECT pod_uid, container, is_init, first_ts, greatest(last_ts, first_ts) AS last_ts
     FROM pod_events
     WHERE reason = 'BackOff' AND message NOT ILIKE '%pulling image%' AND container IS NOT NULL
+        AND NOT is_ephemeral
     UNION ALL
     SELECT pod_uid, container, is_init, observed_at, observed_at
     FROM container_snapshots

@@ -31,9 +31,12 @@ restarted_msg AS (
     SELECT
         *,
         message ILIKE '%restarted%' OR message ILIKE '%re-created%' OR message ILIKE '%recreated%'
+            -- a native sidecar's kill names no restart, yet it always is restarted
+            OR message ILIKE 'Init container % failed % probe%'
             AS restarts_it
     FROM pod_events
-    WHERE container IS NOT NULL AND (reason = 'Started' OR kill_cause IN ('liveness', 'startup'))
+    WHERE container IS NOT NULL AND NOT is_ephemeral
+        AND (reason = 'Started' OR kill_cause IN ('liveness', 'startup'))
 ),
 ev_only AS (
     SELECT

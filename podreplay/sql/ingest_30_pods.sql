@@ -24,7 +24,8 @@ SELECT seq, src, location, listed, list_no, watch_type,
         json_extract_string(obj, '$.status.containerStatuses[*].state.*.finishedAt'),
         json_extract_string(obj, '$.status.containerStatuses[*].lastState.*.finishedAt'),
         json_extract_string(obj, '$.status.initContainerStatuses[*].state.*.startedAt'),
-        json_extract_string(obj, '$.status.initContainerStatuses[*].state.*.finishedAt')
+        json_extract_string(obj, '$.status.initContainerStatuses[*].state.*.finishedAt'),
+        json_extract_string(obj, '$.status.ephemeralContainerStatuses[*].state.*.startedAt')
     ])) AS status_latest
 FROM (
     SELECT *, list_transform(json_extract_string(obj, [

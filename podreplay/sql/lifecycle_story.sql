@@ -1,7 +1,7 @@
--- One pod's story in time order: phases, condition flips, container states, grouped events,
--- restarts and probe failures ($uid = the pod_uid). Unhealthy events are shown once, grouped as
--- probe rows. Restarts no capture dates have a null ts and come last. Stretches without
--- evidence (basis gap) read "no evidence".
+-- One pod's story in time order: phases, condition flips, container states (ephemeral ones
+-- too), grouped events, restarts and probe failures ($uid = the pod_uid). Unhealthy events are
+-- shown once, grouped as probe rows. Restarts no capture dates have a null ts and come last.
+-- Stretches without evidence (basis gap) read "no evidence".
 WITH story AS (
     SELECT start_ts AS ts, end_ts, 'phase' AS kind, 'pod' AS subject,
         CASE WHEN basis = 'gap' THEN 'no evidence' ELSE phase END AS what,
@@ -26,6 +26,15 @@ WITH story AS (
             CASE WHEN exit_code IS NOT NULL THEN 'exit ' || exit_code END, message),
         NULL, basis, 3, NULL
     FROM container_intervals
+    WHERE pod_uid = $uid
+    UNION ALL
+    -- ephemeral (`kubectl debug`) containers: their own rows, never restarts
+    SELECT coalesce(started_at, first_seen), finished_at, 'container', 'ephemeral:' || container,
+        state || coalesce(' ' || reason, ''),
+        concat_ws('; ', 'kubectl debug' || coalesce(', target ' || target, ''),
+            CASE WHEN exit_code IS NOT NULL THEN 'exit ' || exit_code END),
+        NULL, CASE WHEN started_at IS NULL THEN 'inferred' ELSE 'observed' END, 3, NULL
+    FROM ephemeral_containers
     WHERE pod_uid = $uid
     UNION ALL
     SELECT first_ts, CASE WHEN last_ts > first_ts THEN last_ts END, 'event',
