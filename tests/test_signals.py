@@ -313,11 +313,16 @@ def test_a_watched_event_whose_count_grows_splits_into_its_bursts(tmp_path: Path
             (at(900), at(900), 1, 3, True),
         ]
         # bursts of 3 failures (the default threshold) make the pod not ready from the third
-        # until a period (10 s) after it; the single failure does not
+        # until a period (10 s) after it; the single failure does not; between the two spells
+        # nothing shows the condition (unknown, a gap)
         assert ready_rows(store, "pod-api-0") == [
-            (name, "False", at(s), at(s + 10), "inferred", False)
+            row
             for name in ("ContainersReady", "Ready")
-            for s in (120, 420)
+            for row in (
+                (name, "False", at(120), at(130), "inferred", False),
+                (name, "unknown", at(130), at(420), "gap", False),
+                (name, "False", at(420), at(430), "inferred", False),
+            )
         ]
 
 

@@ -278,19 +278,22 @@ segs AS (
 ),
 labelled AS (
     -- each stretch between two bounds: the run in force there, overridden by a spell where
-    -- that run is not already False
+    -- that run is not already False; a stretch between a spell and the first run after it that
+    -- no run covers is `unknown` (basis gap): nothing shows the condition there
     SELECT
         s.pod_uid, s.condition, s.p, s.q,
         w.a IS NOT NULL AND r.status IS DISTINCT FROM 'False' AS spell,
         CASE WHEN w.a IS NOT NULL AND r.status IS DISTINCT FROM 'False' THEN 'False'
+            WHEN r.status IS NULL AND s.q IS NOT NULL THEN 'unknown'
             ELSE r.status END AS status,
         CASE WHEN w.a IS NOT NULL AND r.status IS DISTINCT FROM 'False'
             THEN 'ContainersNotReady' ELSE r.reason END AS reason,
         CASE WHEN w.a IS NOT NULL AND r.status IS DISTINCT FROM 'False' THEN 'inferred'
+            WHEN r.status IS NULL THEN 'gap'
             WHEN s.p = r.start_ts THEN r.basis ELSE 'inferred' END AS basis,
-        -- a spell, or a run resuming after one: made here, not observed
-        (w.a IS NOT NULL AND r.status IS DISTINCT FROM 'False') OR s.p <> r.start_ts
-            AS synthetic,
+        -- a spell, a run resuming after one, or a stretch no run covers: made here, not observed
+        (w.a IS NOT NULL AND r.status IS DISTINCT FROM 'False') OR r.status IS NULL
+            OR s.p <> r.start_ts AS synthetic,
         CASE WHEN w.a IS NOT NULL AND r.status IS DISTINCT FROM 'False' THEN -epoch(w.a)
             ELSE r.bid END AS piece
     FROM segs AS s
