@@ -236,6 +236,8 @@ def sc_image_pull_failure(cl: Cluster, wl: Workload, t0: int, n: int) -> None:
             at += rng.randrange(10, 30)
         t = tf + delay
         delay = min(delay * 2, 300)
+    # the last pull attempt may end after `stop`: the deletion comes after what it recorded
+    stop = max(stop, p.m.versions[-1].t) if p.m.versions else stop
     if stop < cl.end:
         cl.owner_event(stop, p.m, "SuccessfulDelete", f"Deleted pod: {p.m.name}")
         p.delete(stop)
