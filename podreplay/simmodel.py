@@ -212,6 +212,9 @@ class PodModel:
     pulls: list[tuple[int, int]] = field(default_factory=list)
     grace_exceeded_at: int | None = None
     probe_fail: list[tuple[str, str, int]] = field(default_factory=list)  # container, probe, t
+    # stretches stuck before any container could run: cause (volume | sandbox | config), from,
+    # until (the first container start; None while still stuck)
+    creation_blocks: list[tuple[str, int, int | None]] = field(default_factory=list)
 
 
 class Recorder:

@@ -173,6 +173,11 @@ def _truncate(cl: Cluster) -> tuple[list[PodModel], list[SimEvent]]:
         m.restarts = [r for r in m.restarts if r.at <= end]
         m.pulls = [(a, b) for a, b in m.pulls if b <= end]
         m.probe_fail = [x for x in m.probe_fail if x[2] <= end]
+        m.creation_blocks = [
+            (c, a, b if b is not None and b <= end else None)
+            for c, a, b in m.creation_blocks
+            if a <= end
+        ]
         if m.deleted_at is not None and m.deleted_at > end:
             m.deleted_at = None
         if m.grace_exceeded_at is not None and m.grace_exceeded_at > end:
