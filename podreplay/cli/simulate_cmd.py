@@ -9,6 +9,7 @@ import typer
 
 from podreplay.cli.app import app, note, reporting_errors
 from podreplay.errors import UsageError
+from podreplay.simevents import EVENT_BEHAVIOURS
 from podreplay.simulate import ALL_FORMATS, SCENARIO_NAMES, simulate
 from podreplay.times import ABSOLUTE_FORMS, parse_moment
 
@@ -61,6 +62,15 @@ def simulate_cmd(
             "the truth marks what it can tell (`knowable`).",
         ),
     ] = False,
+    event_behaviour: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--event-behaviour",
+            help="Write the events as the API server holds them at the end (repeatable): "
+            f"{', '.join(EVENT_BEHAVIOURS)} (1 h TTL; aggregation and the 25-then-1-per-5-min "
+            "spam filter; the events.k8s.io series written up to 30 min late).",
+        ),
+    ] = None,
 ) -> None:
     """Write a realistic simulated capture plus its ground truth (ground_truth.json).
 
@@ -85,6 +95,7 @@ def simulate_cmd(
             duration_s=duration,
             k8s_version=k8s_version,
             thin=thin,
+            event_behaviour=event_behaviour or (),
         )
         n_files = (
             len(res.snapshot_paths)
