@@ -289,3 +289,18 @@ def test_evictions_query_shows_the_disruption_reason_and_qos_through_the_cli(
         if p["disruption_reason"]
     )
     assert want and got == want
+
+
+def test_timeline_shows_the_blocked_stretch_and_the_disruption(
+    stuck_db: tuple[Path, dict[str, Any]],
+) -> None:
+    db, truth = stuck_db
+    stuck = next(p for p in truth["pods"] if p["creation_blocks"])
+    cause = stuck["creation_blocks"][0]["cause"]
+    res = CliRunner().invoke(app, ["timeline", stuck["pod_uid"], "--db", str(db)])
+    assert res.exit_code == 0, res.output
+    assert f"blocked ({cause}" in res.output
+    gone = next(p for p in truth["pods"] if p["disruption_reason"])
+    res = CliRunner().invoke(app, ["timeline", gone["pod_uid"], "--db", str(db)])
+    assert res.exit_code == 0, res.output
+    assert "DisruptionTarget=True" in res.output and gone["disruption_reason"] in res.output
