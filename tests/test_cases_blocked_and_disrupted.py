@@ -163,6 +163,7 @@ BLOCK_EVENTS = [
     ("FailedCreatePodSandBox", "Failed create pod sandbox: rpc error: code = Unknown", "sandbox"),
     ("FailedPodSandBoxStatus", "Unable to get pod sandbox status: rpc error", "sandbox"),
     ("SandboxChanged", "Pod sandbox changed, it will be killed and re-created.", "sandbox"),
+    ("NetworkNotReady", "network is not ready: container runtime network not ready", "sandbox"),
     ("Failed", 'Error: configmap "web-config" not found', "config"),
     ("Failed", 'Error: secret "web-credentials" not found', "config"),
     ("Failed", "Error: couldn't find key password in Secret shop/web-credentials", "config"),
@@ -235,6 +236,8 @@ def test_every_reason_of_these_cases_is_recognised(tmp_path: Path) -> None:
     items += [
         _event(200 + i, f"d{i}", r, m, comp) for i, (r, m, comp, _) in enumerate(DISRUPTION_EVENTS)
     ]
+    legacy = "Marking for deletion Pod shop/legacy from Node n1"
+    items.append(_event(300, "legacy", "NodeControllerEviction", legacy, "node-controller"))
     src = tmp_path / "events.json"
     src.write_text(json.dumps({"apiVersion": "v1", "kind": "List", "items": items}))
     with Store(tmp_path / "db.duckdb") as store:
@@ -244,6 +247,49 @@ def test_every_reason_of_these_cases_is_recognised(tmp_path: Path) -> None:
         assert got == {f"b{i}": cause for i, (_, _, cause) in enumerate(BLOCK_EVENTS)}
         got = dict(store.rows("SELECT pod, disruption_reason FROM pods WHERE pod LIKE 'd%'"))
         assert got == {f"d{i}": want for i, (*_, want) in enumerate(DISRUPTION_EVENTS)}
+        listed = {r["pod"] for r in run_named(store, "evictions", {}).to_dicts()}
+        assert {f"d{i}" for i in range(len(DISRUPTION_EVENTS))} | {"legacy"} <= listed
+
+
+def test_waiting_config_errors_block_creation(tmp_path: Path) -> None:
+    # a List shows the container waiting CreateContainerError / CreateContainerConfigError
+    pods = [
+        {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {
+                "name": name,
+                "namespace": "shop",
+                "uid": f"uid-{name}",
+                "creationTimestamp": "2024-05-01T10:00:00Z",
+            },
+            "spec": {"nodeName": "n1", "containers": [{"name": "app", "image": "app:1"}]},
+            "status": {
+                "phase": "Pending",
+                "startTime": "2024-05-01T10:00:01Z",
+                "containerStatuses": [
+                    {
+                        "name": "app",
+                        "image": "app:1",
+                        "ready": False,
+                        "restartCount": 0,
+                        "state": {"waiting": {"reason": reason, "message": "boom"}},
+                    }
+                ],
+            },
+        }
+        for name, reason in [("cfg", "CreateContainerConfigError"), ("crt", "CreateContainerError")]
+    ]
+    src = tmp_path / "pods-20240501T101000Z.json"
+    src.write_text(json.dumps({"apiVersion": "v1", "kind": "List", "items": pods}))
+    with Store(tmp_path / "db.duckdb") as store:
+        ingest_paths(store, [src])
+        rebuild(store)
+        rows = store.rows("SELECT pod, cause, reasons, open FROM creation_blocks ORDER BY pod")
+        assert rows == [
+            ("cfg", "config", "CreateContainerConfigError", True),
+            ("crt", "config", "CreateContainerError", True),
+        ]
 
 
 # --- the named queries -------------------------------------------------------------------------

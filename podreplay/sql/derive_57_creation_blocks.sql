@@ -1,6 +1,6 @@
 -- creation_blocks: one row per pod, cause and stretch during which no container could be
 -- created or run because of a volume (FailedMount, FailedAttachVolume), the pod sandbox
--- (FailedCreatePodSandBox, FailedPodSandBoxStatus, SandboxChanged) or the container's config
+-- (FailedCreatePodSandBox, FailedPodSandBoxStatus, SandboxChanged, NetworkNotReady) or the container's config
 -- (waiting CreateContainerConfigError / CreateContainerError, `Failed` `Error: …` that is not
 -- an image error: a missing Secret / ConfigMap / key).
 -- A stretch ends at the first container start at or after the blocker's first evidence
@@ -16,13 +16,13 @@ WITH ev AS (
     SELECT pod_uid, first_ts, last_ts, count, reason, message,
         CASE
             WHEN reason IN ('FailedMount', 'FailedAttachVolume') THEN 'volume'
-            WHEN reason IN ('FailedCreatePodSandBox', 'FailedPodSandBoxStatus', 'SandboxChanged')
-                THEN 'sandbox'
+            WHEN reason IN ('FailedCreatePodSandBox', 'FailedPodSandBoxStatus', 'SandboxChanged',
+                            'NetworkNotReady') THEN 'sandbox'
             ELSE 'config'
         END AS cause
     FROM pod_events
     WHERE reason IN ('FailedMount', 'FailedAttachVolume', 'FailedCreatePodSandBox',
-                     'FailedPodSandBoxStatus', 'SandboxChanged')
+                     'FailedPodSandBoxStatus', 'SandboxChanged', 'NetworkNotReady')
         OR (reason = 'Failed' AND message LIKE 'Error: %'
             AND message NOT IN ('Error: ErrImagePull', 'Error: ImagePullBackOff',
                 'Error: InvalidImageName', 'Error: ErrImageNeverPull',
