@@ -18,7 +18,7 @@ SELECT
     p.workload,
     p.node,
     p.qos_class,
-    coalesce(p.final_reason, ev.event_reason) AS reason,
+    coalesce(p.final_reason, ev.event_reason, p.disruption_reason) AS reason,
     ev.event_at,
     p.final_phase,
     ev.message,
