@@ -350,3 +350,16 @@ def test_timeline_shows_the_blocked_stretch_and_the_disruption(
     res = CliRunner().invoke(app, ["timeline", gone["pod_uid"], "--db", str(db)])
     assert res.exit_code == 0, res.output
     assert "DisruptionTarget=True" in res.output and gone["disruption_reason"] in res.output
+
+
+def test_spare_probe_kills_are_counted_per_kill_event() -> None:
+    # events only, several pods with probe kills: the kills a pod's restarts did not use go to
+    # its undated restarts (each kill event's own uses, not every pod's linked restarts)
+    with rebuilt_capture(0, ["startup_probe"], ("events", "events_v1")) as (store, truth):
+        for p in truth["pods"]:
+            got = store.scalar(
+                "SELECT count(*) FROM restarts WHERE pod_uid = ? AND cause = 'startup_probe'",
+                [p["pod_uid"]],
+            )
+            want = sum(1 for r in p["restarts"] if r["cause"] == "startup_probe")
+            assert got == want, (p["pod"], got, want)
