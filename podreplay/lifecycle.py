@@ -126,8 +126,8 @@ def pod_summary(store: Store, pod_uid: str) -> dict[str, Any]:
 def pod_story(store: Store, pod_uid: str) -> pl.DataFrame:
     """The pod's story as time-ordered rows.
 
-    Columns: ts, end_ts, kind (phase|condition|container|event|restart|probe), subject (pod,
-    a condition or a container), what, detail, count (occurrences of grouped events and probe
+    Columns: ts, end_ts, kind (phase|condition|container|event|restart|probe|blocked), subject
+    (pod, a condition or a container), what, detail, count (occurrences of grouped events and probe
     failures), basis (observed|event|inferred).
     """
     _require_lifecycle(store)

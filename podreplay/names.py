@@ -1,5 +1,5 @@
 """Names and defaults the command line shows in its help: the database, the sections of
-`stats` and `diff`, the ingest size limit, the simulator's scenarios and files.
+`stats` and `diff`, the ingest size limit, the simulator's scenarios, files and event behaviours.
 
 They live here, with no import beyond the standard library, so that `podreplay --help` does
 not load DuckDB or polars to print them; the modules that use them import them from here.
@@ -49,4 +49,18 @@ SIMULATED_SCENARIOS: tuple[str, ...] = (
     "job_succeeded",
     "job_failed",
     "preemption",
+    "native_sidecar",
+    "init_failure",
+    "ephemeral_debug",
+    "inplace_resize",
+    "volume_mount_failure",
+    "sandbox_failure",
+    "config_error",
+    "pressure_eviction",
+    "api_eviction",
+    "scheduler_preemption",
+    "taint_eviction",
 )
+# `simulate --event-behaviour` (simevents.written_events): what the API server holds of the
+# events at the capture end.
+EVENT_BEHAVIOURS: tuple[str, ...] = ("ttl", "spam_filter", "series_lag")

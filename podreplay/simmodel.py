@@ -221,6 +221,9 @@ class PodModel:
     grace_exceeded_at: int | None = None
     probe_fail: list[tuple[str, str, int]] = field(default_factory=list)  # container, probe, t
     debug_targets: dict[str, str] = field(default_factory=dict)  # ephemeral container -> target
+    # stretches stuck before any container could run: cause (volume | sandbox | config), from,
+    # until (the first container start; None while still stuck)
+    creation_blocks: list[tuple[str, int, int | None]] = field(default_factory=list)
 
 
 class Recorder:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from podreplay.simmodel import ContainerSpec, rand_name
+from podreplay.simmodel import ContainerSpec, rand_hex, rand_name, rand_uid
 from podreplay.simpod import Cluster, PodSim
 from podreplay.simworkload import (
     BAD_IMAGE,
@@ -287,6 +287,10 @@ def sc_node_loss(cl: Cluster, wl: Workload, t0: int, n: int) -> None:
     comp = "taint-eviction-controller" if cl.minor >= 29 else "taint-controller"
     text = f"Marking for deletion Pod {p.m.namespace}/{p.m.name}"
     p.event(td, "TaintManagerEviction", text, component=comp)
+    reason = "DeletionByTaintManager"
+    p.set_cond(
+        td, "DisruptionTarget", "True", reason, "Taint manager: deleting due to NoExecute taint"
+    )
     p.st.deletion_ts, p.st.deletion_grace = td + p.m.grace, p.m.grace
     p.commit(td)
     tf = td + p.m.grace + rng.randrange(5, 40)
@@ -555,6 +559,229 @@ def sc_inplace_resize(cl: Cluster, wl: Workload, t0: int, n: int) -> None:
         p.commit(t)
 
 
+# -- stuck in ContainerCreating: volumes, sandbox, config (issue 19) ----------------------------
+def _stuck_creating(
+    cl: Cluster,
+    wl: Workload,
+    t0: int,
+    scenario: str,
+    cause: str,
+    attempts: Callable[[PodSim, int, int], None],
+) -> None:
+    """Admitted, then no container can be created until `stop` (60 %: fixed 2.5–20 min later
+    and the pod boots; else stuck to the end, 30 % of those deleted while stuck). `attempts`
+    emits what the failing retries leave; the truth gets the stuck stretch."""
+    rng = cl.rng
+    spec = app_spec(rng, wl)
+    p = new_pod(cl, wl, scenario, [spec], t0)
+    t0 += rng.randrange(0, 2)
+    p.schedule(t0, pick_node(cl))
+    ta = t0 + 1
+    p.admit(ta)
+    fixed = rng.random() < 0.6
+    deleted = not fixed and rng.random() < 0.3
+    stop = ta + rng.randrange(150, 1200) if fixed or deleted else cl.end + 1
+    attempts(p, ta, stop)
+    if fixed:
+        for c in p.app_names():
+            p.pull(stop, c, present=True)
+            p.start(stop, c)
+        settle(p, stop)
+        p.m.creation_blocks.append((cause, ta, stop))
+        return
+    p.m.creation_blocks.append((cause, ta, None))
+    if deleted:
+        if p.m.owner_kind == "ReplicaSet":
+            cl.owner_event(stop, p.m, "SuccessfulDelete", f"Deleted pod: {p.m.name}")
+        p.delete(stop)
+
+
+def _volume_attempts(p: PodSim, ta: int, stop: int) -> None:
+    """A volume that never attaches (FailedAttachVolume from the attach/detach controller) or
+    whose SetUp fails (a missing ConfigMap), then the kubelet's 2-minute `FailedMount` timeout
+    `Unable to attach or mount volumes: … timed out waiting for the condition`."""
+    rng = p.rng
+    token = f"kube-api-access-{rand_name(rng, 5)}"
+    at, gap = ta, 1
+    if rng.random() < 0.5:
+        vol, disk = f"pvc-{rand_uid(rng)}", f"vol-{rand_hex(rng, 17)}"
+        msg = (
+            f'AttachVolume.Attach failed for volume "{vol}" : rpc error: code = Internal desc ='
+            f' Could not attach volume "{disk}" to node "i-{rand_hex(rng, 17)}": attachment of'
+            f' disk "{disk}" failed, expected device to be attached but was attaching'
+        )
+        while at < stop:
+            p.event(at, "FailedAttachVolume", msg, "Warning", component="attachdetach-controller")
+            at, gap = at + gap, min(gap * 2, 120)
+        unmounted, unattached = "data", f"data {token}"
+    else:
+        cm = f"{p.m.name.split('-')[0]}-config"
+        msg = f'MountVolume.SetUp failed for volume "config" : configmap "{cm}" not found'
+        while at < stop:
+            p.event(at, "FailedMount", msg, "Warning")
+            at, gap = at + gap, min(gap * 2, 122)
+        unmounted, unattached = "config", f"config {token}"
+    text = (
+        f"Unable to attach or mount volumes: unmounted volumes=[{unmounted}], unattached"
+        f" volumes=[{unattached}]: timed out waiting for the condition"
+    )
+    at = ta + 122
+    while at < stop:
+        p.event(at, "FailedMount", text, "Warning")
+        at += 122 + rng.randrange(0, 3)
+
+
+def _sandbox_attempts(p: PodSim, ta: int, stop: int) -> None:
+    """The CNI cannot set up the sandbox's network: `FailedCreatePodSandBox` at each retry
+    (each sandbox id its own message), PodReadyToStartContainers False; once it works,
+    `SandboxChanged` and PodReadyToStartContainers True."""
+    rng = p.rng
+    if p.cl.minor >= 29:
+        p.set_cond(ta, "PodReadyToStartContainers", "False")
+        p.commit(ta)
+    at = ta
+    while at < stop:
+        msg = (
+            "Failed to create pod sandbox: rpc error: code = Unknown desc = failed to setup"
+            f' network for sandbox "{rand_hex(rng, 64)}": plugin type="calico" failed (add):'
+            " error getting ClusterInformation: connection is unauthorized: Unauthorized"
+        )
+        p.event(at, "FailedCreatePodSandBox", msg, "Warning")
+        at += rng.randrange(10, 30)
+    if stop <= p.cl.end:
+        p.event(stop, "SandboxChanged", "Pod sandbox changed, it will be killed and re-created.")
+        if p.cl.minor >= 29:
+            p.set_cond(stop, "PodReadyToStartContainers", "True")
+            p.commit(stop)
+
+
+def _config_attempts(p: PodSim, ta: int, stop: int) -> None:
+    """The container's env names a missing Secret/ConfigMap (key): waiting
+    `CreateContainerConfigError`, `Failed` `Error: …` (and `Pulled`) at each retry."""
+    rng = p.rng
+    c = p.app_names()[0]
+    base = p.m.name.split("-")[0]
+    err = rng.choice(
+        [
+            f'configmap "{base}-config" not found',
+            f'secret "{base}-credentials" not found',
+            f"couldn't find key password in Secret {p.m.namespace}/{base}-credentials",
+        ]
+    )
+    tp = p.pull(ta, c, present=rng.random() < 0.7)
+    cs = p.cs(c)
+    cs.reason, cs.message, cs.since = "CreateContainerConfigError", err, tp
+    p.commit(tp)
+    at = tp
+    image = p.spec(c).image
+    while at < stop:
+        if at > tp:
+            p.event(
+                at, "Pulled", f'Container image "{image}" already present on machine', "Normal", c
+            )
+        p.event(at, "Failed", f"Error: {err}", "Warning", c)
+        at += rng.randrange(10, 30)
+
+
+def sc_volume_mount_failure(cl: Cluster, wl: Workload, t0: int, n: int) -> None:
+    """ContainerCreating: a volume fails to attach or mount (FailedAttachVolume, FailedMount)."""
+    _stuck_creating(cl, wl, t0, "volume_mount_failure", "volume", _volume_attempts)
+
+
+def sc_sandbox_failure(cl: Cluster, wl: Workload, t0: int, n: int) -> None:
+    """ContainerCreating: the pod sandbox fails (FailedCreatePodSandBox, then SandboxChanged)."""
+    _stuck_creating(cl, wl, t0, "sandbox_failure", "sandbox", _sandbox_attempts)
+
+
+def sc_config_error(cl: Cluster, wl: Workload, t0: int, n: int) -> None:
+    """CreateContainerConfigError: a missing Secret/ConfigMap (key) the container needs."""
+    _stuck_creating(cl, wl, t0, "config_error", "config", _config_attempts)
+
+
+# -- eviction variants: the DisruptionTarget reasons (issue 19) ---------------------------------
+def _disrupted(
+    cl: Cluster, wl: Workload, t0: int, scenario: str, qos: str | None
+) -> tuple[PodSim, int]:
+    """A booted pod that a disruption will end, and when it is ready."""
+    spec = app_spec(cl.rng, wl, qos=qos, probes=[readiness()])
+    p = new_pod(cl, wl, scenario, [spec], t0)
+    return p, settle(p, boot(p, t0))
+
+
+def sc_pressure_eviction(cl: Cluster, wl: Workload, t0: int, n: int) -> None:
+    """Node pressure: the kubelet evicts a pod over its request (BestEffort first, then
+    Burstable): `Evicted`, DisruptionTarget True `TerminationByKubelet`, phase Failed Evicted."""
+    rng = cl.rng
+    qos = rng.choice(["BestEffort", "Burstable"])
+    p, ready = _disrupted(cl, wl, t0, "pressure_eviction", qos)
+    c = p.app_names()[0]
+    te = ready + rng.randrange(300, 1500)
+    request = "0" if qos == "BestEffort" else p.spec(c).requests.get("memory", "0")
+    resource = rng.choice(["memory", "ephemeral-storage"])
+    used = f"{rng.randrange(600, 1900)}Mi"
+    threshold = "100Mi" if resource == "memory" else "10%"
+    msg = (
+        f"The node was low on resource: {resource}. Threshold quantity: {threshold}, available:"
+        f" {rng.randrange(20_000, 99_000)}Ki. Container {c} was using {used}, request is"
+        f" {request}, has larger consumption of {resource}. "
+    )
+    p.event(te, "Evicted", msg, "Warning")
+    p.event(te, "Killing", f"Stopping container {c}", container=c)
+    p.set_cond(te, "DisruptionTarget", "True", "TerminationByKubelet", msg)
+    p.commit(te)
+    tx = te + rng.randrange(1, 3)
+    p.exit(tx, c, 137)
+    p.set_phase(tx, "Failed", "Evicted", msg)
+
+
+def _deleted_by(p: PodSim, t: int, reason: str, msg: str) -> None:
+    """DisruptionTarget True `reason`, then the graceful delete that carries it out."""
+    p.set_cond(t, "DisruptionTarget", "True", reason, msg)
+    p.commit(t)
+    p.delete(t)
+
+
+def sc_api_eviction(cl: Cluster, wl: Workload, t0: int, n: int) -> None:
+    """The Eviction API (kubectl drain, the descheduler): DisruptionTarget True
+    `EvictionByEvictionAPI` `Eviction API: evicting`, then a graceful delete."""
+    rng = cl.rng
+    p, ready = _disrupted(cl, wl, t0, "api_eviction", None)
+    te = ready + rng.randrange(300, 1500)
+    if rng.random() < 0.5:
+        strategy = rng.choice(["LowNodeUtilization", "RemoveDuplicates", "PodLifeTime"])
+        p.event(
+            te,
+            strategy,
+            "pod evicted by sigs.k8s.io/descheduler",
+            component="sigs.k8s.io.descheduler",
+        )
+    _deleted_by(p, te, "EvictionByEvictionAPI", "Eviction API: evicting")
+
+
+def sc_scheduler_preemption(cl: Cluster, wl: Workload, t0: int, n: int) -> None:
+    """The scheduler preempts the pod for a higher-priority one: `Preempted` (events.k8s.io),
+    DisruptionTarget True `PreemptionByScheduler`, then a graceful delete."""
+    rng = cl.rng
+    p, ready = _disrupted(cl, wl, t0, "scheduler_preemption", None)
+    tp = ready + rng.randrange(300, 1500)
+    by = f"Preempted by pod {rand_uid(rng)} on node {p.node}"
+    p.sched_event(tp, "Preempted", by, "Normal", "Preempting")
+    msg = "default-scheduler: preempting to accommodate a higher priority pod"
+    _deleted_by(p, tp, "PreemptionByScheduler", msg)
+
+
+def sc_taint_eviction(cl: Cluster, wl: Workload, t0: int, n: int) -> None:
+    """A NoExecute taint the pod does not tolerate: `TaintManagerEviction`, DisruptionTarget
+    True `DeletionByTaintManager`, then a graceful delete."""
+    rng = cl.rng
+    p, ready = _disrupted(cl, wl, t0, "taint_eviction", None)
+    td = ready + rng.randrange(300, 1500)
+    comp = "taint-eviction-controller" if cl.minor >= 29 else "taint-controller"
+    text = f"Marking for deletion Pod {p.m.namespace}/{p.m.name}"
+    p.event(td, "TaintManagerEviction", text, component=comp)
+    _deleted_by(p, td, "DeletionByTaintManager", "Taint manager: deleting due to NoExecute taint")
+
+
 SCENARIOS: dict[str, tuple[ScenarioFn, int]] = {
     # name: (generator, default weight)
     "healthy": (sc_healthy, 30),
@@ -577,6 +804,13 @@ SCENARIOS: dict[str, tuple[ScenarioFn, int]] = {
     "init_failure": (sc_init_failure, 4),
     "ephemeral_debug": (sc_ephemeral_debug, 2),
     "inplace_resize": (sc_inplace_resize, 2),
+    "volume_mount_failure": (sc_volume_mount_failure, 2),
+    "sandbox_failure": (sc_sandbox_failure, 2),
+    "config_error": (sc_config_error, 2),
+    "pressure_eviction": (sc_pressure_eviction, 2),
+    "api_eviction": (sc_api_eviction, 2),
+    "scheduler_preemption": (sc_scheduler_preemption, 1),
+    "taint_eviction": (sc_taint_eviction, 1),
 }
 
 # How many pods a scenario creates: (minimum, maximum).
@@ -590,5 +824,6 @@ KINDS: dict[str, list[str]] = {
     "eviction": ["Deployment", "Deployment", "Pod"],
     "preemption": ["Deployment", "Pod"],
     "init_failure": ["Deployment", "Deployment", "StatefulSet", "Job"],
+    "pressure_eviction": ["Deployment", "Deployment", "Pod"],
 }
 DEFAULT_KINDS = ["Deployment"] * 4 + ["StatefulSet"]

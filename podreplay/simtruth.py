@@ -190,7 +190,10 @@ def pod_truth(m: PodModel, start: datetime, cend: int) -> dict[str, Any]:
         "deletion_requested_at": ots(requested),
         "deleted_at": ots(stop),
         "final_phase": last.phase,
-        "final_reason": last.reason,
+        # a pod that failed with no status.reason: the disruption that ended it
+        "final_reason": last.reason
+        if last.reason is not None or last.phase != "Failed"
+        else _disruption(vs),
         "phases": [{"phase": p, "start": ts(s), "end": ots(e)} for s, e, p in phases],
         "conditions": [
             {"condition": n, "status": p[0], "reason": p[1], "start": ts(s), "end": ots(e)}
@@ -242,4 +245,26 @@ def pod_truth(m: PodModel, start: datetime, cend: int) -> dict[str, Any]:
             }
             for e in last.ephemeral
         ],
+        "creation_blocks": [
+            {
+                "cause": cause,
+                "from": ts(a),
+                "until": ots(b),
+                "blocked_s": float(
+                    (b if b is not None else stop if stop is not None else cend) - a
+                ),
+            }
+            for cause, a, b in m.creation_blocks
+        ],
+        "disruption_reason": _disruption(vs),
     }
+
+
+def _disruption(vs: list[Version]) -> str | None:
+    """The reason of the pod's last DisruptionTarget=True condition (None if never)."""
+    reason = None
+    for v in vs:
+        c = v.status.conditions.get("DisruptionTarget")
+        if c is not None and c.status == "True":
+            reason = c.reason
+    return reason

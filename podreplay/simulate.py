@@ -22,7 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from podreplay.errors import UsageError
-from podreplay.names import SIMULATED_FORMATS
+from podreplay.names import EVENT_BEHAVIOURS, SIMULATED_FORMATS
+from podreplay.simevents import EVENT_TTL_S, written_events
 from podreplay.simmodel import PodModel, Recorder, SimEvent
 from podreplay.simpod import Cluster, Node
 from podreplay.simscenarios import DEFAULT_KINDS, KINDS, POD_COUNTS, SCENARIOS
@@ -47,9 +48,6 @@ TRUTH_FILE = "ground_truth.json"
 TRUTH_API_VERSION = "podreplay.simulate/v1"
 TRUTH_KIND = "GroundTruth"
 SNAPSHOT_DIR = "pods"
-# the API server keeps an Event object this long after its last update (kube-apiserver
-# --event-ttl default): a capture taken at the end sees only those
-EVENT_TTL_S = 3600
 
 
 @dataclass
@@ -183,6 +181,11 @@ def _truncate(cl: Cluster) -> tuple[list[PodModel], list[SimEvent]]:
         m.restarts = [r for r in m.restarts if r.at <= end]
         m.pulls = [(a, b) for a, b in m.pulls if b <= end]
         m.probe_fail = [x for x in m.probe_fail if x[2] <= end]
+        m.creation_blocks = [
+            (c, a, b if b is not None and b <= end else None)
+            for c, a, b in m.creation_blocks
+            if a <= end
+        ]
         if m.deleted_at is not None and m.deleted_at > end:
             m.deleted_at = None
         if m.grace_exceeded_at is not None and m.grace_exceeded_at > end:
@@ -257,14 +260,21 @@ def knowable(
 
 
 def build_truth(
-    cap: Capture, formats: Collection[str], snapshot_every_s: int | None, *, thin: bool = False
+    cap: Capture,
+    formats: Collection[str],
+    snapshot_every_s: int | None,
+    *,
+    thin: bool = False,
+    behaviours: Collection[str] = (),
 ) -> dict[str, Any]:
     """The ground-truth document for the given set of written formats; a thin capture's pods
-    also say what the capture can tell of them (`knowable`)."""
-    cend = _capture_end(cap, formats)
+    also say what the capture can tell of them (`knowable`); with event behaviours each pod
+    says which of its events the capture still holds (`events_knowable`)."""
+    behaviours = sorted({*behaviours, *(["ttl"] if thin else [])})
+    events = written_events(cap.events, cap.end, _minor(cap), behaviours, cap.seed)
+    cend = _capture_end(cap, formats, events)
     snaps = snapshot_times(cap.end, snapshot_every_s) if "snapshots" in formats else []
     has_events = bool({"events", "events_v1"} & set(formats))
-    events = surviving_events(cap.events, cap.end) if thin else cap.events
     ev_pods = {ev.obj_uid for ev in events if ev.obj_kind == "Pod"} if has_events else set()
     ev_times: dict[str, list[int]] = {}
     for ev in events if has_events else []:
@@ -285,6 +295,8 @@ def build_truth(
             seen.append("events")
         rec["seen_in"] = seen
         rec["predates_capture"] = m.created < 0
+        if behaviours:
+            rec["events_knowable"] = events_knowable(m.uid, cap, events if has_events else [])
         pods.append(rec)
     return {
         "apiVersion": TRUTH_API_VERSION,
@@ -299,11 +311,47 @@ def build_truth(
         "exact": "watch" in formats,
         "thin": thin,
         "lead_in_s": cap.lead_in,
+        "event_behaviour": behaviours,
         "pods": pods,
     }
 
 
-def _capture_end(cap: Capture, formats: Collection[str]) -> int:
+def events_knowable(uid: str, cap: Capture, written: Sequence[SimEvent]) -> list[dict[str, Any]]:
+    """Per reason of the pod's own events: how often it happened and what the written objects
+    still show (occurrences, first and last) — the most any rebuild can claim."""
+
+    def when(s: int | None) -> str | None:
+        return None if s is None else rfc3339(cap.start, s)
+
+    real: dict[str, list[int]] = {}
+    for ev in cap.events:
+        if ev.obj_kind == "Pod" and ev.obj_uid == uid:
+            real.setdefault(ev.reason, []).extend(ev.occurrences)
+    shown: dict[str, list[int]] = {}
+    counts: dict[str, int] = {}
+    for ev in written:
+        if ev.obj_kind == "Pod" and ev.obj_uid == uid:
+            shown.setdefault(ev.reason, []).extend(ev.occurrences)
+            counts[ev.reason] = counts.get(ev.reason, 0) + len(ev.occurrences)
+    return [
+        {
+            "reason": r,
+            "occurred": len(tl),
+            "first_ts": when(min(tl)),
+            "last_ts": when(max(tl)),
+            "written": counts.get(r, 0),
+            "written_first_ts": when(min(shown[r])) if r in shown else None,
+            "written_last_ts": when(max(shown[r])) if r in shown else None,
+        }
+        for r, tl in sorted(real.items())
+    ]
+
+
+def _minor(cap: Capture) -> int:
+    return int(cap.k8s_version.split(".")[1])
+
+
+def _capture_end(cap: Capture, formats: Collection[str], events: Sequence[SimEvent]) -> int:
     if "snapshots" in formats:
         return cap.end
     last = 0
@@ -311,7 +359,7 @@ def _capture_end(cap: Capture, formats: Collection[str]) -> int:
         for m in cap.pods:
             last = max(last, m.versions[-1].t, m.deleted_at or 0)
     if {"events", "events_v1"} & set(formats):
-        last = max([last, *(ev.occurrences[-1] for ev in cap.events)])
+        last = max([last, *(ev.occurrences[-1] for ev in events)])
     return last
 
 
@@ -322,12 +370,19 @@ def write_capture(
     snapshot_every_s: int | None = 60,
     formats: Collection[str] = ALL_FORMATS,
     thin: bool = False,
+    event_behaviour: Collection[str] = (),
 ) -> SimulationResult:
     """Write the capture's files into `out_dir` and return their paths and the truth.
 
     `thin`: as a late capture of a long-running cluster sees it: no watch stream, only the
     events updated within the last hour (the event TTL), pod Lists every `snapshot_every_s`
-    (None: one List at the end)."""
+    (None: one List at the end). `event_behaviour`: any of `EVENT_BEHAVIOURS` (`ttl`,
+    `spam_filter`, `series_lag`): the events as the API server holds them then."""
+    bad = [b for b in event_behaviour if b not in EVENT_BEHAVIOURS]
+    if bad:
+        raise UsageError(
+            f"unknown event behaviour {bad[0]!r}; choose from: {', '.join(EVENT_BEHAVIOURS)}"
+        )
     if thin:
         formats = [f for f in formats if f != "watch"]
     elif snapshot_every_s is None:
@@ -339,12 +394,15 @@ def write_capture(
         raise UsageError("--snapshot-every must be at least 1 second")
     out_dir.mkdir(parents=True, exist_ok=True)
     ctx = RenderContext(cap.start, int(cap.k8s_version.split(".")[1]), "control-plane-1")
-    tl = assign_rvs(cap.pods, cap.events, base=cap.seed % 1000 * 1000 + 1000)
+    behaviours = {*event_behaviour, *(["ttl"] if thin else [])}
+    events = written_events(cap.events, cap.end, _minor(cap), behaviours, cap.seed)
+    known = {ev.uid for ev in cap.events}
+    extra = [ev for ev in events if ev.uid not in known]  # combined events
+    tl = assign_rvs(cap.pods, [*cap.events, *extra], base=cap.seed % 1000 * 1000 + 1000)
     rng = random.Random(f"events-v1/{cap.seed}")
     ev_core = out_dir / EVENTS_FILE if "events" in formats else None
     ev_v1 = out_dir / EVENTS_V1_FILE if "events_v1" in formats else None
     if ev_core or ev_v1:
-        events = surviving_events(cap.events, cap.end) if thin else cap.events
         write_events(ev_core, ev_v1, events, tl, ctx, rng)
     snaps: list[Path] = []
     if "snapshots" in formats:
@@ -352,7 +410,7 @@ def write_capture(
         snaps = write_snapshots(out_dir / SNAPSHOT_DIR, cap.pods, times, tl, ctx)
     watch = out_dir / WATCH_FILE if "watch" in formats else None
     n_watch = write_watch(watch, cap.pods, tl, ctx) if watch else 0
-    truth = build_truth(cap, formats, snapshot_every_s, thin=thin)
+    truth = build_truth(cap, formats, snapshot_every_s, thin=thin, behaviours=event_behaviour)
     truth_path = out_dir / TRUTH_FILE
     truth_path.write_text(json.dumps(truth, indent=2) + "\n")
     return SimulationResult(
@@ -382,6 +440,7 @@ def simulate(
     k8s_version: str | None = None,
     thin: bool = False,
     lead_in_s: int = 0,
+    event_behaviour: Collection[str] = (),
 ) -> SimulationResult:
     """Generate a cluster history and write it to `out_dir` as kubectl captures + truth."""
     cap = generate(
@@ -395,5 +454,10 @@ def simulate(
         lead_in_s=lead_in_s,
     )
     return write_capture(
-        cap, out_dir, snapshot_every_s=snapshot_every_s, formats=formats, thin=thin
+        cap,
+        out_dir,
+        snapshot_every_s=snapshot_every_s,
+        formats=formats,
+        thin=thin,
+        event_behaviour=event_behaviour,
     )

@@ -1,5 +1,5 @@
 -- name: evictions
--- description: Pods evicted, preempted or lost with their node (pod status reason or Evicted/Preempted events).
+-- description: Pods evicted, preempted or lost with their node and QoS class (pod status reason, DisruptionTarget reason or Evicted/Preempted events).
 -- param: namespace (default: all) only pods in this namespace
 WITH ev AS (
     SELECT
@@ -18,14 +18,16 @@ SELECT
     p.workload,
     p.node,
     p.qos_class,
-    coalesce(p.final_reason, ev.event_reason) AS reason,
+    coalesce(p.final_reason, ev.event_reason, p.disruption_reason) AS reason,
     ev.event_at,
     p.final_phase,
-    ev.message
+    ev.message,
+    p.disruption_reason,
+    p.disruption_at
 FROM pods p
 LEFT JOIN ev USING (pod_uid)
-WHERE (ev.pod_uid IS NOT NULL
+WHERE (ev.pod_uid IS NOT NULL OR p.disruption_reason IS NOT NULL
        OR p.final_reason IN ('Evicted', 'Preempting', 'NodeLost', 'Terminated', 'NodeShutdown',
                              'NodeAffinity', 'OutOfcpu', 'OutOfmemory'))
   AND ($namespace IS NULL OR p.namespace = $namespace)
-ORDER BY ev.event_at NULLS LAST, p.namespace, p.pod;
+ORDER BY coalesce(ev.event_at, p.disruption_at) NULLS LAST, p.namespace, p.pod;

@@ -236,7 +236,8 @@ def test_job_durations_span_first_creation_to_last_finish(hand: Path, sim: SimDb
     assert (job["job"], job["pods"], job["succeeded"], job["duration_s"]) == (
         "report-28500000", 1, 1, 60.0,
     )  # fmt: skip
-    jobs = {p["pod_uid"] for p in sim.pods if p["scenario"] in ("job_succeeded", "job_failed")}
+    # every Job-owned pod (job_succeeded, job_failed, an init_failure under a Job)
+    jobs = {p["pod_uid"] for p in sim.pods if p["workload_kind"] in ("Job", "CronJob")}
     assert sum(r["pods"] for r in run(sim.db, "job_durations")) == len(jobs)
 
 

@@ -9,6 +9,7 @@ import typer
 
 from podreplay.cli.app import app, note, reporting_errors
 from podreplay.errors import UsageError
+from podreplay.names import EVENT_BEHAVIOURS
 from podreplay.names import SIMULATED_FORMATS as ALL_FORMATS
 from podreplay.names import SIMULATED_SCENARIOS as SCENARIO_NAMES
 from podreplay.times import ABSOLUTE_FORMS, parse_moment
@@ -71,6 +72,15 @@ def simulate_cmd(
             "to this long before it, so the capture starts in their mid-life.",
         ),
     ] = 0,
+    event_behaviour: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--event-behaviour",
+            help="Write the events as the API server holds them at the end (repeatable): "
+            f"{', '.join(EVENT_BEHAVIOURS)} (1 h TTL; aggregation and the 25-then-1-per-5-min "
+            "spam filter; the events.k8s.io series written up to 30 min late).",
+        ),
+    ] = None,
 ) -> None:
     """Write a realistic simulated capture plus its ground truth (ground_truth.json).
 
@@ -99,6 +109,7 @@ def simulate_cmd(
             k8s_version=k8s_version,
             thin=thin,
             lead_in_s=lead_in,
+            event_behaviour=event_behaviour or (),
         )
         n_files = (
             len(res.snapshot_paths)

@@ -93,6 +93,7 @@ KIND_STYLE = {
     "event": "",
     "restart": "bold red",
     "probe": "yellow",
+    "blocked": "bold yellow",
 }
 
 # Columns whose values are names a user copies into the next command: never cut, never folded.

@@ -114,7 +114,10 @@ SELECT
     object_namespace AS namespace,
     object_name AS pod,
     reason,
-    message,
+    -- an aggregated event (client-go: 10 distinct messages of one reason within 10 min) is
+    -- read by its latest message
+    CASE WHEN starts_with(message, '(combined from similar events): ')
+        THEN substr(message, 33) ELSE message END AS message,
     type,
     container,
     coalesce(field_path LIKE 'spec.initContainers%', false) AS is_init,
@@ -138,7 +141,8 @@ SELECT
         END
     ) END AS kill_cause,
     -- about an ephemeral (`kubectl debug`) container: no app container, no restart
-    coalesce(field_path LIKE 'spec.ephemeralContainers%', false) AS is_ephemeral
+    coalesce(field_path LIKE 'spec.ephemeralContainers%', false) AS is_ephemeral,
+    coalesce(starts_with(message, '(combined from similar events): '), false) AS combined
 FROM joined
 -- stored pod by pod, in time order (the files after this one group and window by pod), events
 -- of the same time in the order of the events table

@@ -23,6 +23,15 @@ WITH snap_order AS (
     FROM pod_snapshots
 ),
 last_snap AS (SELECT * FROM snap_order WHERE rn_desc = 1),
+disrupt_cond AS (
+    -- the DisruptionTarget condition (1.26+) says what ended the pod: its latest True reason,
+    -- from the first True observation's lastTransitionTime
+    SELECT pod_uid, arg_max(reason, observed_at) AS reason,
+        min(coalesce(last_transition_ts, observed_at)) AS at
+    FROM condition_snapshots
+    WHERE condition = 'DisruptionTarget' AND status = 'True'
+    GROUP BY pod_uid
+),
 watch_ends AS (
     -- a watch stream shows every change until it ends: the end of its source group
     SELECT ps.source_id AS wid, greatest(max(ps.observed_at), any_value(g.group_end)) AS watch_end
@@ -75,6 +84,18 @@ ev_agg AS (
         arg_max(message, last_ts) FILTER (WHERE reason IN ('Evicted', 'Preempting',
             'DeadlineExceeded', 'Preempted', 'NodeLost')) AS end_message,
         bool_or(reason IN ('Evicted', 'Preempting', 'DeadlineExceeded')) AS failed,
+        -- the disruption events name (where no DisruptionTarget condition is seen)
+        arg_min(CASE
+            WHEN reason IN ('Evicted', 'Preempting') THEN 'TerminationByKubelet'
+            WHEN reason = 'Preempted' THEN 'PreemptionByScheduler'
+            WHEN reason = 'TaintManagerEviction' THEN 'DeletionByTaintManager'
+            ELSE 'EvictionByEvictionAPI' END, first_ts)
+            FILTER (WHERE reason IN ('Evicted', 'Preempting', 'Preempted')
+                OR (reason = 'TaintManagerEviction' AND message LIKE 'Marking for deletion%')
+                OR message LIKE 'pod evicted by %') AS ev_disruption,
+        min(first_ts) FILTER (WHERE reason IN ('Evicted', 'Preempting', 'Preempted')
+                OR (reason = 'TaintManagerEviction' AND message LIKE 'Marking for deletion%')
+                OR message LIKE 'pod evicted by %') AS ev_disruption_at,
         -- a started, probed or killed app container was running
         bool_or(reason IN ('Started', 'Unhealthy', 'Killing') AND NOT is_init
             AND container IS NOT NULL) AS started
@@ -181,8 +202,11 @@ base AS (
             WHEN e.started THEN 'Running'
             ELSE 'Pending'
         END AS final_phase,
+        -- a pod that failed with no status.reason: the disruption that ended it
         CASE WHEN ls.pod_uid IS NOT NULL THEN coalesce(ls.reason, CASE WHEN ls.phase = 'Failed'
-            THEN e.end_reason END) ELSE e.end_reason END AS final_reason,
+            THEN coalesce(dc.reason, e.end_reason) END) ELSE e.end_reason END AS final_reason,
+        coalesce(dc.reason, e.ev_disruption) AS disruption_reason,
+        coalesce(dc.at, e.ev_disruption_at) AS disruption_at,
         CASE WHEN ls.pod_uid IS NOT NULL THEN coalesce(ls.message, CASE WHEN ls.phase = 'Failed'
             THEN e.end_message END) ELSE e.end_message END AS final_message,
         ls.restart_policy,
@@ -196,6 +220,7 @@ base AS (
     LEFT JOIN snap_agg AS sa ON sa.pod_uid = ls.pod_uid
     LEFT JOIN window_ AS w ON w.pod_uid = coalesce(ls.pod_uid, e.pod_uid)
     LEFT JOIN vanished AS v ON v.pod_uid = coalesce(ls.pod_uid, e.pod_uid)
+    LEFT JOIN disrupt_cond AS dc ON dc.pod_uid = ls.pod_uid
 ),
 created AS (
     SELECT b.pod_uid, cr.ts AS create_ts
@@ -279,7 +304,9 @@ SELECT
     n.cluster,
     n.deleted_after,
     n.evidence_to,
-    greatest(n.evidence_to, sc.last_ts) AS scope_end
+    greatest(n.evidence_to, sc.last_ts) AS scope_end,
+    n.disruption_reason,
+    n.disruption_at
 FROM named AS n
 LEFT JOIN created AS cr ON cr.pod_uid = n.pod_uid
 LEFT JOIN capture_scopes AS sc

@@ -322,7 +322,9 @@ spare_kills AS (
     JOIN (SELECT pod_uid, container, is_init, max(last_obs) AS last_obs FROM totals GROUP BY ALL)
         AS c ON c.pod_uid = k.pod_uid AND c.container = k.container AND c.is_init = k.is_init
     LEFT JOIN (
-        SELECT event_key, count(*) AS used
+        -- (observed names the kill `kill_event_key`: a bare `event_key` here would bind to
+        -- the outer kills row and count every linked restart of every pod)
+        SELECT kill_event_key AS event_key, count(*) AS used
         FROM observed
         WHERE kill_event_key IS NOT NULL
         GROUP BY ALL

@@ -1,7 +1,8 @@
 -- One pod's story in time order: phases, condition flips, container states (ephemeral ones
 -- too), grouped events, restarts and probe failures ($uid = the pod_uid). Unhealthy events are
 -- shown once, grouped as probe rows. Restarts no capture dates have a null ts and come last.
--- Stretches without evidence (basis gap) read "no evidence".
+-- Stretches without evidence (basis gap) read "no evidence". Stretches stuck before containers
+-- could run (a volume, the sandbox, a missing Secret / ConfigMap) read "blocked (cause)".
 WITH story AS (
     SELECT start_ts AS ts, end_ts, 'phase' AS kind, 'pod' AS subject,
         CASE WHEN basis = 'gap' THEN 'no evidence' ELSE phase END AS what,
@@ -53,6 +54,12 @@ WITH story AS (
     SELECT first_ts, CASE WHEN last_ts > first_ts THEN last_ts END, 'probe', container,
         probe || ' probe failed', message, count, 'event', 6, NULL
     FROM probe_failures
+    WHERE pod_uid = $uid
+    UNION ALL
+    SELECT blocked_from, blocked_until, 'blocked', 'pod',
+        'blocked (' || cause || ')' || CASE WHEN open THEN ', still when last seen' ELSE '' END,
+        reasons || ': ' || message, events, 'event', 7, NULL
+    FROM creation_blocks
     WHERE pod_uid = $uid
 )
 SELECT ts, end_ts, kind, subject, what, detail, count, basis
