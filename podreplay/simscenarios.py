@@ -313,12 +313,19 @@ def sc_eviction(cl: Cluster, wl: Workload, t0: int, n: int) -> None:
         msg += f"Container {c} was using {used}Mi, request is 0, has larger consumption of memory. "
     else:
         msg += f"Container {c} was using {used}Mi, which exceeds its request of 0. "
+    _kubelet_evicts(p, te, c, msg, condition=cl.minor >= 26)
+
+
+def _kubelet_evicts(p: PodSim, te: int, c: str, msg: str, condition: bool = True) -> None:
+    """The kubelet evicts under node pressure at `te`: Evicted and Killing events,
+    DisruptionTarget True `TerminationByKubelet` (where `condition`: from 1.26), container `c`
+    SIGKILLed (137) a second or two later, phase Failed Evicted."""
     p.event(te, "Evicted", msg, "Warning")
     p.event(te, "Killing", f"Stopping container {c}", container=c)
-    if cl.minor >= 26:
+    if condition:
         p.set_cond(te, "DisruptionTarget", "True", "TerminationByKubelet", msg)
     p.commit(te)
-    tx = te + rng.randrange(1, 3)
+    tx = te + p.rng.randrange(1, 3)
     p.exit(tx, c, 137)
     p.set_phase(tx, "Failed", "Evicted", msg)
 
@@ -725,13 +732,7 @@ def sc_pressure_eviction(cl: Cluster, wl: Workload, t0: int, n: int) -> None:
         f" {rng.randrange(20_000, 99_000)}Ki. Container {c} was using {used}, request is"
         f" {request}, has larger consumption of {resource}. "
     )
-    p.event(te, "Evicted", msg, "Warning")
-    p.event(te, "Killing", f"Stopping container {c}", container=c)
-    p.set_cond(te, "DisruptionTarget", "True", "TerminationByKubelet", msg)
-    p.commit(te)
-    tx = te + rng.randrange(1, 3)
-    p.exit(tx, c, 137)
-    p.set_phase(tx, "Failed", "Evicted", msg)
+    _kubelet_evicts(p, te, c, msg)
 
 
 def _deleted_by(p: PodSim, t: int, reason: str, msg: str) -> None:
