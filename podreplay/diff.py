@@ -49,13 +49,6 @@ _EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 _LATEST = datetime(9999, 12, 31, tzinfo=UTC)
 
 
-def user_time(text: str, start: datetime, end: datetime) -> datetime:
-    """A moment the user typed, read by the one parser of user times (`podreplay.times`):
-    RFC 3339, start, end, +DURATION after the capture start, -DURATION before its end and a
-    time of day (UTC)."""
-    return parse_moment(text, CaptureSpan(start, end))
-
-
 @dataclass(frozen=True)
 class Window:
     """A time window of one side: `lo` ≤ t < `hi` (≤ `hi` when it is the capture end)."""
@@ -78,20 +71,17 @@ class Window:
         return span if self.text is not None else f"whole capture ({span})"
 
 
-def _bound(text: str, start: datetime, end: datetime, default: datetime) -> datetime:
-    return user_time(text, start, end) if text.strip() else default
-
-
 def parse_window(text: str | None, start: datetime, end: datetime) -> Window:
-    """`FROM..TO`: each end a moment `user_time` reads (`start`, `end`, `+30m`, `-1h`,
-    `20:45`, an ISO 8601 time) or empty (the capture's own end)."""
+    """`FROM..TO`: each end a moment as `podreplay.times.parse_moment` reads it (`start`,
+    `end`, `+30m`, `-1h`, `20:45`, an RFC 3339 time) or empty (the capture's own end)."""
     if text is None:
         return Window(start, end, True, None)
     if text.count("..") != 1:
         raise UsageError(f"not a window: {text!r} (use FROM..TO, e.g. 'start..+30m')")
     lo_text, hi_text = text.split("..")
-    lo = _bound(lo_text, start, end, start)
-    hi = _bound(hi_text, start, end, end)
+    span = CaptureSpan(start, end)
+    lo = parse_moment(lo_text, span) if lo_text.strip() else start
+    hi = parse_moment(hi_text, span) if hi_text.strip() else end
     if lo >= hi:
         raise UsageError(
             f"window {text!r} is empty: {lo:%Y-%m-%d %H:%M:%S} is not before {hi:%Y-%m-%d %H:%M:%S}"
