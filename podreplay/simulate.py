@@ -216,11 +216,6 @@ def snapshot_times(end: int, every: int | None) -> list[int]:
     return times
 
 
-def surviving_events(events: Sequence[SimEvent], end: int) -> list[SimEvent]:
-    """The events a capture at `end` still finds: updated within the event TTL."""
-    return [ev for ev in events if ev.occurrences[-1] >= end - EVENT_TTL_S]
-
-
 def knowable(
     m: PodModel,
     rec: dict[str, Any],

@@ -149,10 +149,6 @@ class Store:
         except duckdb.Error as exc:
             raise QueryError(_first_line(exc)) from exc
 
-    def run_script(self, name: str) -> None:
-        """Run a shipped SQL file (all its statements)."""
-        self.execute(sql_text(name))
-
     def has_table(self, name: str) -> bool:
         """Whether a table or view of that name exists."""
         return bool(
