@@ -12,7 +12,7 @@ import polars as pl
 
 from podreplay.derive import rebuild
 from podreplay.ingest import ingest_paths
-from podreplay.simulate import simulate
+from podreplay.sim.simulate import simulate
 from podreplay.store import Store
 
 # Events of both APIs plus the pod watch stream: every transition at 1 s resolution, and fast

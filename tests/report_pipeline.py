@@ -12,7 +12,7 @@ from typing import Any
 
 from podreplay.derive import rebuild
 from podreplay.ingest import ingest_paths
-from podreplay.simulate import ALL_FORMATS, TRUTH_FILE, simulate
+from podreplay.sim.simulate import ALL_FORMATS, TRUTH_FILE, simulate
 from podreplay.store import Store
 
 HOSTILE_MESSAGE = (

@@ -23,8 +23,8 @@ from typer.testing import CliRunner
 
 import podreplay.capture
 from podreplay.cli.app import app
-from podreplay.simtruth import pod_truth
-from podreplay.simulate import generate
+from podreplay.sim.simulate import generate
+from podreplay.sim.truth import pod_truth
 from podreplay.store import Store
 from tests.support.apiserver import ApiServer, ClusterState
 from tests.support.simcluster import Replay

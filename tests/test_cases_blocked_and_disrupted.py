@@ -295,7 +295,7 @@ def test_waiting_config_errors_block_creation(tmp_path: Path) -> None:
 # --- the named queries -------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def stuck_db(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
-    from podreplay.simulate import simulate
+    from podreplay.sim.simulate import simulate
 
     root = tmp_path_factory.mktemp("stuck")
     res = simulate(root / "cap", pods=9, seed=5, scenarios=[*STUCK, *DISRUPTED], duration_s=1800)

@@ -21,7 +21,7 @@ from typer.testing import CliRunner
 from podreplay.cli import app
 from podreplay.derive import rebuild
 from podreplay.ingest import ingest_paths
-from podreplay.simulate import simulate
+from podreplay.sim.simulate import simulate
 from podreplay.store import Store
 from tests.lifecycle_rows import check_intervals_tile_time
 from tests.test_lifecycle_truth import (

@@ -18,7 +18,7 @@ from podreplay.cli.app import app
 from podreplay.derive import rebuild
 from podreplay.diff import diff, parse_window
 from podreplay.ingest import ingest_paths
-from podreplay.simulate import simulate
+from podreplay.sim.simulate import simulate
 from podreplay.store import Store
 from tests.conftest import REAL
 

@@ -19,8 +19,8 @@ from hypothesis import strategies as st
 
 from podreplay.derive import rebuild
 from podreplay.ingest import ingest_paths
-from podreplay.simevents import EVENT_BEHAVIOURS
-from podreplay.simulate import SCENARIO_NAMES, generate, simulate, write_capture
+from podreplay.sim.events import EVENT_BEHAVIOURS
+from podreplay.sim.simulate import SCENARIO_NAMES, generate, simulate, write_capture
 from podreplay.store import Store
 from tests.lifecycle_rows import check_intervals_tile_time
 from tests.test_lifecycle_truth import SETTINGS, check_pod_exactly, ts

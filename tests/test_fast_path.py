@@ -17,7 +17,7 @@ import pytest
 
 from podreplay import fastpath
 from podreplay.ingest import IngestOptions, ingest_paths
-from podreplay.simulate import simulate
+from podreplay.sim.simulate import simulate
 from podreplay.store import Store
 from tests.conftest import REAL
 

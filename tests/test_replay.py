@@ -23,7 +23,7 @@ from podreplay.cli.app import app
 from podreplay.derive import rebuild
 from podreplay.ingest import ingest_paths
 from podreplay.replay import paced
-from podreplay.simulate import simulate
+from podreplay.sim.simulate import simulate
 from podreplay.store import Store
 
 runner = CliRunner()

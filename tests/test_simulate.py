@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from podreplay.errors import UsageError
-from podreplay.simulate import (
+from podreplay.sim.simulate import (
     SCENARIO_NAMES,
     SimulationResult,
     generate,
@@ -373,3 +373,22 @@ def test_cli_simulate(tmp_path: Path) -> None:
     assert {p["scenario"] for p in truth["pods"]} == {"crashloop"}
     bad = CliRunner().invoke(app, [*args, "--scenario", "nope"])
     assert bad.exit_code == 2
+
+
+def test_the_simulator_contract_forbids_every_other_podreplay_module() -> None:
+    """The import-linter contract that keeps the simulator apart names every module of
+    podreplay but `errors` and `sim` itself, so a new module cannot slip past it."""
+    import pkgutil
+    import tomllib
+
+    import podreplay
+
+    config = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())
+    contracts = config["tool"]["importlinter"]["contracts"]
+    (contract,) = [c for c in contracts if c.get("source_modules") == ["podreplay.sim"]]
+    modules = {
+        f"podreplay.{m.name}"
+        for m in pkgutil.iter_modules(podreplay.__path__)
+        if m.name not in ("errors", "sim", "__main__")
+    }
+    assert modules - set(contract["forbidden_modules"]) == set()

@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from podreplay import names
 from podreplay.cli import app
 from podreplay.derive import rebuild
 from podreplay.ingest import ingest_paths
-from podreplay.simscenarios import SCENARIOS
+from podreplay.sim import names
+from podreplay.sim.scenarios import SCENARIOS
 from podreplay.store import Store
 from tests.conftest import ROOT, SAMPLE_LOGS
 
@@ -94,5 +94,5 @@ def test_timeline_html_loads_plotly(small_db: Path, tmp_path: Path) -> None:
 
 
 def test_the_names_help_shows_are_the_simulators_own() -> None:
-    """`simulate --help` lists scenarios from names.py; the simulator runs simscenarios'."""
+    """`simulate --help` lists scenarios from sim/names.py; the simulator runs sim/scenarios'."""
     assert tuple(SCENARIOS) == names.SIMULATED_SCENARIOS

@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 from podreplay.cli import app
 from podreplay.derive import rebuild
 from podreplay.ingest import ingest_paths
-from podreplay.simulate import simulate
+from podreplay.sim.simulate import simulate
 from podreplay.store import Store
 
 SLACK = timedelta(seconds=1)  # timestamps have 1 s resolution

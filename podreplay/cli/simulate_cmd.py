@@ -9,9 +9,9 @@ import typer
 
 from podreplay.cli.app import app, note, reporting_errors
 from podreplay.errors import UsageError
-from podreplay.names import EVENT_BEHAVIOURS
-from podreplay.names import SIMULATED_FORMATS as ALL_FORMATS
-from podreplay.names import SIMULATED_SCENARIOS as SCENARIO_NAMES
+from podreplay.sim.names import EVENT_BEHAVIOURS
+from podreplay.sim.names import SIMULATED_FORMATS as ALL_FORMATS
+from podreplay.sim.names import SIMULATED_SCENARIOS as SCENARIO_NAMES
 from podreplay.times import ABSOLUTE_FORMS, parse_moment
 
 
@@ -89,7 +89,7 @@ def simulate_cmd(
     Example: podreplay simulate --pods 40 --seed 7 --out sim-capture --scenario crashloop
     """
     # imported here, not at the top: the simulator's modules cost ~25 ms on every command
-    from podreplay.simulate import simulate
+    from podreplay.sim.simulate import simulate
 
     with reporting_errors():
         when = parse_moment(start, None, "--start") if start else None

@@ -1,8 +1,8 @@
 """A simulated cluster living in accelerated time: the simulator's history replayed as API writes.
 
-`Replay(cap, state, speed)` turns a `podreplay.simulate.generate()` capture into the writes an API
-server would have seen (pods created, scheduled, started, restarted, deleted; events created and
-their counts bumped), in time order, and applies each one to a `ClusterState` when the
+`Replay(cap, state, speed)` turns a `podreplay.sim.simulate.generate()` capture into the writes
+an API server would have seen (pods created, scheduled, started, restarted, deleted; events
+created and their counts bumped), in time order, and applies each one to a `ClusterState` when the
 simulated clock reaches it. Simulated second `t` is `cap.start + t`; the clock runs `speed`
 times faster than the wall clock from `start()` on. `now()` is that clock, for the capture.
 """
@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from podreplay.simulate import Capture
-from podreplay.simwrite import RenderContext, render_event_core, render_pod
+from podreplay.sim.simulate import Capture
+from podreplay.sim.write import RenderContext, render_event_core, render_pod
 from tests.support.apiserver import ClusterState
 
 

@@ -10,7 +10,7 @@ from collections.abc import Hashable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from podreplay.simmodel import PodModel, Version
+from podreplay.sim.model import PodModel, Version
 
 Interval = tuple[int, int | None, Any]
 

@@ -11,9 +11,10 @@ import dataclasses
 import random
 from collections.abc import Collection, Sequence
 
+from podreplay.sim.model import SimEvent, rand_uid
+
 # the behaviours (ttl, spam_filter, series_lag) live in names.py: `simulate --help` lists them
-from podreplay.names import EVENT_BEHAVIOURS as EVENT_BEHAVIOURS
-from podreplay.simmodel import SimEvent, rand_uid
+from podreplay.sim.names import EVENT_BEHAVIOURS as EVENT_BEHAVIOURS
 
 # kube-apiserver --event-ttl default: an Event object lives this long after its last update
 EVENT_TTL_S = 3600

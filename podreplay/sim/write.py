@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from podreplay.simmodel import (
+from podreplay.sim.model import (
     ContainerSpec,
     CStatus,
     PodModel,
@@ -23,7 +23,7 @@ from podreplay.simmodel import (
     SimEvent,
     full_image,
 )
-from podreplay.simtruth import rfc3339
+from podreplay.sim.truth import rfc3339
 
 COND_ORDER = [
     "PodResizePending",

@@ -22,14 +22,14 @@ from pathlib import Path
 from typing import Any
 
 from podreplay.errors import UsageError
-from podreplay.names import EVENT_BEHAVIOURS, SIMULATED_FORMATS
-from podreplay.simevents import EVENT_TTL_S, written_events
-from podreplay.simmodel import PodModel, Recorder, SimEvent
-from podreplay.simpod import Cluster, Node
-from podreplay.simscenarios import DEFAULT_KINDS, KINDS, POD_COUNTS, SCENARIOS
-from podreplay.simtruth import pod_truth, rfc3339
-from podreplay.simworkload import Workload, make_workload
-from podreplay.simwrite import (
+from podreplay.sim.cluster import Cluster, Node
+from podreplay.sim.events import EVENT_TTL_S, written_events
+from podreplay.sim.model import PodModel, Recorder, SimEvent
+from podreplay.sim.names import EVENT_BEHAVIOURS, SIMULATED_FORMATS
+from podreplay.sim.scenarios import DEFAULT_KINDS, KINDS, POD_COUNTS, SCENARIOS
+from podreplay.sim.truth import pod_truth, rfc3339
+from podreplay.sim.workload import Workload, make_workload
+from podreplay.sim.write import (
     RenderContext,
     assign_rvs,
     write_events,

@@ -9,8 +9,9 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 
-from podreplay.simmodel import ContainerSpec, PodModel, Probe, rand_name, rand_uid
-from podreplay.simpod import Cluster, PodSim
+from podreplay.sim.cluster import Cluster
+from podreplay.sim.model import ContainerSpec, PodModel, Probe, rand_name, rand_uid
+from podreplay.sim.pod import PodSim
 
 NAMESPACES = ["shop", "shop", "default", "payments", "search"]
 WORKLOAD_NAMES = [
