@@ -38,8 +38,14 @@ class Sql:
 
     @cached_property
     def blocks(self) -> dict[str, str]:
-        parts = _BLOCK.split(self.path.read_text(encoding="utf-8"))
-        return {name: body.strip() for name, body in zip(parts[1::2], parts[2::2], strict=True)}
+        """Every block by name; a name used twice, or SQL before the first name, is refused."""
+        head, *parts = _BLOCK.split(self.path.read_text(encoding="utf-8"))
+        names = parts[0::2]
+        if any(not line.startswith("--") for line in head.splitlines() if line.strip()):
+            raise ValueError(f"{self.path.name}: SQL before the first `-- name:` line")
+        if len(set(names)) < len(names):
+            raise ValueError(f"{self.path.name}: a query name is used twice")
+        return {name: body.strip() for name, body in zip(names, parts[1::2], strict=True)}
 
     def __call__(self, name: str, **fragments: str) -> str:
         text = self.blocks[name]
