@@ -20,7 +20,7 @@ from podreplay.analytics import GROUP_KEYS as STATS_KEYS
 from podreplay.errors import NotFoundError, PodreplayError, UsageError
 from podreplay.names import DIFF_SECTIONS
 from podreplay.store import Store
-from podreplay.times import CaptureSpan, parse_moment
+from podreplay.times import CaptureSpan, capture_span, parse_moment
 
 DiffGrouping = Literal["workload", "namespace", "node"]
 DIFF_GROUPINGS: tuple[str, ...] = get_args(DiffGrouping)
@@ -115,10 +115,6 @@ class DiffResult:
     def section(self, name: str) -> pl.DataFrame:
         """A frame by its SECTIONS name."""
         return self.metrics if name == "metrics" else self.failure_reasons
-
-
-def _ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def _literal(text: str) -> str:
@@ -310,17 +306,19 @@ ORDER BY {k}, array_position(['new', 'gone', 'both'], status), after + before DE
 """
 
 
-def _capture_span(store: Store, cat: str, db: Path) -> tuple[datetime, datetime]:
+def _require_span(store: Store, cat: str, db: Path) -> CaptureSpan:
+    """The capture span of the database attached as `cat`; a usage error naming `db` when it
+    is not a podreplay database or holds no capture."""
     if not store.scalar(
         "SELECT count(*) FROM information_schema.tables"
         " WHERE table_catalog = ? AND table_name = 'pod_stats'",
         [cat],
     ):
         raise UsageError(f"{db}: not a podreplay database (no pod_stats table)")
-    row = store.rows(f"SELECT start_ts, end_ts FROM {_ident(cat)}.capture_span")
-    if not row or row[0][0] is None:
+    span = capture_span(store, cat)
+    if span is None:
         raise UsageError(f"{db}: the database holds no capture (run `podreplay ingest` first)")
-    return row[0][0], row[0][1]
+    return span
 
 
 def _attach(store: Store, path: Path, cat: str) -> None:
@@ -363,9 +361,9 @@ def diff(
         for name, path, cat, text in zip(
             ("before", "after"), paths, cats, (before, after), strict=True
         ):
-            start, end = _capture_span(store, cat, path)
+            span = _require_span(store, cat, path)
             try:
-                window = parse_window(text, start, end)
+                window = parse_window(text, span.start, span.end)
             except UsageError as exc:
                 raise UsageError(f"--{name}: {exc}") from None
             sides.append(Side(path, window))

@@ -126,22 +126,37 @@ def parse_window(
     return lo, hi
 
 
-def capture_span(store: Store) -> CaptureSpan | None:
+def capture_span(store: Store, catalog: str | None = None) -> CaptureSpan | None:
     """The capture's first and last observation; None when the database holds none.
 
     Read from the derived `capture_span` table, else (a database not rebuilt yet) computed
-    from the snapshots and events the same way.
+    from the snapshots and events the same way. `catalog` names a database attached under
+    that name (as `diff` attaches its two sides) to read instead of the store's own.
     """
-    if store.has_table("capture_span"):
-        row = store.rows("SELECT start_ts, end_ts FROM capture_span LIMIT 1")
-    elif store.has_table("pod_snapshots"):
+    if catalog is None:
+        has, at = store.has_table, ""
+    else:
+
+        def has(name: str) -> bool:
+            return bool(
+                store.scalar(
+                    "SELECT count(*) FROM information_schema.tables"
+                    " WHERE table_catalog = ? AND table_name = ?",
+                    [catalog, name],
+                )
+            )
+
+        at = '"' + catalog.replace('"', '""') + '".'
+    if has("capture_span"):
+        row = store.rows(f"SELECT start_ts, end_ts FROM {at}capture_span LIMIT 1")
+    elif has("pod_snapshots"):
         row = store.rows(
-            """
+            f"""
             SELECT
-                least((SELECT min(observed_at) FROM pod_snapshots),
-                      (SELECT min(least(first_ts, event_ts, last_ts)) FROM events)),
-                greatest((SELECT max(observed_at) FROM pod_snapshots),
-                         (SELECT max(greatest(first_ts, event_ts, last_ts)) FROM events))
+                least((SELECT min(observed_at) FROM {at}pod_snapshots),
+                      (SELECT min(least(first_ts, event_ts, last_ts)) FROM {at}events)),
+                greatest((SELECT max(observed_at) FROM {at}pod_snapshots),
+                         (SELECT max(greatest(first_ts, event_ts, last_ts)) FROM {at}events))
             """
         )
     else:

@@ -14,8 +14,11 @@ import pytest
 from typer.testing import CliRunner
 
 from podreplay.cli import app
-from podreplay.render import figures as fg
-from podreplay.render import report_data as rd
+from podreplay.render.html.cluster import cluster_timeline_figure
+from podreplay.render.html.plot import GAP_NAME
+from podreplay.render.html.pod_figure import PodFrames, pod_timeline_figure
+from podreplay.render.html.pods import pod_detail_frames
+from podreplay.render.html.scope import Scope, phase_intervals, select_scope
 from podreplay.store import Store
 from tests.conftest import REAL
 from tests.lifecycle_rows import (
@@ -243,14 +246,14 @@ def rows_of(store: Store, sql: str) -> list[tuple[object, ...]]:
 def test_timelines_draw_gaps_as_hatched_no_evidence_bands(tmp_path: Path) -> None:
     db = ingested(tmp_path, [NEAT])
     with Store(db, read_only=True) as store:
-        data = rd.select_scope(store, rd.Scope())
+        data = select_scope(store, Scope())
         row = data.pods.row(0, named=True)
-        detail = rd.pod_detail_frames(store, data, [row["pod_uid"]])
+        detail = pod_detail_frames(store, data, [row["pod_uid"]])
         lanes = ("phases", "conditions", "containers", "restarts", "probes", "events")
-        frames = fg.PodFrames(pod=row, span_end=data.end, **{k: detail[k] for k in lanes})
-        fig = fg.pod_timeline_figure(frames)
-        phases = rd.phase_intervals(store, data, clip=False)
-    gaps = [t for t in fig.data if t.name == fg.GAP_NAME]
+        frames = PodFrames(pod=row, span_end=data.end, **{k: detail[k] for k in lanes})
+        fig = pod_timeline_figure(frames)
+        phases = phase_intervals(store, data, clip=False)
+    gaps = [t for t in fig.data if t.name == GAP_NAME]
     assert {t.y[0] for t in gaps} == {"phase", "container: myapp"}
     assert all(t.marker.pattern.shape == "/" for t in gaps)
     assert all("basis: gap" in h for t in gaps for h in t.hovertext)
@@ -268,8 +271,8 @@ def test_timelines_draw_gaps_as_hatched_no_evidence_bands(tmp_path: Path) -> Non
         }
     )
     restarts = detail["restarts"].head(0)
-    cluster = fg.cluster_timeline_figure(pods, phases, restarts)
-    assert [t.marker.pattern.shape for t in cluster.data if t.name == fg.GAP_NAME] == ["/"]
+    cluster = cluster_timeline_figure(pods, phases, restarts)
+    assert [t.marker.pattern.shape for t in cluster.data if t.name == GAP_NAME] == ["/"]
 
 
 INSIGHTS = sorted(REAL.glob("insights-ocp4.8_2021_insights-archive__*.json"))

@@ -23,13 +23,18 @@ from typer.testing import CliRunner
 import podreplay.cli  # noqa: F401  (registers the commands on `app`)
 from podreplay.cli.app import app
 from podreplay.errors import NotFoundError
-from podreplay.render import figures as fg
-from podreplay.render import report_data as rd
-from podreplay.render.report import (
-    PLOTLY_TRACE_TYPES,
-    render_report,
-    write_pod_timeline,
-    write_report,
+from podreplay.render.html.cluster import CLUSTER_ROWS_CAP, cluster_timeline_figure
+from podreplay.render.html.distributions import distribution_bins
+from podreplay.render.html.page import PLOTLY_TRACE_TYPES
+from podreplay.render.html.pod_figure import PodFrames, pod_timeline_figure
+from podreplay.render.html.pods import pod_detail_frames, write_pod_timeline
+from podreplay.render.html.report import render_report, write_report
+from podreplay.render.html.scope import (
+    TIMELINE_CAP,
+    Scope,
+    phase_intervals,
+    restarts_in_scope,
+    select_scope,
 )
 from podreplay.store import Store
 from tests.report_pipeline import (
@@ -63,11 +68,11 @@ def truth(built: tuple[Path, dict[str, Any]]) -> dict[str, Any]:
     return built[1]
 
 
-def _pod_frames(store: Store, pod_uid: str) -> fg.PodFrames:
-    data = rd.select_scope(store, rd.Scope())
+def _pod_frames(store: Store, pod_uid: str) -> PodFrames:
+    data = select_scope(store, Scope())
     row = data.pods.filter(pl.col("pod_uid") == pod_uid).row(0, named=True)
-    detail = rd.pod_detail_frames(store, data, [pod_uid])
-    return fg.PodFrames(
+    detail = pod_detail_frames(store, data, [pod_uid])
+    return PodFrames(
         pod=row,
         phases=detail["phases"],
         conditions=detail["conditions"],
@@ -91,7 +96,7 @@ def test_pod_timeline_has_a_lane_for_phase_each_condition_each_container_and_eve
     store: Store, truth: dict[str, Any]
 ) -> None:
     pod = _truth_pod(truth, lambda p: len(p["containers"]) >= 1 and p["conditions"])
-    fig = fg.pod_timeline_figure(_pod_frames(store, pod["pod_uid"]))
+    fig = pod_timeline_figure(_pod_frames(store, pod["pod_uid"]))
     lanes = list(fig.layout.yaxis.categoryarray)
     expected = {"phase", "events"}
     expected |= {f"condition: {c['condition']}" for c in pod["conditions"]}
@@ -107,7 +112,7 @@ def test_pod_timeline_has_a_lane_for_phase_each_condition_each_container_and_eve
 
 def test_pod_timeline_phase_bars_match_the_true_phases(store: Store, truth: dict[str, Any]) -> None:
     pod = _truth_pod(truth, lambda p: len(p["phases"]) >= 2)
-    fig = fg.pod_timeline_figure(_pod_frames(store, pod["pod_uid"]))
+    fig = pod_timeline_figure(_pod_frames(store, pod["pod_uid"]))
     drawn = sorted(
         (base, trace.name)
         for trace in fig.data
@@ -125,7 +130,7 @@ def test_restart_markers_sit_at_each_true_restart_with_its_cause(
     store: Store, truth: dict[str, Any]
 ) -> None:
     pod = _truth_pod(truth, lambda p: len(p["restarts"]) >= 2)
-    fig = fg.pod_timeline_figure(_pod_frames(store, pod["pod_uid"]))
+    fig = pod_timeline_figure(_pod_frames(store, pod["pod_uid"]))
     (marks,) = _points(fig, "restart")
     want = [
         datetime.fromisoformat(r["at"]).strftime("%Y-%m-%d %H:%M:%S.000") for r in pod["restarts"]
@@ -145,7 +150,7 @@ def test_event_hover_shows_reason_message_count_and_times_from_the_capture_file(
         if item["involvedObject"].get("kind") == "Pod":
             by_pod.setdefault(item["involvedObject"]["uid"], []).append(item)
     uid, items = max(by_pod.items(), key=lambda kv: (len(kv[1]), kv[0]))
-    fig = fg.pod_timeline_figure(_pod_frames(store, uid))
+    fig = pod_timeline_figure(_pod_frames(store, uid))
     hovers = [
         h for t in fig.data if t.name in ("Normal event", "Warning event") for h in t.hovertext
     ]
@@ -162,7 +167,7 @@ def test_event_hover_shows_reason_message_count_and_times_from_the_capture_file(
 
 def test_probe_failures_are_marked_on_their_container(store: Store, truth: dict[str, Any]) -> None:
     pod = _truth_pod(truth, lambda p: len(p["probe_failures"]) >= 1)
-    fig = fg.pod_timeline_figure(_pod_frames(store, pod["pod_uid"]))
+    fig = pod_timeline_figure(_pod_frames(store, pod["pod_uid"]))
     (marks,) = _points(fig, "probe failure")
     assert {f"container: {pf['container']}" for pf in pod["probe_failures"]} == set(marks.y)
     assert {pf["probe"] for pf in pod["probe_failures"]} <= {
@@ -171,7 +176,7 @@ def test_probe_failures_are_marked_on_their_container(store: Store, truth: dict[
 
 
 def test_hover_text_escapes_markup_from_the_cluster(store: Store) -> None:
-    fig = fg.pod_timeline_figure(_pod_frames(store, HOSTILE_UID))
+    fig = pod_timeline_figure(_pod_frames(store, HOSTILE_UID))
     hovers = [h for t in fig.data if t.name == "Warning event" for h in t.hovertext]
     assert len(hovers) == 1
     assert "<script" not in hovers[0] and "<img" not in hovers[0]
@@ -182,10 +187,10 @@ def test_hover_text_escapes_markup_from_the_cluster(store: Store) -> None:
 def test_cluster_timeline_has_one_row_per_pod_and_marks_every_timed_restart(
     store: Store,
 ) -> None:
-    data = rd.select_scope(store, rd.Scope())
+    data = select_scope(store, Scope())
     rows = data.pods.with_columns(link=pl.lit(""))
-    restarts = rd.restarts_in_scope(store, data)
-    fig = fg.cluster_timeline_figure(rows, rd.phase_intervals(store, data), restarts)
+    restarts = restarts_in_scope(store, data)
+    fig = cluster_timeline_figure(rows, phase_intervals(store, data), restarts)
     assert list(fig.layout.yaxis.categoryarray) == rows["label"].to_list()
     assert len(set(rows["label"].to_list())) == rows.height
     bar_rows = {y for t in fig.data if t.type == "bar" for y in t.y}
@@ -198,10 +203,10 @@ def test_cluster_timeline_has_one_row_per_pod_and_marks_every_timed_restart(
 
 
 def test_distribution_bins_count_every_pod_once(store: Store) -> None:
-    data = rd.select_scope(store, rd.Scope())
+    data = select_scope(store, Scope())
     for col in ("time_to_ready_s", "pending_s", "image_pull_s"):
         values = data.pods[col]
-        bins = fg.distribution_bins(values)
+        bins = distribution_bins(values)
         assert bins["n"].sum() == values.drop_nulls().len()
         assert (bins["lo"] < bins["hi"]).all()
         assert bins["lo"].min() <= values.min() and bins["hi"].max() >= values.max()  # type: ignore[operator]
@@ -210,7 +215,7 @@ def test_distribution_bins_count_every_pod_once(store: Store) -> None:
 def test_distribution_bins_switch_to_a_ladder_for_long_tails() -> None:
     # nine pods ready in 1-9 s and one after 30 min: even bins would hide the nine in one bar
     values = pl.Series([float(i) for i in range(1, 10)] + [1800.0])
-    bins = fg.distribution_bins(values)
+    bins = distribution_bins(values)
     assert bins["n"].sum() == 10
     assert bins.filter(pl.col("hi") <= 10)["n"].sum() == 9
     assert bins["label"][0] == "1–2 s"  # the rung holding the smallest value, 1 s
@@ -234,7 +239,7 @@ def test_report_embeds_plotly_once_and_loads_nothing_from_the_network(
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", ours)
     assert "<script src" not in ours and "cdn.plot.ly" not in ours
     assert summary.timelines == len(re.findall(r'<article class="pod" id="pod-', text))
-    assert summary.timelines <= rd.TIMELINE_CAP
+    assert summary.timelines <= TIMELINE_CAP
 
 
 def test_report_html_never_contains_hostile_markup_unescaped(store: Store) -> None:
@@ -333,9 +338,9 @@ def test_a_report_of_2000_pods_builds_in_seconds_and_stays_small(
     assert summary.pods == len(truth["pods"]) + 1  # and the hostile pod
     assert seconds < 30, seconds  # about 5 s on a laptop core
     assert summary.bytes < 12_000_000  # plotly.js (basic bundle) is 1.2 MB of it
-    assert summary.cluster_rows == rd.CLUSTER_ROWS_CAP
-    assert summary.timelines == rd.TIMELINE_CAP
-    assert text.count('class="plot') == 5 + rd.TIMELINE_CAP
+    assert summary.cluster_rows == CLUSTER_ROWS_CAP
+    assert summary.timelines == TIMELINE_CAP
+    assert text.count('class="plot') == 5 + TIMELINE_CAP
     # the time slider still knows every pod
     state = re.search(r'<script type="application/json" id="state-data">(.*?)</script>', text)
     assert state is not None and len(json.loads(state.group(1))["pods"]) == summary.pods
@@ -369,7 +374,7 @@ def test_a_restart_of_a_container_no_status_showed_still_gets_its_lane() -> None
     at = datetime(2024, 3, 1, 2, 10, tzinfo=UTC)
     ts = pl.Datetime("us", "UTC")
     empty_iv: dict[str, Any] = {"pod_uid": pl.String, "start_ts": ts, "end_ts": ts}
-    frames = fg.PodFrames(
+    frames = PodFrames(
         pod={"pod_uid": "u1", "namespace": "ns", "pod": "p"},
         phases=pl.DataFrame(schema={**empty_iv, "phase": pl.String, "open": pl.Boolean}),
         conditions=pl.DataFrame(
@@ -421,7 +426,7 @@ def test_a_restart_of_a_container_no_status_showed_still_gets_its_lane() -> None
             }
         ),
     )
-    fig = fg.pod_timeline_figure(frames)
+    fig = pod_timeline_figure(frames)
     assert list(fig.layout.yaxis.categoryarray) == ["phase", "container: ghost", "events"]
     (marks,) = _points(fig, "restart")
     assert list(marks.y) == ["container: ghost"] and list(marks.x) == ["2024-03-01 02:10:00.000"]
@@ -443,7 +448,7 @@ def test_events_at_the_same_moment_share_one_marker_that_lists_them_all(store: S
     events = store.rows(
         "SELECT first_ts, reason FROM pod_events WHERE pod_uid = ? AND type = ?", [uid, kind]
     )
-    fig = fg.pod_timeline_figure(_pod_frames(store, uid))
+    fig = pod_timeline_figure(_pod_frames(store, uid))
     (marks,) = _points(fig, f"{kind} event")
     times = {t.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3] for t, _ in events}
     assert sorted(marks.x) == sorted(times)
@@ -472,7 +477,7 @@ def test_creation_deletion_request_and_disappearance_are_marked_when_true(
     store: Store, truth: dict[str, Any]
 ) -> None:
     pod = _truth_pod(truth, lambda p: p["deletion_requested_at"] and p["deleted_at"])
-    fig = fg.pod_timeline_figure(_pod_frames(store, pod["pod_uid"]))
+    fig = pod_timeline_figure(_pod_frames(store, pod["pod_uid"]))
     marks = {a.text: a.x for a in fig.layout.annotations}
 
     def text(ts: str) -> str:

@@ -17,7 +17,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page, Route, sync_playwright
 
-from podreplay.render.report import write_pod_timeline, write_report
+from podreplay.render.html.pods import write_pod_timeline
+from podreplay.render.html.report import write_report
 from podreplay.store import Store
 from tests.conftest import chromium_executable
 from tests.report_pipeline import (

@@ -98,7 +98,7 @@ def diff_cmd(
         result = diff(paths[0], paths[-1], by=by.value, before=before, after=after)
         if html is not None:
             # plotly and the page code load only when a page is asked for
-            from podreplay.render.diff_page import write_diff_page
+            from podreplay.render.html.diff_page import write_diff_page
 
             write_diff_page(result, html)
         note(f"before: {result.before.label()}")

@@ -52,7 +52,7 @@ def report(
     with reporting_errors():
         output_path(out, "--out")
         # Imported here: plotly is heavy and must stay off the --help path.
-        from podreplay.render.report import write_report
+        from podreplay.render.html.report import write_report
 
         with Store(db, read_only=True) as store:
             lo, hi = parse_window(since, until, capture_span(store))

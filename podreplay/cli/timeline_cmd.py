@@ -143,7 +143,7 @@ def timeline(
             stories = [(pod_summary(store, u), pod_story(store, u)) for u in uids]
             if html is not None:
                 # imported here: plotly is heavy and `--help` must stay fast
-                from podreplay.render.report import write_pod_timeline
+                from podreplay.render.html.pods import write_pod_timeline
 
                 if len(uids) > 1:
                     note(f"--html: the latest of {len(uids)} incarnations (pick one with --uid)")

@@ -1,1 +1,2 @@
-"""Rendering: terminal tables (rich), plotly figures and self-contained HTML reports."""
+"""Rendering: terminal tables, CSV and JSON (terminal.py) and the self-contained HTML pages
+(the html package)."""

@@ -1,6 +1,6 @@
 """The HTML page of `podreplay diff --html`: the two sides' figures side by side per group, and
 the failure reasons that are new or gone. Self-contained (the report's stylesheet, no script);
-every value from the databases is escaped."""
+every value from the databases is escaped. It shares the page base with the report."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from podreplay.diff import COUNTS, DiffResult
-from podreplay.render.figures import duration_text
-from podreplay.render.report_assets import CSS
+from podreplay.render.html.page import asset
+from podreplay.render.html.plot import duration_text
 
 # higher is better for these; for every other figure (latencies, restarts) higher is worse
 _NEUTRAL = ("pods", "pods_created", "running_pod_hours")
@@ -115,7 +115,7 @@ def render_diff_page(result: DiffResult) -> str:
     return (
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        f"<title>{escape(title)}</title>\n<style>{CSS}{DIFF_CSS}</style>\n</head>\n<body>\n"
+        f"<title>{escape(title)}</title>\n<style>{asset('page.css')}{DIFF_CSS}</style>\n</head>\n<body>\n"
         f"<header><h1>{escape(title)}</h1>"
         f'<p class="scope">before: {escape(result.before.label())}<br>'
         f"after: {escape(result.after.label())}</p></header>\n<main>\n"

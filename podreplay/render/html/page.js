@@ -1,69 +1,3 @@
-"""The CSS and the small vanilla JS shared by podreplay's HTML pages.
-
-The JS draws each figure from its JSON block (eagerly, or when scrolled into view or linked to),
-follows clicks on cluster rows to pod timelines, and runs the time slider. It builds text with
-textContent only, never innerHTML, so nothing from the cluster is ever parsed as markup.
-"""
-
-CSS = """
-:root { --fg:#1f2933; --muted:#6b7785; --line:#e3e7ec; --bg:#f7f9fb; --accent:#2f6fb0; }
-* { box-sizing: border-box; }
-body { margin:0; font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;
-  color:var(--fg); background:var(--bg); }
-header { background:#1f2d3d; color:#fff; padding:14px 28px 10px; }
-header h1 { margin:0; font-size:20px; font-weight:600; }
-header .scope { margin:2px 0 8px; color:#c9d3de; font-size:13px; }
-nav a { color:#cfe3ff; margin-right:18px; text-decoration:none; font-size:13px; }
-nav a:hover { text-decoration:underline; }
-main { max-width:1320px; margin:0 auto; padding:8px 24px 60px; }
-section, article.pod { background:#fff; border:1px solid var(--line); border-radius:8px;
-  padding:14px 18px; margin:18px 0; }
-h2 { font-size:17px; margin:0 0 10px; }
-h3 { font-size:14px; margin:10px 0 6px; }
-a { color:var(--accent); }
-.cards { display:flex; gap:12px; flex-wrap:wrap; margin-bottom:8px; }
-.card { flex:1 1 200px; border:1px solid var(--line); border-radius:6px; padding:10px 14px; }
-.card .k { color:var(--muted); font-size:12px; text-transform:uppercase; letter-spacing:.04em; }
-.card .v { font-size:22px; font-weight:600; }
-.card .s { color:var(--muted); font-size:12px; }
-.grid2 { display:grid; grid-template-columns:repeat(auto-fit,minmax(520px,1fr)); gap:8px 24px; }
-.grid3 { display:grid; grid-template-columns:repeat(auto-fit,minmax(340px,1fr)); gap:8px 20px; }
-table { border-collapse:collapse; width:100%; font-size:13px; }
-th { text-align:left; color:var(--muted); font-weight:600; border-bottom:2px solid var(--line);
-  padding:4px 8px; }
-td { border-bottom:1px solid var(--line); padding:4px 8px; vertical-align:top; }
-tbody tr:nth-child(even) td { background:#fafbfc; }
-table.events td .msg { white-space:pre-wrap; word-break:break-word; }
-table.events td:first-child, table.events td:nth-child(2) { white-space:nowrap; }
-.badge { color:#fff; border-radius:10px; padding:1px 8px; font-size:12px; white-space:nowrap; }
-.ev-warn { color:#c62828; font-weight:600; }
-.ev-normal { color:var(--muted); }
-.note { color:var(--muted); font-size:13px; }
-.empty { color:var(--muted); font-style:italic; }
-.plot { width:100%; min-height:120px; }
-.plot.small { min-height:280px; }
-article.pod dl { display:flex; flex-wrap:wrap; gap:2px 18px; margin:0 0 6px; font-size:13px; }
-article.pod dt { color:var(--muted); }
-article.pod dt::after { content:":"; }
-article.pod dd { margin:0 0 0 -14px; }
-article.pod { scroll-margin-top:12px; }
-article.pod:target { border-color:var(--accent); box-shadow:0 0 0 2px #cfe3ff; }
-details summary { cursor:pointer; color:var(--muted); margin:6px 0; }
-.top { text-align:right; font-size:12px; margin:4px 0 0; }
-.slider { display:flex; align-items:center; gap:10px; margin:6px 0 10px; }
-.slider input[type=range] { flex:1; }
-.slider button { border:1px solid var(--line); background:#fff; border-radius:4px;
-  padding:2px 9px; cursor:pointer; }
-.mono { font-family:ui-monospace,SFMono-Regular,Menlo,monospace; font-size:13px; }
-.counts { display:flex; gap:8px; flex-wrap:wrap; margin-bottom:8px; }
-#state-filter { padding:4px 8px; border:1px solid var(--line); border-radius:4px; width:260px;
-  margin-bottom:6px; }
-#state-table { max-width:1100px; }
-#state-table td.ctr, #state-table td.why, span.why { word-break:break-word; }
-span.why, td.why { color:#8a1c1c; }
-"""
-
-JS = r"""
 (function () {
   "use strict";
   var CONFIG = {displaylogo: false, responsive: true};
@@ -228,4 +162,3 @@ JS = r"""
   document.getElementById("state-next").addEventListener("click", function () { jump(1); });
   render();
 })();
-"""
