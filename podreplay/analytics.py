@@ -13,12 +13,12 @@ from typing import Literal, get_args
 
 import polars as pl
 
-from podreplay.errors import EmptySelectionError, UsageError
+from podreplay.errors import UsageError
 from podreplay.lifecycle import ensure_pod_why
 from podreplay.names import STATS_SECTIONS
 from podreplay.selection import Selection, require_pods
 from podreplay.store import Store, sql_text
-from podreplay.times import CaptureSpan, capture_span, parse_moment
+from podreplay.times import capture_span, parse_window
 
 Grouping = Literal["pod", "workload", "namespace", "node"]
 GROUPINGS: tuple[str, ...] = get_args(Grouping)
@@ -83,20 +83,11 @@ def _params(
     uids: tuple[str, ...] | None = None,
 ) -> dict[str, object]:
     """Select the pods (temp.selected_pods) and return the window's bounds as parameters."""
-    span = capture_span(store)
-    lo, hi = _moment(since, span, "--since"), _moment(until, span, "--until")
-    if lo is not None and hi is not None and lo > hi:
-        raise EmptySelectionError(f"--since {since} is after --until {until}: no time selected")
+    lo, hi = parse_window(since, until, capture_span(store))
     require_pods(store, Selection(namespace, lo, hi, selector, uids))
     ensure_pod_why(store)
     store.execute(sql_text("stats_selected.sql"))  # temp.stats_pods: the pods selected
     return {"since": lo, "until": hi}
-
-
-def _moment(value: str | datetime | None, span: CaptureSpan | None, option: str) -> datetime | None:
-    if isinstance(value, str):
-        return parse_moment(value, span, option)
-    return value
 
 
 def _keys(cols: tuple[str, ...], alias: str = "") -> str:

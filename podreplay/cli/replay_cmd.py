@@ -20,7 +20,7 @@ from podreplay.cli.app import (
     reporting_errors,
 )
 from podreplay.errors import EmptySelectionError, UsageError
-from podreplay.times import TIME_FORMS, parse_moment, require_span
+from podreplay.times import TIME_FORMS, parse_moment, parse_window, require_span
 
 
 @app.command()
@@ -79,10 +79,9 @@ def replay(
                 raise UsageError("--at shows one moment; --from/--to replay a range")
             lo = hi = parse_moment(at, span, "--at")
         else:
-            lo = parse_moment(start, span, "--from") if start else span.start
-            hi = parse_moment(end, span, "--to") if end else span.end
-            if hi < lo:
-                raise EmptySelectionError(f"--from {start} is after --to {end}: no time selected")
+            # an end not given is the capture's own, so `--from` past the end is refused too
+            window = parse_window(start or "start", end or "end", span, ("--from", "--to"))
+            lo, hi = window[0] or span.start, window[1] or span.end
         uids = None
         if named is not None or selector is not None or namespace is not None:
             # --at: which pods exist then is replay_state.sql's own rule (created, not deleted)
