@@ -29,7 +29,7 @@ define compile
 	if cmp -s $(2).new $(2); then rm $(2).new; else mv $(2).new $(2); echo "$(2) updated"; fi
 endef
 
-.PHONY: demo test lint unit bench-quick docs lock lock-upgrade clean
+.PHONY: demo test lint unit bench-quick docs golden lock lock-upgrade clean
 
 $(VENV)/.runtime: $(LOCK) $(DEVLOCK) pyproject.toml
 	$(PYTHON) -m venv --clear $(VENV)
@@ -68,6 +68,11 @@ bench-quick: $(VENV)/.dev
 
 docs: $(VENV)/.dev
 	$(BIN)/typer podreplay.cli utils docs --name podreplay --output docs/cli.md
+
+# Rewrite tests/data/golden/ (what tests/test_same_bytes.py compares against) from the code as it
+# is: only for an intended change of output, and read the diff before committing it.
+golden: $(VENV)/.dev
+	$(BIN)/python -m tests.support.golden
 
 $(UV): $(TOOLS)
 	$(PYTHON) -m venv --clear .venv-lock

@@ -1,8 +1,9 @@
 """Statistics over the derived tables: per-group counts, latency percentiles, restart causes,
 failure reasons, crash-looping and never-ready pods.
 
-Everything is one SQL statement over whole tables (`pod_stats`, `restarts`, `pod_events`);
-the per-pod figures themselves are defined once, in `sql/derive_55_pod_stats.sql`.
+Each section is one SQL statement over whole tables (`pod_stats`, `restarts`, `pod_events`),
+in `sql/stats_*.sql` (the grouping's columns and the duration list put in here); the per-pod
+figures themselves are defined once, in `sql/derive_55_pod_stats.sql`.
 """
 
 from __future__ import annotations
@@ -12,12 +13,12 @@ from typing import Literal, get_args
 
 import polars as pl
 
-from podreplay.errors import EmptySelectionError, UsageError
+from podreplay.errors import UsageError
 from podreplay.lifecycle import ensure_pod_why
 from podreplay.names import STATS_SECTIONS
 from podreplay.selection import Selection, require_pods
-from podreplay.store import Store
-from podreplay.times import CaptureSpan, capture_span, parse_moment
+from podreplay.store import Store, sql_text
+from podreplay.times import capture_span, parse_window
 
 Grouping = Literal["pod", "workload", "namespace", "node"]
 GROUPINGS: tuple[str, ...] = get_args(Grouping)
@@ -66,15 +67,6 @@ POD_COLUMNS: tuple[str, ...] = (
 SECTIONS = STATS_SECTIONS
 TOP_REASONS = 5
 
-# The pods a call looks at: those `selection.select_pods` put in temp.selected_pods.
-_SELECTION = """
-sel AS (
-    SELECT s.*, w.problem, w.why, w.failure
-    FROM pod_stats s
-    JOIN temp.selected_pods USING (pod_uid)
-    LEFT JOIN pod_why w USING (pod_uid)
-)"""
-
 
 def _check_by(by: str) -> tuple[str, ...]:
     if by not in GROUP_KEYS:
@@ -91,19 +83,11 @@ def _params(
     uids: tuple[str, ...] | None = None,
 ) -> dict[str, object]:
     """Select the pods (temp.selected_pods) and return the window's bounds as parameters."""
-    span = capture_span(store)
-    lo, hi = _moment(since, span, "--since"), _moment(until, span, "--until")
-    if lo is not None and hi is not None and lo > hi:
-        raise EmptySelectionError(f"--since {since} is after --until {until}: no time selected")
+    lo, hi = parse_window(since, until, capture_span(store))
     require_pods(store, Selection(namespace, lo, hi, selector, uids))
     ensure_pod_why(store)
+    store.execute(sql_text("stats_selected.sql"))  # temp.stats_pods: the pods selected
     return {"since": lo, "until": hi}
-
-
-def _moment(value: str | datetime | None, span: CaptureSpan | None, option: str) -> datetime | None:
-    if isinstance(value, str):
-        return parse_moment(value, span, option)
-    return value
 
 
 def _keys(cols: tuple[str, ...], alias: str = "") -> str:
@@ -111,114 +95,53 @@ def _keys(cols: tuple[str, ...], alias: str = "") -> str:
     return ", ".join(f"{prefix}{c}" for c in cols)
 
 
+def _sql(name: str, **parts: object) -> str:
+    """The text of sql/NAME with the identifier lists (never user values) put in."""
+    return sql_text(name).format(**parts)
+
+
 def _summary_sql(by: str) -> str:
     keys = _check_by(by)
     if by == "pod":
         # every pod_stats figure, identity first (POD_COLUMNS is the short view for tables)
-        first = ", ".join(POD_COLUMNS[:5])
-        return (
-            f"WITH {_SELECTION} SELECT {first}, * EXCLUDE ({first}) FROM sel"
-            " ORDER BY namespace, pod, pod_uid"
-        )
+        return _sql("stats_summary_pods.sql", first=", ".join(POD_COLUMNS[:5]))
     figures = ",\n    ".join(
         f"quantile_cont({m}, {q}) AS {m[:-2]}_{label}_s" if q else f"max({m}) AS {m[:-2]}_max_s"
         for m in METRICS
         for label, q in (*QUANTILES, ("max", None))
     )
-    return f"""
-WITH {_SELECTION}
-SELECT
-    {_keys(keys)},
-    count(*) AS pods,
-    count(*) FILTER (WHERE final_phase = 'Pending') AS pending,
-    count(*) FILTER (WHERE final_phase = 'Running') AS running,
-    count(*) FILTER (WHERE final_phase = 'Succeeded') AS succeeded,
-    count(*) FILTER (WHERE final_phase = 'Failed') AS failed,
-    count(*) FILTER (WHERE final_phase = 'Unknown') AS unknown,
-    sum(restarts)::BIGINT AS restarts,
-    count(*) FILTER (WHERE crashlooped) AS crashlooping,
-    count(*) FILTER (WHERE never_ready) AS never_ready,
-    sum(oom_kills)::BIGINT AS oom_kills,
-    sum(probe_failures)::BIGINT AS probe_failures,
-    {figures}
-FROM sel
-GROUP BY ALL
-ORDER BY {_keys(keys)}"""
+    return _sql("stats_summary.sql", keys=_keys(keys), figures=figures)
 
 
 def _latencies_sql(by: str) -> str:
     keys = () if by == "pod" else _check_by(by)
-    key_cols = f"{_keys(keys)}, " if keys else ""
-    metrics = ", ".join(METRICS)
-    q = ",\n    ".join(f"quantile_cont(value, {v}) AS {label}_s" for label, v in QUANTILES)
-    order = f"{_keys(keys)}, " if keys else ""
-    return f"""
-WITH {_SELECTION},
-long AS (UNPIVOT (SELECT {key_cols}{metrics} FROM sel) ON {metrics} INTO NAME metric VALUE value)
-SELECT
-    {key_cols}metric,
-    count(*) AS pods,
-    {q},
-    max(value) AS max_s
-FROM long
-GROUP BY {key_cols}metric
-ORDER BY {order}array_position({_metric_list()}, metric)"""
-
-
-def _metric_list() -> str:
-    return "[" + ", ".join(f"'{m}'" for m in METRICS) + "]"
+    return _sql(
+        "stats_latencies.sql",
+        key_cols=f"{_keys(keys)}, " if keys else "",
+        metrics=", ".join(METRICS),
+        quantiles=",\n    ".join(
+            f"quantile_cont(value, {v}) AS {label}_s" for label, v in QUANTILES
+        ),
+        metric_list="[" + ", ".join(f"'{m}'" for m in METRICS) + "]",
+    )
 
 
 def _restart_causes_sql(by: str) -> str:
-    keys = _check_by(by)
-    return f"""
-WITH {_SELECTION}
-SELECT {_keys(keys, "sel")}, r.cause, count(*) AS restarts, count(DISTINCT r.pod_uid) AS pods
-FROM restarts r
-JOIN sel USING (pod_uid)
-WHERE ($since::TIMESTAMPTZ IS NULL OR r."at" IS NULL OR r."at" >= $since::TIMESTAMPTZ)
-  AND ($until::TIMESTAMPTZ IS NULL OR r."at" IS NULL OR r."at" <= $until::TIMESTAMPTZ)
-GROUP BY ALL
-ORDER BY {_keys(keys, "sel")}, restarts DESC, r.cause"""
+    return _sql("stats_restart_causes.sql", keys=_keys(_check_by(by), "sel"))
 
 
 def _failure_reasons_sql(by: str) -> str:
     keys = _check_by(by)
-    return f"""
-WITH {_SELECTION},
-reasons AS (
-    SELECT {_keys(keys, "sel")}, 'event' AS source, e.reason,
-        sum(e.count)::BIGINT AS occurrences, count(DISTINCT e.pod_uid) AS pods
-    FROM pod_events e
-    JOIN sel USING (pod_uid)
-    WHERE e.type = 'Warning'
-      AND ($since::TIMESTAMPTZ IS NULL OR e.last_ts >= $since::TIMESTAMPTZ)
-      AND ($until::TIMESTAMPTZ IS NULL OR e.first_ts <= $until::TIMESTAMPTZ)
-    GROUP BY ALL
-    UNION ALL
-    -- why a failed pod failed (pod_why.failure): its own reason (Evicted, DeadlineExceeded...),
-    -- a deletion, else how its last container ended
-    SELECT {_keys(keys, "sel")}, 'pod_status', sel.failure, count(*), count(*)
-    FROM sel
-    WHERE sel.failure IS NOT NULL
-    GROUP BY ALL
-)
-SELECT *
-FROM reasons
-QUALIFY row_number() OVER (
-    PARTITION BY {_keys(keys)} ORDER BY occurrences DESC, reason, source
-) <= {TOP_REASONS}
-ORDER BY {_keys(keys)}, occurrences DESC, reason, source"""
+    return _sql(
+        "stats_failure_reasons.sql",
+        keys=_keys(keys),
+        sel_keys=_keys(keys, "sel"),
+        top=TOP_REASONS,
+    )
 
 
 def _pods_where_sql(flag: str) -> str:
-    return f"""
-WITH {_SELECTION}
-SELECT namespace, pod, workload, node, final_phase, restarts, crashloop_s, running_s,
-    not_ready_running_s, why
-FROM sel
-WHERE {flag}
-ORDER BY namespace, pod"""
+    return _sql("stats_pods_where.sql", flag=flag)
 
 
 def stats(

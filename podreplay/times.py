@@ -14,7 +14,8 @@ Every option that takes a moment (`stats --since/--until`, `report --since/--unt
   the second day).
 
 The relative forms need a capture: they are refused where there is none yet (`ingest`,
-`simulate`).
+`simulate`). A window (`stats`/`report --since/--until`, `replay --from/--to`) is read by
+`parse_window`; which pods live in it is `selection.select_pods`'s one rule.
 """
 
 from __future__ import annotations
@@ -116,13 +117,19 @@ def _relative(value: str, span: CaptureSpan, where: str) -> datetime:
 
 
 def parse_window(
-    since: str | None, until: str | None, span: CaptureSpan | None
+    since: str | datetime | None,
+    until: str | datetime | None,
+    span: CaptureSpan | None,
+    options: tuple[str, str] = ("--since", "--until"),
 ) -> tuple[datetime | None, datetime | None]:
-    """`--since`/`--until` as moments; a window that ends before it starts is refused."""
-    lo = parse_moment(since, span, "--since") if since is not None else None
-    hi = parse_moment(until, span, "--until") if until is not None else None
+    """A window's ends as moments (text read by `parse_moment`, a datetime as it is, None
+    open); a window that ends before it starts is refused, naming the `options` given."""
+    lo = parse_moment(since, span, options[0]) if isinstance(since, str) else since
+    hi = parse_moment(until, span, options[1]) if isinstance(until, str) else until
     if lo is not None and hi is not None and lo > hi:
-        raise EmptySelectionError(f"--since {since} is after --until {until}: no time selected")
+        raise EmptySelectionError(
+            f"{options[0]} {since} is after {options[1]} {until}: no time selected"
+        )
     return lo, hi
 
 

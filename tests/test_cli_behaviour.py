@@ -291,6 +291,7 @@ def test_a_selector_also_narrows_replay_and_report(sample: Path, tmp_path: Path)
         (["report", "-n", "nope"], "no pods match"),
         (["report", "--since", "+20m", "--until", "+5m"], "after --until"),
         (["replay", "--from", "+20m", "--to", "+5m"], "after --to"),
+        (["replay", "--from", "+3h", "--speed", "0"], "--from +3h is after --to end"),
         (["replay", "--at", "2020-01-01T00:00:00Z"], "no pods existed"),
         (["replay", "-n", "nope", "--speed", "0"], "no pods match"),
     ],

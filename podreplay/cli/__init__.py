@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-
 from podreplay.cli import (  # noqa: F401  (each module registers its commands on `app`)
     capture_cmd,
     diff_cmd,
@@ -17,7 +15,7 @@ from podreplay.cli import (  # noqa: F401  (each module registers its commands o
     timeline_cmd,
     version,
 )
-from podreplay.cli.app import ExitCode, app
+from podreplay.cli.app import ExitCode, app, interrupted
 
 
 def main() -> None:
@@ -37,5 +35,5 @@ def _run(prog_name: str) -> None:
     try:
         app(prog_name=prog_name)
     except KeyboardInterrupt:
-        sys.stderr.write("podreplay: interrupted\n")
+        interrupted()
         raise SystemExit(int(ExitCode.INTERRUPTED)) from None

@@ -113,6 +113,12 @@ def note(message: str) -> None:
     typer.echo(message, err=True)
 
 
+def interrupted(detail: str = "") -> None:
+    """Say on stderr that Ctrl-C stopped the command (`detail`: where, and what was kept); the
+    caller exits with ExitCode.INTERRUPTED."""
+    note(f"podreplay: interrupted{detail}")
+
+
 def fail(message: str, code: ExitCode = ExitCode.ERROR) -> NoReturn:
     """Print `podreplay: error: message` on stderr and exit with `code`."""
     typer.echo(f"podreplay: error: {message}", err=True)
@@ -140,7 +146,7 @@ def reporting_errors() -> Iterator[None]:
     except PodreplayError as exc:
         fail(str(exc), ExitCode.ERROR)
     except KeyboardInterrupt:
-        typer.echo("podreplay: interrupted", err=True)
+        interrupted()
         raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
     except BrokenPipeError:
         quiet_stdout()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import sys
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -83,9 +81,9 @@ def diff_cmd(
     Example: podreplay diff podreplay.duckdb --before 'start..+15m' --after '+15m..end'
     """
     # imported here, not at the top: `--help` must not load DuckDB, polars or plotly
-    from podreplay.cli.output import emit
+    from podreplay.cli.output import emit, emit_document, show
     from podreplay.diff import diff
-    from podreplay.render.terminal import records
+    from podreplay.render.terminal import sections
 
     with reporting_errors():
         paths = list(databases or [])
@@ -106,12 +104,10 @@ def diff_cmd(
         if section is not None:
             emit(result.section(section), fmt, section)
         elif fmt is OutputFormat.json:
-            doc = {name: records(result.section(name)) for name in SECTIONS}
-            sys.stdout.write(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
+            emit_document(sections.sections_document(sections.diff_frames(result)))
         elif fmt is OutputFormat.csv:
             emit(result.metrics, fmt)
         else:
-            emit(result.metrics, fmt, f"changes by {by.value}")
-            emit(result.failure_reasons, fmt, "failure reasons")
+            show(sections.diff_tables(result, by.value), fmt)
         if html is not None:
             note(f"wrote {html}")

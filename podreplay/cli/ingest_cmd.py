@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -15,6 +15,7 @@ from podreplay.cli.app import (
     HeldInterrupt,
     OutputFormat,
     app,
+    interrupted,
     note,
     reporting_errors,
     stderr_is_tty,
@@ -24,9 +25,7 @@ from podreplay.names import DEFAULT_CLUSTER, DEFAULT_MAX_DECOMPRESSED
 from podreplay.times import ABSOLUTE_FORMS, parse_moment
 
 if TYPE_CHECKING:
-    import polars as pl
-
-    from podreplay.ingest import IngestOptions, IngestResult, SourceResult
+    from podreplay.ingest import IngestOptions, IngestResult
     from podreplay.store import Store
 
 PROGRESS_MIN_BYTES = 8 << 20
@@ -97,12 +96,10 @@ def ingest(
     Example: podreplay ingest sample_logs/ --db demo.duckdb
     """
     # imported here, not at the top: `--help` must not load DuckDB, polars or plotly
-    import polars as pl
-
-    from podreplay.cli.output import emit
+    from podreplay.cli.output import show
     from podreplay.derive import rebuild
     from podreplay.ingest import IngestOptions, expand_paths, ingest_paths, total_bytes
-    from podreplay.render.terminal import with_total
+    from podreplay.render.terminal import ingest_summary
     from podreplay.store import writing
 
     with reporting_errors():
@@ -127,23 +124,22 @@ def ingest(
                 rebuild(store)
         if quiet:
             if result.interrupted is None:
-                note(summary_line(result))
+                note(ingest_summary.summary_line(result))
         else:
-            frame = summary_frame(result)
-            if fmt is OutputFormat.table:
-                span = (pl.col("first_ts").min(), pl.col("last_ts").max())
-                frame = with_total(frame, "source", f"total ({frame.height} sources)", span)
-            emit(frame, fmt, "ingested sources", drop_first=_DROP_FIRST, keep=_KEEP)
+            show([ingest_summary.sources_table(result, total=fmt is OutputFormat.table)], fmt)
         if result.interrupted is not None:
-            note(
-                f"podreplay: interrupted while reading {result.interrupted} "
-                "(not loaded; the sources before it were)"
+            interrupted(
+                f" while reading {result.interrupted} (not loaded; the sources before it were)"
             )
             raise typer.Exit(int(ExitCode.INTERRUPTED))
         if held.caught:
-            note("podreplay: interrupted; the sources read before it were kept")
+            interrupted("; the sources read before it were kept")
             raise typer.Exit(int(ExitCode.INTERRUPTED))
-        _report_problems(result, quiet)
+        lines, failed = ingest_summary.problems(result, quiet)
+        for line in lines:
+            note(line)
+        if failed:
+            raise typer.Exit(int(ExitCode.ERROR))
 
 
 def _with_progress(
@@ -182,115 +178,3 @@ def _with_progress(
             on_source=describe,
         )
         return ingest_paths(store, paths, opts)
-
-
-def summary_frame(result: IngestResult) -> pl.DataFrame:
-    """One row per source: what was read and what happened to it."""
-    import polars as pl  # not at the top: `--help` must not load polars
-
-    return pl.DataFrame(
-        {
-            "source": [s.path for s in result.sources],
-            "status": [s.status for s in result.sources],
-            "format": [s.format for s in result.sources],
-            "objects": [s.n_objects for s in result.sources],
-            "events": [s.n_events for s in result.sources],
-            "pods": [s.n_pods for s in result.sources],
-            "skipped": [s.n_skipped for s in result.sources],
-            "rejects": [s.n_rejects for s in result.sources],
-            "first_ts": [s.first_ts for s in result.sources],
-            "last_ts": [s.last_ts for s in result.sources],
-            "observed": [s.observed_basis for s in result.sources],
-        },
-        schema_overrides={
-            "first_ts": pl.Datetime("us", "UTC"),
-            "last_ts": pl.Datetime("us", "UTC"),
-            "observed": pl.String,
-        },
-    )
-
-
-# a narrow terminal loses these columns first, and never the ones a user adds up
-_DROP_FIRST = ("observed", "format", "objects", "first_ts", "last_ts")
-_KEEP = ("status", "events", "pods", "skipped", "rejects")
-
-
-_STATUSES = (
-    ("ingested", "ingested"),
-    ("duplicate", "already ingested"),
-    ("not-a-capture", "not captures"),
-    ("failed", "failed"),
-)
-_COUNTS = (
-    ("n_events", "events"),
-    ("n_pods", "pod snapshots"),
-    ("n_skipped", "skipped"),
-    ("n_rejects", "rejects"),
-)
-
-
-def summary_line(result: IngestResult) -> str:
-    """The whole ingest in one line (what -q prints)."""
-    sources = result.sources
-    statuses = [s.status for s in sources]
-    kept = ", ".join(f"{statuses.count(k)} {label}" for k, label in _STATUSES if k in statuses)
-    counts = ", ".join(f"{sum(getattr(s, a) for s in sources):,} {label}" for a, label in _COUNTS)
-    files = f"{len(sources)} file{'s' if len(sources) != 1 else ''}"
-    return f"podreplay: {files} ({kept or 'none'}): {counts}"
-
-
-def _report_problems(result: IngestResult, quiet: bool) -> None:
-    bad = False
-    for line in [] if quiet else skipped_notices(result):
-        note(line)
-    for source in result.sources:
-        if source.status == "failed":
-            note(f"podreplay: error: {source.error}")
-            bad = True
-        elif source.n_rejects:
-            extra = f" (+{source.n_rejects - 1} more)" if source.n_rejects > 1 else ""
-            note(
-                f"podreplay: error: {source.path}:{source.first_reject}{extra}; "
-                "kept in the rejects table"
-            )
-            bad = True
-        elif quiet:
-            continue
-        elif source.status == "duplicate":
-            note(f"podreplay: {source.path}: already ingested (same content), skipped")
-        elif source.status == "ingested" and (source.n_text_lines or source.n_foreign):
-            note(f"podreplay: {source.path}: {_skipped_text(source)}")
-        if source.skipped_kinds and not quiet:
-            kinds = source.skipped_kinds
-            note(f"podreplay: {source.path}: other kinds counted, not loaded: {kinds}")
-    if bad:
-        raise typer.Exit(int(ExitCode.ERROR))
-
-
-def _skipped_text(source: SourceResult) -> str:
-    parts = []
-    if source.n_text_lines:
-        parts.append(f"{source.n_text_lines} lines of text skipped")
-    if source.n_foreign:
-        parts.append(f"{source.n_foreign} JSON/YAML values that are no Kubernetes object skipped")
-    return ", ".join(parts)
-
-
-def skipped_notices(result: IngestResult) -> list[str]:
-    """One notice per kind of file (its extension) skipped for holding no Kubernetes object
-    (a must-gather's `nodes/*/cpu_affinities.json`, pod logs), not one per file."""
-    groups: dict[str, list[str]] = {}
-    for source in result.sources:
-        if source.status == "not-a-capture":
-            suffix = PurePosixPath(source.path.rsplit("!", 1)[-1]).suffix
-            groups.setdefault(suffix, []).append(source.path)
-    lines = []
-    for suffix, paths in groups.items():
-        if len(paths) == 1:
-            lines.append(f"podreplay: {paths[0]}: no Kubernetes objects, skipped")
-            continue
-        what = f"{suffix} files" if suffix else "files without extension"
-        lines.append(
-            f"podreplay: {len(paths)} {what} hold no Kubernetes objects, skipped (e.g. {paths[0]})"
-        )
-    return lines

@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 import polars as pl
 from rich.console import Console
 
 from podreplay.cli.app import OutputFormat, note
-from podreplay.render.terminal import frame_table, to_csv, to_json
+from podreplay.render.terminal.cells import document_json, to_csv, to_json
+from podreplay.render.terminal.tables import frame_table
+
+if TYPE_CHECKING:
+    from podreplay.render.terminal.tables import Shown
 
 PIPE_WIDTH = 220  # a pipe gets tables at a readable width, not rich's 80-column default
 
@@ -51,7 +57,7 @@ def emit(
     keep: tuple[str, ...] = (),
 ) -> None:
     """Print a frame to stdout as a table, CSV or JSON; a table fits the width (see
-    `render.terminal.fit_columns` for `drop_first` and `keep`)."""
+    `render.terminal.tables.fit_columns` for `drop_first` and `keep`)."""
     if fmt is OutputFormat.json:
         sys.stdout.write(to_json(df) + "\n")
     elif fmt is OutputFormat.csv:
@@ -62,3 +68,23 @@ def emit(
         console.print(table)
         left_out(dropped)
     sys.stdout.flush()
+
+
+def emit_document(doc: object) -> None:
+    """Print a JSON-ready document (an object of sections, a pod and its rows) to stdout."""
+    sys.stdout.write(document_json(doc) + "\n")
+    sys.stdout.flush()
+
+
+def write_chunks(chunks: Iterable[str]) -> None:
+    """Print text to stdout as it comes, each chunk flushed at once (a stream someone watches
+    or pipes on)."""
+    for chunk in chunks:
+        sys.stdout.write(chunk)
+        sys.stdout.flush()
+
+
+def show(tables: Iterable[Shown], fmt: OutputFormat) -> None:
+    """Print each frame in turn (see `emit`)."""
+    for t in tables:
+        emit(t.frame, fmt, t.title, t.drop_first, t.keep)

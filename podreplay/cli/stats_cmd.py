@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import sys
 from enum import StrEnum
 from typing import Annotated
 
@@ -65,10 +63,10 @@ def stats(
     Example: podreplay stats --by workload --namespace default --format table
     """
     # imported here, not at the top: `--help` must not load DuckDB, polars or plotly
-    from podreplay.analytics import METRICS, POD_COLUMNS, stats_sections
-    from podreplay.cli.output import emit
+    from podreplay.analytics import stats_sections
+    from podreplay.cli.output import emit, emit_document, show
     from podreplay.cli.selecting import named_pods
-    from podreplay.render.terminal import records, with_total
+    from podreplay.render.terminal import sections
     from podreplay.store import Store
 
     with reporting_errors():
@@ -78,45 +76,10 @@ def stats(
             uids = named_pods(store, pod, namespace)
             frames = stats_sections(store, by.value, namespace, since, until, selector, uids)
         if section is not None:
-            emit(frames[section], fmt, section, _drop_first(section, by), _KEEP)
+            show([sections.stats_section(frames, section, by.value)], fmt)
         elif fmt is OutputFormat.json:
-            doc = {name: records(df) for name, df in frames.items()}
-            sys.stdout.write(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
+            emit_document(sections.sections_document(frames))
         elif fmt is OutputFormat.csv:
             emit(frames["summary"], fmt)
         else:
-            summary = frames["summary"]
-            if by is By.pod:  # the full figures are in --format csv/json
-                summary = summary.select(POD_COLUMNS)
-            else:  # the percentiles are in the latencies section; the counts add up
-                percentiles = tuple(
-                    f"{m[:-2]}_{q}_s" for m in METRICS for q in ("p50", "p90", "p99", "max")
-                )
-                summary = summary.select(c for c in summary.columns if not c.endswith(percentiles))
-                summary = with_total(summary, summary.columns[0], "total")
-            emit(summary, fmt, f"pods by {by.value}", _drop_first("summary", by), _KEEP)
-            for name in SECTIONS[1:]:
-                if frames[name].height:
-                    emit(frames[name], fmt, name.replace("_", " "), _drop_first(name, by), _KEEP)
-
-
-def _drop_first(section: str, by: By) -> tuple[str, ...]:
-    """Columns a narrow terminal loses first: node and workload go in lists of pods, never
-    where they are the group."""
-    if by is By.pod or section in ("crashlooping", "never_ready"):
-        return _DROP_FIRST
-    return tuple(c for c in _DROP_FIRST if c not in ("node", "workload"))
-
-
-# what a narrow terminal loses first (see _drop_first), and what it keeps beside the names
-_DROP_FIRST = (
-    "pod_uid",
-    "node",
-    "terminating_s",
-    "not_ready_running_s",
-    "image_pull_s",
-    "time_to_scheduled_s",
-    "running_s",
-    "workload",
-)
-_KEEP = ("final_phase", "restarts", "pods", "why")
+            show(sections.stats_tables(frames, by.value), fmt)

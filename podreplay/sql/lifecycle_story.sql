@@ -64,4 +64,4 @@ WITH story AS (
 )
 SELECT ts, end_ts, kind, subject, what, detail, count, basis
 FROM story
-ORDER BY ts NULLS LAST, ord, subject, n, end_ts NULLS LAST, what;
+ORDER BY ts NULLS LAST, ord, subject, n, end_ts NULLS LAST, what, detail, count, basis;
