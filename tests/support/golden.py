@@ -28,7 +28,7 @@ INGEST = "ingest.json"  # the ingest summary: run from the repository root on `s
 REPORT = "report.html"
 REPORT_NAMESPACE = "report-shop.html"
 REPORTS = {REPORT: (), REPORT_NAMESPACE: ("--namespace", "shop")}  # name: scope options
-PLOTLY_JS = (ROOT / "podreplay" / "render" / "plotly-basic.min.js").read_bytes()
+PLOTLY_JS = (ROOT / "podreplay" / "render" / "html" / "plotly-basic.min.js").read_bytes()
 PLOTLY_MARK = b"/* podreplay/render/plotly-basic.min.js, byte for byte */"
 
 # every pod of sample_logs/, by namespace/name (a name recreated under several uids included)
