@@ -25,7 +25,7 @@ from podreplay.ingest_model import (
     file_timestamp,
 )
 from podreplay.ingest_stage import BATCH_BYTES, Batch
-from podreplay.ingest_write import Pending, normalize, prepare, store_source
+from podreplay.ingest_write import Pending, normalize, plan_sources, prepare, store_source
 from podreplay.readers import ByteSource, ReadStats
 from podreplay.store import Store
 
@@ -229,7 +229,8 @@ def _ingest_staged(
     summary = normalize(store, [pending], lists, options)[0]
     if summary["n_rejects"]:
         raise _Redo
-    store_source(store, pending, summary, options)
+    plan = plan_sources(store, [pending], {0: summary}, options)
+    store_source(store, pending, summary, options, plan[0])
     if options.on_bytes is not None:
         options.on_bytes(os.path.getsize(name))
     return result

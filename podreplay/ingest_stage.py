@@ -12,7 +12,7 @@ from typing import Any
 import polars as pl
 
 from podreplay.ingest_model import IngestOptions, SourceResult
-from podreplay.ingest_write import Pending, normalize, prepare, store_source
+from podreplay.ingest_write import Pending, normalize, plan_sources, prepare, store_source
 from podreplay.readers import ByteSource, ReadStats, open_binary, read_items
 from podreplay.store import Store
 
@@ -129,12 +129,14 @@ class Batch:
         """Normalise what was read, store each source in its own transaction, in order."""
         pending = [e for e in self.entries if isinstance(e, Pending)]
         summaries: dict[int, dict[str, Any]] = {}
+        plan: dict[int, int | str] = {}
         if pending:
             _flush(self.store, self.rows)
             summaries = normalize(self.store, pending, self.lists, self.options)
+            plan = plan_sources(self.store, pending, summaries, self.options)
         for entry in self.entries[self.stored :]:
             if isinstance(entry, Pending):
-                store_source(self.store, entry, summaries[entry.src], self.options)
+                store_source(self.store, entry, summaries[entry.src], self.options, plan[entry.src])
                 entry = entry.result
             self.stored += 1
             finish(entry)

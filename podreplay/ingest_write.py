@@ -20,10 +20,6 @@ from podreplay.readers import ReadStats
 from podreplay.store import Store, sql_text
 
 
-class _Duplicate(Exception):
-    """Raised inside the transaction to undo a source already ingested."""
-
-
 @dataclass
 class Pending:
     """A source read into the batch, waiting for its transaction."""
@@ -145,59 +141,91 @@ def _summarize(summary: dict[str, Any]) -> None:
     summary["last_ts"] = max(lasts) if lasts else None
 
 
+def plan_sources(
+    store: Store,
+    pending: list[Pending],
+    summaries: dict[int, dict[str, Any]],
+    options: IngestOptions,
+) -> dict[int, int | str]:
+    """Each source of the batch: the id it will be stored as, or why it is not stored
+    ('duplicate', 'not-a-capture'). One query for the batch: ids are max + 1 in order (not a
+    sequence: a source not stored leaves no gap; the writer lock, `store.writing`, keeps them
+    free), and identical bytes observed at the same time in the same cluster are a duplicate,
+    whether stored before or earlier in the batch (an unchanged snapshot observed at another
+    time is new evidence)."""
+    keys = [(p.digest, observed_times(p.result.path, options)[0]) for p in pending]
+    next_id = int(store.scalar("SELECT coalesce(max(source_id), 0) + 1 FROM sources"))
+    found = store.rows(
+        "SELECT i FROM (SELECT unnest(?::VARCHAR[]) AS sha256, "
+        "unnest(?::TIMESTAMPTZ[]) AS observed_at, unnest(range(?)) AS i) AS b "
+        "WHERE EXISTS (SELECT 1 FROM sources AS s WHERE s.sha256 = b.sha256 "
+        "AND s.observed_at IS NOT DISTINCT FROM b.observed_at AND s.cluster = ?)",
+        [[d for d, _ in keys], [o for _, o in keys], len(keys), options.cluster],
+    )
+    stored = {keys[int(i)] for (i,) in found}
+    plan: dict[int, int | str] = {}
+    for entry, key in zip(pending, keys, strict=True):
+        summary = summaries[entry.src]
+        if key in stored:
+            plan[entry.src] = "duplicate"
+        elif summary["n_foreign"] and summary["n_objects"] == summary["n_foreign"]:
+            # JSON or YAML, but no Kubernetes object in it (a must-gather's cpu_affinities.json)
+            plan[entry.src] = "not-a-capture"
+        else:
+            plan[entry.src] = next_id
+            next_id += 1
+            stored.add(key)
+    if any(s["n_pods"] for s in summaries.values()):
+        # pod snapshots stored before the batch, or by an earlier source of it, are kept once
+        kept = [src for src, planned in plan.items() if isinstance(planned, int)]
+        _run(store, "ingest_33_pods_stored.sql", [kept])
+    return plan
+
+
 def store_source(
-    store: Store, pending: Pending, summary: dict[str, Any], options: IngestOptions
+    store: Store,
+    pending: Pending,
+    summary: dict[str, Any],
+    options: IngestOptions,
+    planned: int | str,
 ) -> None:
-    """Store one normalised source in its own transaction: duplicate check, its rows, its
-    sources row."""
+    """Store one normalised source in its own transaction (`planned`: its id from `plan_sources`,
+    or why it is not stored): its rows, its sources row."""
     result = pending.result
     observed, file_ts = observed_times(result.path, options)
-    try:
-        with store.transaction():
-            # not a sequence: a source rolled back (duplicate) leaves no gap; the writer lock
-            # (store.writing) makes max + 1 safe. Identical bytes observed at another time (an
-            # unchanged snapshot) are new evidence.
-            source_id, seen = store.rows(
-                "SELECT coalesce(max(source_id), 0) + 1, count(*) FILTER (WHERE sha256 = ? "
-                "AND observed_at IS NOT DISTINCT FROM ? AND cluster = ?) FROM sources",
-                [pending.digest, observed, options.cluster],
-            )[0]
-            if seen:
-                raise _Duplicate
-            if summary["n_foreign"] and summary["n_objects"] == summary["n_foreign"]:
-                # JSON or YAML, but no Kubernetes object in it (a must-gather's
-                # cpu_affinities.json)
-                result.status = "not-a-capture"
-                result.format = "not-kubernetes"
-                result.n_foreign = summary["n_foreign"]
-                raise _Duplicate
-            _store_rows(store, pending.src, int(source_id), summary, options.cluster)
-            basis = "option" if options.observed_at else "file_name" if file_ts else None
-            store.execute(
-                "INSERT INTO sources VALUES (?, ?, ?, ?, now(), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    source_id,
-                    result.path,
-                    pending.digest,
-                    pending.stats.format,
-                    summary["n_objects"],
-                    summary["n_rejects"],
-                    summary["n_events"],
-                    summary["n_pods"],
-                    summary["n_skipped"],
-                    summary["skipped_kinds"],
-                    observed,
-                    basis,
-                    summary["first_ts"],
-                    summary["last_ts"],
-                    options.cluster,
-                ],
-            )
-    except _Duplicate:
-        if result.status != "not-a-capture":
-            result.status = "duplicate"
+    if planned == "not-a-capture":
+        result.status = "not-a-capture"
+        result.format = "not-kubernetes"
+        result.n_foreign = summary["n_foreign"]
         return
-    _fill_result(store, result, int(source_id), summary, observed, basis)
+    if isinstance(planned, str):
+        result.status = "duplicate"
+        return
+    source_id = planned
+    basis = "option" if options.observed_at else "file_name" if file_ts else None
+    with store.transaction():
+        _store_rows(store, pending.src, source_id, summary, options.cluster)
+        store.execute(
+            "INSERT INTO sources VALUES (?, ?, ?, ?, now(), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                source_id,
+                result.path,
+                pending.digest,
+                pending.stats.format,
+                summary["n_objects"],
+                summary["n_rejects"],
+                summary["n_events"],
+                summary["n_pods"],
+                summary["n_skipped"],
+                summary["skipped_kinds"],
+                observed,
+                basis,
+                summary["first_ts"],
+                summary["last_ts"],
+                options.cluster,
+            ],
+        )
+    _fill_result(store, result, source_id, summary, observed, basis)
 
 
 def _store_rows(
@@ -254,9 +282,9 @@ def _script(name: str) -> str:
     return sql_text(name)
 
 
-def _run(store: Store, name: str) -> None:
+def _run(store: Store, name: str, params: list[Any] | None = None) -> None:
     """Run a shipped SQL script (its text read once per process)."""
-    store.execute(_script(name))
+    store.execute(_script(name), params)
 
 
 def _fill_result(
