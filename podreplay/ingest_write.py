@@ -1,8 +1,10 @@
 """Normalising staged sources and storing each in its own transaction.
 
 `normalize` runs the `sql/ingest_*.sql` steps once over every source of a batch (the `stage`
-table, column `src`); `store_source` then stores one source in a transaction of its own: the
-duplicate check, its rejects, events, pods and owners (`*_write.sql`), its `sources` row.
+table, column `src`); `plan_sources` settles once for the batch which sources are duplicates,
+the ids the others get and which pod snapshots are stored already; `store_source` then stores
+one source in a transaction of its own: its rejects, events, pods and owners (`*_write.sql`),
+its `sources` row.
 """
 
 from __future__ import annotations
