@@ -91,16 +91,40 @@ class Run:
     quick: bool
     steps: list[Step] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    only: tuple[str, ...] = ()  # step-name prefixes to measure (empty: all)
+    skip_anchors: bool = False  # leave out the slow steps no target needs
 
     def get(self, name: str) -> Step | None:
         return next((s for s in self.steps if s.name == name), None)
 
+    def wanted(self, name: str) -> bool:
+        """Whether the step is measured in this run (`--only`, `--skip-anchors`)."""
+        if self.skip_anchors and name.startswith(ANCHORS):
+            return False
+        return not self.only or any(name == p or name.startswith(p + " ") for p in self.only)
+
+    def wanted_any(self, *names: str) -> bool:
+        return any(self.wanted(n) for n in names)
+
+
+# steps that no issue-15 target reads (DuckDB's read_json of the List, the Python reader, YAML):
+# about 3.5 of the full run's 12 minutes; `--skip-anchors` leaves them out
+ANCHORS = ("read_json List", "python-reader", "YAML List")
+
 
 def measure(
-    run: Run, name: str, argv: list[str], input_mb: float | None = None, ref: str | None = None
-) -> Step:
+    run: Run,
+    name: str,
+    argv: list[str],
+    input_mb: float | None = None,
+    ref: str | None = None,
+    needed: bool = False,
+) -> Step | None:
     """Run argv as a child, recording its wall time and its own peak RSS; `ref` names the
-    step of the same run its ratio is taken to."""
+    step of the same run its ratio is taken to. None: the run leaves this step out (unless
+    `needed`: a later step reads what it writes)."""
+    if not (needed or run.wanted(name)):
+        return None
     print(f"  {name} ...", end="", flush=True)
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     t0 = time.perf_counter()
@@ -471,9 +495,8 @@ def browser_code(html: Path, chromium: str) -> str:
     )
 
 
-def run_all(quick: bool, work: Path) -> Run:
-    sizes = QUICK if quick else FULL
-    run = Run(quick)
+def run_all(run: Run, work: Path) -> Run:
+    sizes = QUICK if run.quick else FULL
     work.mkdir(parents=True, exist_ok=True)
     sim = work / f"sim-{sizes.sim_pods}"
     print(f"inputs in {work}")
@@ -510,12 +533,16 @@ def run_all(quick: bool, work: Path) -> Run:
         lp, np_ = lists[n]
         measure(run, f"floor {n}", py_code(floor_code(np_)), size_mb(np_))
         measure(run, f"raw-store {n}", py_code(raw_store_code(np_, fresh(db))), size_mb(np_))
-        measure(run, f"ingest {n}", cli("ingest", str(lp), "--db", str(fresh(db)), "-q"))
-        run.get(f"ingest {n}").input_mb = size_mb(lp)  # type: ignore[union-attr]
+        step = measure(run, f"ingest {n}", cli("ingest", str(lp), "--db", str(fresh(db)), "-q"))
+        if step is not None:
+            step.input_mb = size_mb(lp)
         measure(run, f"ingest-only {n}", py_code(ingest_only_code(fresh(db), [lp])), size_mb(lp))
     lp_big = lists[big][0]
-    measure(run, f"read_json List {big}", py_code(read_json_list_code(lp_big)), size_mb(lp_big))
-    run.get(f"read_json List {big}").note = "DuckDB's own read_json + unnest of the List"  # type: ignore[union-attr]
+    step = measure(
+        run, f"read_json List {big}", py_code(read_json_list_code(lp_big)), size_mb(lp_big)
+    )
+    if step is not None:
+        step.note = "DuckDB's own read_json + unnest of the List"
     n_py = sizes.python_path_events
     if n_py in lists:
         measure(
@@ -542,24 +569,36 @@ def run_all(quick: bool, work: Path) -> Run:
         measure(run, f"files {n}", code, size_mb(folder), ref=f"one file {n}")
 
     print(f"derived tables for {big} events + pod List")
-    measure(run, "load big", py_code(ingest_only_code(fresh(db), [lists[big][0], pods_list])))
-    measure(run, "rebuild", py_code(rebuild_code(db)))
-    counts = _counts(db)
-    run.notes.append(
-        f"Rebuild database: {counts.get('events', 0):,} events, {counts.get('pods', 0):,} pods, "
-        f"{counts.get('pod_snapshots', 0):,} pod snapshots."
-    )
-    pod = pick_pod(db)
-    measure(run, "timeline", cli("timeline", pod, "--db", str(db), "--format", "csv"))
-    measure(run, "stats", cli("stats", "--db", str(db), "--format", "csv"))
+    adds = [f"add {label} to big" for label in ("1-pod snapshot", "100 events")]
+    uses_big = run.wanted_any("rebuild", "timeline", "stats", *adds)
+    if uses_big or run.wanted("load big"):
+        load = py_code(ingest_only_code(fresh(db), [lists[big][0], pods_list]))
+        measure(run, "load big", load, needed=uses_big)
+    if uses_big:
+        measure(run, "rebuild", py_code(rebuild_code(db)), needed=True)
+        counts = _counts(db)
+        run.notes.append(
+            f"Rebuild database: {counts.get('events', 0):,} events, "
+            f"{counts.get('pods', 0):,} pods, {counts.get('pod_snapshots', 0):,} pod snapshots."
+        )
+        pod = pick_pod(db)
+        measure(run, "timeline", cli("timeline", pod, "--db", str(db), "--format", "csv"))
+        measure(run, "stats", cli("stats", "--db", str(db), "--format", "csv"))
 
     print("incremental: a 1-pod snapshot and 100 events into the big database vs an empty one")
     one_pod = next(iter(sorted(snapshots[min(snapshots)][0].iterdir())))
     edb = work / "empty.duckdb"
     for label, path in (("1-pod snapshot", one_pod), ("100 events", events_100)):
+        if not run.wanted_any(f"add {label} to empty", f"add {label} to big"):
+            continue
         measure(
-            run, f"add {label} to empty", cli("ingest", str(path), "--db", str(fresh(edb)), "-q")
+            run,
+            f"add {label} to empty",
+            cli("ingest", str(path), "--db", str(fresh(edb)), "-q"),
+            needed=True,
         )
+        if not run.wanted(f"add {label} to big"):
+            continue
         big_copy = work / "big-copy.duckdb"
         shutil.copyfile(db, fresh(big_copy))
         argv = cli("ingest", str(path), "--db", str(big_copy), "-q")
@@ -567,31 +606,43 @@ def run_all(quick: bool, work: Path) -> Run:
         fresh(big_copy)
 
     print("start-up: commands that should answer at once")
-    sdb = work / "small.duckdb"
-    subprocess.run(
-        [*PODREPLAY, "ingest", str(snapshots[min(snapshots)][1]), "--db", str(fresh(sdb)), "-q"],
-        capture_output=True,
-        cwd=str(ROOT),
-        env=dict(os.environ, PYTHONPATH=str(ROOT)),
-    )
-    measure(run, "start-up --help", cli("--help"))
-    measure(run, "start-up timeline", cli("timeline", pick_pod(sdb), "--db", str(sdb)))
-    cli_ms = import_ms("podreplay.cli")
-    if cli_ms is not None:
-        run.notes.append(f"`python -X importtime -c 'import podreplay.cli'`: {cli_ms:.0f} ms.")
+    if run.wanted_any("start-up --help", "start-up timeline"):
+        sdb = work / "small.duckdb"
+        subprocess.run(
+            [
+                *PODREPLAY,
+                "ingest",
+                str(snapshots[min(snapshots)][1]),
+                "--db",
+                str(fresh(sdb)),
+                "-q",
+            ],
+            capture_output=True,
+            cwd=str(ROOT),
+            env=dict(os.environ, PYTHONPATH=str(ROOT)),
+        )
+        measure(run, "start-up --help", cli("--help"))
+        measure(run, "start-up timeline", cli("timeline", pick_pod(sdb), "--db", str(sdb)))
+        cli_ms = import_ms("podreplay.cli")
+        if cli_ms is not None:
+            run.notes.append(f"`python -X importtime -c 'import podreplay.cli'`: {cli_ms:.0f} ms.")
 
     print("report for the replicated capture")
-    rdb = work / "report.duckdb"
-    measure(run, "report ingest", cli("ingest", str(report_dir), "--db", str(fresh(rdb)), "-q"))
-    rcounts = _counts(rdb)
-    html = work / "report.html"
-    measure(run, "report", cli("report", "--db", str(rdb), "--out", str(html)))
-    run.notes.append(f"Report database: {rcounts.get('pods', 0):,} pods.")
-    chromium = find_chromium()
-    if chromium:
-        measure(run, "browser", py_code(browser_code(html, chromium)))
-    else:
-        run.notes.append("Browser step skipped: no Chromium (see scripts/chromium.py)")
+    if run.wanted_any("report ingest", "report", "browser"):
+        rdb = work / "report.duckdb"
+        report_ingest = cli("ingest", str(report_dir), "--db", str(fresh(rdb)), "-q")
+        measure(run, "report ingest", report_ingest, needed=True)
+        rcounts = _counts(rdb)
+        html = work / "report.html"
+        measure(run, "report", cli("report", "--db", str(rdb), "--out", str(html)), needed=True)
+        run.notes.append(f"Report database: {rcounts.get('pods', 0):,} pods.")
+        chromium = find_chromium()
+        if not run.wanted("browser"):
+            pass
+        elif chromium:
+            measure(run, "browser", py_code(browser_code(html, chromium)))
+        else:
+            run.notes.append("Browser step skipped: no Chromium (see scripts/chromium.py)")
     return run
 
 
@@ -731,13 +782,31 @@ def main() -> int:
     parser.add_argument("--out", type=Path, help="markdown file for the results table")
     parser.add_argument("--work", type=Path, help="where inputs and databases go")
     parser.add_argument("--keep", action="store_true", help="keep generated inputs")
-    args = parser.parse_args()
-    out = args.out or (
-        ROOT / "bench/out/performance-quick.md" if args.quick else ROOT / "docs/performance.md"
+    parser.add_argument(
+        "--skip-anchors",
+        action="store_true",
+        help="leave out the slow steps no target needs: " + ", ".join(ANCHORS),
     )
+    parser.add_argument(
+        "--only",
+        action="append",
+        default=[],
+        metavar="PREFIX",
+        help="measure only the steps named PREFIX or starting with PREFIX and a space ('files "
+        "200', 'watch', 'add 100 events'; repeatable; the steps they read from run too; results "
+        "go to bench/out/performance-partial.md unless --out)",
+    )
+    args = parser.parse_args()
+    if args.only:
+        default_out = ROOT / "bench/out/performance-partial.md"
+    elif args.quick:
+        default_out = ROOT / "bench/out/performance-quick.md"
+    else:
+        default_out = ROOT / "docs/performance.md"
+    out = args.out or default_out
     work = args.work or ROOT / "bench/out" / ("quick" if args.quick else "full")
     t0 = time.perf_counter()
-    run = run_all(args.quick, work)
+    run = run_all(Run(args.quick, only=tuple(args.only), skip_anchors=args.skip_anchors), work)
     text = render(run, time.perf_counter() - t0)
     out.parent.mkdir(parents=True, exist_ok=True)
     if out.name == "performance.md" and out.exists():

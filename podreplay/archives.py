@@ -19,7 +19,7 @@ from pathlib import PurePosixPath, PureWindowsPath
 from typing import BinaryIO
 
 from podreplay.errors import InputError
-from podreplay.readers import GZIP_MAGIC, ByteSource, open_binary, peek
+from podreplay.streams import GZIP_MAGIC, Bounded, Budget, ByteSource, open_binary, peek
 
 MAX_MEMBERS = 100_000
 MAX_DEPTH = 4  # archives inside archives
@@ -40,14 +40,12 @@ class ArchiveLimit(InputError):
     """The archive went past a bound: nothing more of it is read."""
 
 
-class _Budget:
-    """What an archive (with the archives inside it) may still expand to."""
+class _Budget(Budget):
+    """What an archive (with the archives inside it) may still expand to: bytes, members."""
 
     def __init__(self, name: str, max_bytes: int, max_members: int) -> None:
-        self.name = name
-        self.max_bytes = max_bytes
+        super().__init__(name, max_bytes, what="archive expands to", error=ArchiveLimit)
         self.max_members = max_members
-        self.left = max_bytes
         self.members = 0
 
     def member(self) -> None:
@@ -58,28 +56,6 @@ class _Budget:
                 f"member {self.members}",
                 f"more than {self.max_members} members (limit)",
             )
-
-    def take(self, n: int) -> None:
-        self.left -= n
-        if self.left < 0:
-            raise ArchiveLimit(
-                self.name,
-                f"byte {self.max_bytes}",
-                f"archive expands to more than {self.max_bytes} bytes (limit; see --max-gz-size)",
-            )
-
-
-class _Counted:
-    """A member stream whose bytes are charged to the archive's budget."""
-
-    def __init__(self, raw: ByteSource, budget: _Budget) -> None:
-        self.raw = raw
-        self.budget = budget
-
-    def read(self, n: int = -1, /) -> bytes:
-        data = self.raw.read(n)
-        self.budget.take(len(data))
-        return data
 
 
 def kind(head: bytes) -> str | None:
@@ -126,7 +102,7 @@ def _tar_members(stream: ByteSource, name: str, budget: _Budget, depth: int) -> 
                     continue
                 fileobj = tar.extractfile(info)
                 if fileobj is not None:
-                    yield from _leaf(_Counted(fileobj, budget), member_name, budget, depth)
+                    yield from _leaf(Bounded(fileobj, budget), member_name, budget, depth)
     except tarfile.TarError as exc:
         raise InputError(name, f"member {budget.members}", f"corrupt tar archive: {exc}") from None
 
@@ -144,7 +120,7 @@ def _zip_members(data: BinaryIO, name: str, budget: _Budget, depth: int) -> Iter
                     yield Member(member_name, None, refused)
                     continue
                 with archive.open(info) as fileobj:
-                    yield from _leaf(_Counted(fileobj, budget), member_name, budget, depth)
+                    yield from _leaf(Bounded(fileobj, budget), member_name, budget, depth)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError) as exc:
         raise InputError(name, f"member {budget.members}", f"corrupt zip archive: {exc}") from None
 

@@ -384,8 +384,9 @@ def _read(store: Store, p: Plan, sources: list[str]) -> int:
         f"{'0' if p.listed else 'NULL'}::INTEGER AS list_no, 0 AS src FROM fast_raw"
     )
     n, odd = store.rows(
-        "SELECT count(*), coalesce(bool_or(json_type(doc) <> 'OBJECT' "
-        "OR json_type(doc, '$.items') = 'ARRAY'), false) FROM fast_raw"
+        # one parse per value: both types from one json_type call
+        "SELECT count(*), coalesce(bool_or(t[1] <> 'OBJECT' OR t[2] = 'ARRAY'), false) "
+        "FROM (SELECT json_type(doc, ['$', '$.items']) AS t FROM fast_raw)"
         if not p.listed
         else "SELECT count(*), false FROM fast_raw"
     )[0]

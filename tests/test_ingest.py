@@ -464,6 +464,28 @@ def test_an_unchanged_snapshot_taken_later_is_not_a_duplicate(store: Store, tmp_
     assert store.scalar("SELECT count(DISTINCT observed_at) FROM pod_snapshots") == 2
 
 
+def test_repeats_within_one_folder_are_stored_once(store: Store, tmp_path: Path) -> None:
+    """One batch of small files: identical bytes observed at the same time are a duplicate, and
+    a pod snapshot an earlier file of the batch stored is not stored again."""
+    pods = items(K3S_PODS)
+    folder = tmp_path / "capture"
+    folder.mkdir()
+    stamp = "20250911T205400Z"
+    whole = json.dumps({"kind": "PodList", "apiVersion": "v1", "items": pods})
+    (folder / f"a-{stamp}.json").write_text(whole)
+    (folder / f"b-{stamp}.json").write_text(whole)
+    one = json.dumps({"kind": "PodList", "apiVersion": "v1", "items": pods[:1]})
+    (folder / f"c-{stamp}.json").write_text(one)
+    result = ingest_paths(store, [folder])
+    assert [s.status for s in result.sources] == ["ingested", "duplicate", "ingested"]
+    assert store.rows("SELECT source_id, path FROM sources ORDER BY 1") == [
+        (1, str(folder / f"a-{stamp}.json")),
+        (2, str(folder / f"c-{stamp}.json")),
+    ]
+    assert count(store, "pod_snapshots") == len(pods)
+    assert store.scalar("SELECT count(*) FROM pod_snapshots WHERE source_id = 2") == 0
+
+
 def test_an_empty_list_is_a_capture_that_shows_no_pods(store: Store, tmp_path: Path) -> None:
     path = tmp_path / "pods-20250911T205400Z.json"
     path.write_text('{"apiVersion": "v1", "items": [], "kind": "List"}\n')

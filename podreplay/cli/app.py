@@ -18,6 +18,7 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 
+from podreplay.cli import coercion
 from podreplay.errors import (
     AmbiguousError,
     DatabaseBusyError,
@@ -27,6 +28,8 @@ from podreplay.errors import (
 )
 from podreplay.names import DB_ENV, DEFAULT_DB
 from podreplay.times import TIME_FORMS
+
+coercion.install()  # no pydantic for parameters typer would pass through unchanged
 
 app = typer.Typer(
     name="podreplay",

@@ -1,6 +1,6 @@
 -- Normalising sources, step 1: parse, unwrap watch records, classify by kind.
 -- Runs over a batch of sources (several small files are read together: statements cost per
--- run, not per row) after podreplay/ingest.py filled:
+-- run, not per row) after podreplay/ingest_stage.py (or the fast path) filled:
 --   stage(seq, location, listed, error, doc, valid, list_no, src)  one JSON text per object
 --                                  read (or why not), valid: DuckDB can parse doc, list_no: its
 --                                  List, src: its source within the batch
@@ -84,7 +84,7 @@ SELECT src, 1 AS step, seq, location,
 FROM stage_kind
 WHERE kind IS NULL AND NOT coalesce(is_foreign, false);
 
--- the source being stored (set per source by podreplay/ingest.py; the views below read it)
+-- the source being stored (set per source by podreplay/ingest_write.py; the views below read it)
 CREATE OR REPLACE TEMP TABLE cur (src INTEGER, source_id INTEGER, cluster VARCHAR);
 
 -- the latest event time of each source (ingest_20_events.sql fills it): dates its pod Lists

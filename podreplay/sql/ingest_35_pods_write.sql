@@ -1,14 +1,8 @@
 -- Storing one source's pod snapshots (`cur`, inside its transaction) with their containers
 -- and conditions.
 
--- already stored (overlapping captures, or the same snapshot in two files): keep one copy
-DELETE FROM new_pods AS n
-USING pod_snapshots AS old
-WHERE n.src = (SELECT src FROM cur) AND old.pod_uid = n.pod_uid
-  AND old.observed_at = n.observed_at
-  AND coalesce(old.resource_version, '') = coalesce(n.resource_version, '')
-  AND coalesce(old.watch_type, '') = coalesce(n.watch_type, '');
-
+-- (snapshots stored before, by this batch or earlier: already dropped by
+-- ingest_33_pods_stored.sql)
 INSERT INTO pod_snapshots
 SELECT (SELECT source_id FROM cur), observed_at, observed_basis, watch_type, pod_uid, namespace,
        pod, node, phase, reason, message, qos_class, created_at, start_time, deleted_at,
