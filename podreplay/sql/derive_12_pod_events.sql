@@ -135,6 +135,8 @@ SELECT
             WHEN message ILIKE '%failed liveness probe%'
                 OR message ILIKE '%is unhealthy, it will be killed%' THEN 'liveness'
             WHEN message ILIKE '%failed startup probe%' THEN 'startup'
+            -- an in-place resize that needs a restart (resizePolicy RestartContainer)
+            WHEN message ILIKE '%resize requires restart%' THEN 'resize'
             WHEN message ILIKE '%Stopping container%' OR message ILIKE '%Need to kill Pod%'
                 THEN 'stop'
             ELSE 'other'

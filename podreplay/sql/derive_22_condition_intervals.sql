@@ -101,6 +101,7 @@ flagged AS (
     SELECT
         *,
         lag(status) OVER w AS prev_status,
+        lag(reason) OVER w AS prev_reason,
         lag(lt) OVER w AS prev_lt,
         lag(src) OVER w AS prev_src,
         lag(last_ts) OVER w AS prev_ts,
@@ -122,6 +123,10 @@ starts AS (
     WHERE status IS DISTINCT FROM prev_status
         OR (src = 1 AND prev_src = 1 AND lt IS NOT NULL AND prev_lt IS NOT NULL
             AND lt <> prev_lt)
+        -- `status.resize` read as a condition has no lastTransitionTime: Proposed then
+        -- Deferred is a new run
+        OR (condition LIKE 'PodResize%' AND lt IS NULL AND prev_lt IS NULL
+            AND reason IS DISTINCT FROM prev_reason)
 ),
 placed AS (
     SELECT

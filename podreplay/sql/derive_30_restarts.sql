@@ -9,7 +9,8 @@
 -- event object's first and last occurrence are known, and its place among the others is when no
 -- other object of that reason overlaps it in time.
 -- The cause comes from the replaced instance: OOMKilled by its reason; liveness_probe /
--- startup_probe when a Killing "failed <probe> probe" event covers its end (an aggregated event
+-- startup_probe (resize) when a Killing "failed <probe> probe" ("resize requires restart")
+-- event covers its end (an aggregated event
 -- covers at most `count` instances), or when a known Killing occurrence falls between the
 -- replaced instance's start and the new one's (Unhealthy -> Killing -> Started; `killing_ts`,
 -- `kill_event_key`); else completed (exit 0) or error; unknown when no capture shows how it
@@ -33,10 +34,11 @@ restarted_msg AS (
         message ILIKE '%restarted%' OR message ILIKE '%re-created%' OR message ILIKE '%recreated%'
             -- a native sidecar's kill names no restart, yet it always is restarted
             OR message ILIKE 'Init container % failed % probe%'
+            OR kill_cause = 'resize'
             AS restarts_it
     FROM pod_events
     WHERE container IS NOT NULL AND NOT is_ephemeral
-        AND (reason = 'Started' OR kill_cause IN ('liveness', 'startup'))
+        AND (reason = 'Started' OR kill_cause IN ('liveness', 'startup', 'resize'))
 ),
 ev_only AS (
     SELECT
@@ -44,7 +46,7 @@ ev_only AS (
         e.container,
         e.is_init,
         coalesce(sum(e.count) FILTER (WHERE e.reason = 'Started'), 0)::BIGINT AS started,
-        coalesce(sum(e.count) FILTER (WHERE e.kill_cause IN ('liveness', 'startup')
+        coalesce(sum(e.count) FILTER (WHERE e.kill_cause IN ('liveness', 'startup', 'resize')
             AND e.restarts_it), 0)::BIGINT AS kills,
         arg_max(e.message, e.last_ts) FILTER (WHERE e.reason = 'Started') AS started_msg
     FROM restarted_msg AS e
@@ -139,7 +141,7 @@ kills AS (
         pod_uid, container, is_init, event_key, kill_cause, message, count, first_ts, last_ts,
         restarts_it
     FROM restarted_msg
-    WHERE kill_cause IN ('liveness', 'startup')
+    WHERE kill_cause IN ('liveness', 'startup', 'resize')
 ),
 old_inst AS (
     SELECT n.pod_uid, n.container, n.is_init, n.restart_no, o.started_at, o.finished_at,
@@ -242,6 +244,7 @@ observed AS (
         o.exit_code,
         CASE
             WHEN o.reason = 'OOMKilled' THEN 'OOMKilled'
+            WHEN pk.kill_cause = 'resize' THEN 'resize'
             WHEN pk.kill_cause IS NOT NULL THEN pk.kill_cause || '_probe'
             WHEN o.restart_no IS NULL OR (o.finished_at IS NULL AND o.reason IS NULL
                 AND o.exit_code IS NULL) THEN NULL

@@ -1,0 +1,67 @@
+"""Issue 19 cases against the simulator's ground truth: in-place resize read from the 1.33
+conditions and from `status.resize` (1.27–1.32) alike, a resize that restarts the container
+(resizePolicy RestartContainer: a restart caused by the resize, not a crash) with the 1.35
+`Resize*` events, and the pod sandbox re-created under a running pod (`SandboxChanged`: the
+pod stays Running, its containers restart with cause `sandbox`)."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from tests.lifecycle_rows import check_intervals_tile_time
+from tests.test_lifecycle_truth import SETTINGS, check_pod_exactly, rebuilt_capture
+
+VERSIONS = ["1.28", "1.31", "1.32", "1.33", "1.35"]
+EVENTS_ONLY = ("events", "events_v1")
+
+
+def causes(rows: list[dict[str, object]]) -> list[object]:
+    return sorted(r["cause"] for r in rows)
+
+
+@pytest.mark.slow
+@SETTINGS
+@given(seed=st.integers(0, 2**20), version=st.sampled_from(VERSIONS))
+def test_a_resize_is_the_same_intervals_from_conditions_or_status_resize(
+    seed: int, version: str
+) -> None:
+    # every capture form: the resize states are condition intervals (status.resize read as the
+    # conditions that replaced it), and a resize that restarts the container is cause `resize`
+    with rebuilt_capture(seed, ["inplace_resize"], k8s_version=version) as (store, truth):
+        check_intervals_tile_time(store)
+        for p in truth["pods"]:
+            check_pod_exactly(store, p)
+            assert all(r["cause"] == "resize" for r in p["restarts"]), p["restarts"]
+
+
+@pytest.mark.slow
+@SETTINGS
+@given(seed=st.integers(0, 2**20), version=st.sampled_from(VERSIONS))
+def test_without_a_watch_a_resize_restart_is_still_no_crash(seed: int, version: str) -> None:
+    # Lists every 5 minutes and events: each restart still has the resize's Killing event
+    with rebuilt_capture(seed, ["inplace_resize"], ("events", "snapshots"), version) as (
+        store,
+        truth,
+    ):
+        for p in truth["pods"]:
+            got = store.rows(
+                "SELECT restart_no, cause, exit_code FROM restarts WHERE pod_uid = ?"
+                " ORDER BY restart_no",
+                [p["pod_uid"]],
+            )
+            want = [(r["restart_no"], r["cause"], r["exit_code"]) for r in p["restarts"]]
+            assert got == want, (p["pod"], got, want)
+
+
+@pytest.mark.slow
+@SETTINGS
+@given(seed=st.integers(0, 2**20), version=st.sampled_from(VERSIONS))
+def test_events_alone_prove_each_resize_restart(seed: int, version: str) -> None:
+    with rebuilt_capture(seed, ["inplace_resize"], EVENTS_ONLY, version) as (store, truth):
+        for p in truth["pods"]:
+            got = store.rows(
+                "SELECT cause FROM restarts WHERE pod_uid = ? ORDER BY restart_no", [p["pod_uid"]]
+            )
+            assert [g[0] for g in got] == [r["cause"] for r in p["restarts"]], p["pod"]
