@@ -3,7 +3,8 @@
 -- lastTransitionTime changes. A run starts at its lastTransitionTime (observed) when that lies
 -- after the previous run's last observation, else at its first observation (inferred). Outside
 -- the snapshots' cover (or for events-only pods) Scheduled / FailedScheduling events give
--- PodScheduled True / False (event).
+-- PodScheduled True / False (event); for a pod no snapshot shows, its first app container
+-- Started gives Initialized True from then (inferred: it turned True at the latest then).
 -- Readiness (Ready and ContainersReady), basis inferred, where no observation says otherwise:
 -- * a True run that starts at its lastTransitionTime and follows no False run was False from
 --   the latest app container start before it (after the previous run's last observation; none
@@ -56,6 +57,17 @@ points AS (
     WHERE e.reason IN ('Scheduled', 'FailedScheduling')
         AND (c.lo IS NULL OR e.first_ts < c.lo OR e.first_ts > c.hi)
     UNION ALL
+    -- a pod no snapshot shows: its first app container start proves Initialized True by then
+    -- (app containers start once every init container completed or, a native sidecar,
+    -- started); when it turned True before is not known
+    SELECT e.pod_uid, 'Initialized', min(e.first_ts), min(e.first_ts), 'True', NULL,
+        NULL::TIMESTAMPTZ, 'inferred', 2
+    FROM pod_events AS e
+    ANTI JOIN cover AS c ON c.pod_uid = e.pod_uid
+    WHERE e.reason = 'Started' AND NOT e.is_init AND NOT e.is_ephemeral
+        AND e.container IS NOT NULL
+    GROUP BY e.pod_uid
+    UNION ALL
     -- after a capture gap, the first observation of each condition shows it again
     SELECT r.pod_uid, r.condition, r.observed_at, r.observed_at, r.status, r.reason,
         r.last_transition_ts, 'observed', 1
@@ -95,6 +107,10 @@ points AS (
         UNION
         SELECT DISTINCT pod_uid, 'PodScheduled' FROM pod_events
         WHERE reason IN ('Scheduled', 'FailedScheduling')
+        UNION
+        SELECT DISTINCT pod_uid, 'Initialized' FROM pod_events
+        WHERE reason = 'Started' AND NOT is_init AND NOT is_ephemeral AND container IS NOT NULL
+            AND pod_uid NOT IN (SELECT pod_uid FROM pod_snapshots)
     ) AS k ON k.pod_uid = g.pod_uid
 ),
 flagged AS (
