@@ -1,8 +1,8 @@
 -- native_sidecars: the init containers that are native sidecars (restartable init containers,
 -- 1.28+): they keep running beside the app, so their events imply no Pending phase and no init
 -- container completion. `basis` spec: a pod spec marks it `restartPolicy: Always`; event: a pod
--- no snapshot shows whose events have the init container active after an app container
--- started (a plain init container never runs again then, unless the pod sandbox was
+-- no snapshot shows whose events have the init container active after an app container was
+-- known running (started, probed, stopped: a sidecar stops after the app; a plain init container never runs again then, unless the pod sandbox was
 -- re-created), or killed by a probe (`Init container X failed liveness probe`: plain init
 -- containers have none).
 CREATE OR REPLACE TABLE native_sidecars AS
@@ -14,8 +14,10 @@ UNION
 SELECT DISTINCT e.pod_uid, e.container, 'event'
 FROM pod_events AS e
 LEFT JOIN (
+    -- the first time an app container is known running (started, probed or stopped)
     SELECT pod_uid, min(first_ts) AS t FROM pod_events
-    WHERE reason = 'Started' AND NOT is_init AND NOT is_ephemeral AND container IS NOT NULL
+    WHERE reason IN ('Started', 'Unhealthy', 'Killing') AND NOT is_init AND NOT is_ephemeral
+        AND container IS NOT NULL
     GROUP BY pod_uid
 ) AS a ON a.pod_uid = e.pod_uid
 WHERE e.is_init AND e.container IS NOT NULL
