@@ -6,12 +6,19 @@ pod stays Running, its containers restart with cause `sandbox`)."""
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
+from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from podreplay.derive import rebuild
+from podreplay.ingest import ingest_paths
+from podreplay.lifecycle import pod_story
+from podreplay.store import Store
 from tests.lifecycle_rows import check_intervals_tile_time
 from tests.test_lifecycle_truth import SETTINGS, check_pod_exactly, rebuilt_capture
 
@@ -125,3 +132,86 @@ def test_every_capture_form_names_the_sandbox_restart_and_no_deletion(
 
 def epoch(text: str) -> int:
     return int(datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp())
+
+
+# -- every reason of these cases is recognised (the kubelet's wording, 1.27-1.35) ---------------
+def _ev(
+    pod: str,
+    i: int,
+    sec: int,
+    reason: str,
+    message: str,
+    container: str | None = None,
+    init: bool = False,
+    count: int = 1,
+    last: int | None = None,
+) -> dict[str, Any]:
+    """One core/v1 Event about pod `pod`, `sec` seconds after 10:00."""
+    obj: dict[str, Any] = {"kind": "Pod", "name": pod, "namespace": "shop", "uid": f"uid-{pod}"}
+    if container:
+        obj["fieldPath"] = f"spec.{'initContainers' if init else 'containers'}{{{container}}}"
+    return {
+        "apiVersion": "v1",
+        "kind": "Event",
+        "metadata": {"name": f"{pod}.{i:x}", "namespace": "shop", "uid": f"ev-{pod}-{i}"},
+        "involvedObject": obj,
+        "reason": reason,
+        "message": message,
+        "type": "Warning" if reason in ("ResizeDeferred", "ResizeInfeasible") else "Normal",
+        "count": count,
+        "firstTimestamp": f"2024-05-01T10:{sec // 60:02d}:{sec % 60:02d}Z",
+        "lastTimestamp": f"2024-05-01T10:{(last or sec) // 60:02d}:{(last or sec) % 60:02d}Z",
+        "source": {"component": "kubelet", "host": "n1"},
+    }
+
+
+RESIZE_BODY = '{"containers":[{"name":"app","resources":{"limits":{"memory":"512Mi"}}}]'
+NO_ROOM = '"error":"Node didn\'t have enough capacity"'
+RESIZE = {
+    "ResizeDeferred": f'Pod resize Deferred: {RESIZE_BODY},"generation":2,{NO_ROOM}}}',
+    "ResizeStarted": f'Pod resize started: {RESIZE_BODY},"generation":2}}',
+    "ResizeCompleted": f'Pod resize completed: {RESIZE_BODY},"generation":2}}',
+    "ResizeInfeasible": f'Pod resize Infeasible: {RESIZE_BODY},"generation":3,{NO_ROOM}}}',
+    "ResizeError": f'Pod resize error: {RESIZE_BODY},"generation":4,"error":"cgroup update"}}',
+}
+SANDBOX = "Pod sandbox changed, it will be killed and re-created."
+
+
+def test_every_reason_of_these_cases_is_recognised(tmp_path: Path) -> None:
+    started = "Started container app"
+    at = {"ResizeDeferred": 60, "ResizeStarted": 120, "ResizeCompleted": 125}
+    items = [
+        # a resize that restarts the container: a restart caused by the resize
+        _ev("rz", 1, 0, "Started", started, "app", count=2, last=122),
+        *(_ev("rz", 2 + i, at.get(r, 200 + i), r, m) for i, (r, m) in enumerate(RESIZE.items())),
+        _ev("rz", 9, 120, "Killing", "Container app resize requires restart", "app"),
+        # the sandbox re-created under the running pod: a restart, no deletion
+        _ev("sb", 1, 0, "Started", started, "app", count=2, last=63),
+        _ev("sb", 2, 60, "SandboxChanged", SANDBOX),
+        _ev("sb", 3, 60, "Killing", "Stopping container app", "app"),
+        # a native sidecar killed by its probe: a sidecar, restarted
+        _ev("sc", 1, 0, "Started", "Started container envoy", "envoy", True, 2, 90),
+        _ev("sc", 2, 5, "Started", started, "app"),
+        _ev("sc", 3, 88, "Killing", "Init container envoy failed liveness probe", "envoy", True),
+    ]
+    src = tmp_path / "events.json"
+    src.write_text(json.dumps({"apiVersion": "v1", "kind": "List", "items": items}))
+    with Store(tmp_path / "db.duckdb") as store:
+        ingest_paths(store, [src])
+        rebuild(store)
+        causes = store.rows("SELECT pod, container, cause FROM restarts ORDER BY pod")
+        assert causes == [
+            ("rz", "app", "resize"), ("sb", "app", "sandbox"), ("sc", "envoy", "liveness_probe")
+        ]  # fmt: skip
+        kills = dict(store.rows("SELECT pod, kill_cause FROM pod_events WHERE reason = 'Killing'"))
+        assert kills == {"rz": "resize", "sb": "sandbox", "sc": "liveness"}
+        assert store.rows("SELECT pod, deletion_requested_at, final_phase FROM pods ORDER BY pod")[
+            :2
+        ] == [("rz", None, "Running"), ("sb", None, "Running")]
+        assert store.rows("SELECT container, basis FROM native_sidecars") == [("envoy", "event")]
+        # the resize events are on the timeline as they are, no Pending, no restart of their own
+        story = pod_story(store, "uid-rz")
+        listed = set(story.filter(story["kind"] == "event")["what"].to_list())
+        assert set(RESIZE) <= {w.split(" ")[0] for w in listed}, listed
+        phases = store.rows("SELECT DISTINCT phase FROM phase_intervals WHERE pod = 'rz'")
+        assert ("Pending",) not in phases
