@@ -20,14 +20,10 @@ from podreplay.ingest import ingest_paths
 from podreplay.lifecycle import pod_story
 from podreplay.store import Store
 from tests.lifecycle_rows import check_intervals_tile_time
-from tests.test_lifecycle_truth import SETTINGS, check_pod_exactly, rebuilt_capture
+from tests.test_lifecycle_truth import SETTINGS, check_pod_exactly, rebuilt_capture, ts
 
 VERSIONS = ["1.28", "1.31", "1.32", "1.33", "1.35"]
 EVENTS_ONLY = ("events", "events_v1")
-
-
-def causes(rows: list[dict[str, object]]) -> list[object]:
-    return sorted(r["cause"] for r in rows)
 
 
 @pytest.mark.slow
@@ -74,6 +70,36 @@ def test_events_alone_prove_each_resize_restart(seed: int, version: str) -> None
                 "SELECT cause FROM restarts WHERE pod_uid = ? ORDER BY restart_no", [p["pod_uid"]]
             )
             assert [g[0] for g in got] == [r["cause"] for r in p["restarts"]], p["pod"]
+
+
+@pytest.mark.slow
+@SETTINGS
+@given(seed=st.integers(0, 2**20))
+def test_the_1_35_resize_events_alone_give_the_resize_conditions(seed: int) -> None:
+    # events only: ResizeDeferred / ResizeInfeasible start a pending resize, ResizeStarted its
+    # progress, ResizeCompleted its end; a reverted Infeasible resize leaves no event (its end
+    # is not known), every other span is exact
+    with rebuilt_capture(seed, ["inplace_resize"], EVENTS_ONLY, "1.35") as (store, truth):
+        check_intervals_tile_time(store)
+        for p in truth["pods"]:
+            got = store.rows(
+                "SELECT condition, reason, start_ts, end_ts FROM condition_intervals"
+                " WHERE pod_uid = ? AND condition LIKE 'PodResize%' AND status = 'True'"
+                " ORDER BY condition, start_ts",
+                [p["pod_uid"]],
+            )
+            want = sorted(
+                (
+                    (c["condition"], c["reason"], ts(c["start"]), ts(c["end"]))
+                    for c in p["conditions"]
+                    if c["condition"].startswith("PodResize") and c["status"] == "True"
+                ),
+                key=lambda w: (w[0], w[2]),
+            )
+            assert [g[:3] for g in got] == [w[:3] for w in want], (p["pod"], got, want)
+            for g, w in zip(got, want, strict=True):
+                if w[1] != "Infeasible" and w[3] is not None:
+                    assert g[3] == w[3], (p["pod"], g, w)
 
 
 # -- the pod sandbox re-created under a running pod -------------------------------------------

@@ -68,6 +68,31 @@ points AS (
         AND e.container IS NOT NULL
     GROUP BY e.pod_uid
     UNION ALL
+    -- a pod no snapshot shows: the kubelet's resize events (1.32+ ResizeDeferred /
+    -- ResizeInfeasible, 1.35 ResizeStarted / ResizeCompleted / ResizeError) give the resize
+    -- conditions: pending (that reason) from a Deferred / Infeasible, in progress from a start
+    -- (pending then over), done (absent) at completion
+    SELECT e.pod_uid, x.condition, e.first_ts, e.first_ts, x.status, x.reason, NULL, 'event', 2
+    FROM pod_events AS e
+    ANTI JOIN cover AS c ON c.pod_uid = e.pod_uid
+    JOIN (VALUES
+        ('ResizeDeferred', 'PodResizePending', 'True', 'Deferred'),
+        ('ResizeInfeasible', 'PodResizePending', 'True', 'Infeasible'),
+        ('ResizeStarted', 'PodResizeInProgress', 'True', NULL),
+        ('ResizeStarted', 'PodResizePending', 'absent', NULL),
+        ('ResizeError', 'PodResizeInProgress', 'True', 'Error'),
+        ('ResizeCompleted', 'PodResizeInProgress', 'absent', NULL)
+    ) AS x(event_reason, condition, status, reason) ON x.event_reason = e.reason
+    -- (absent only once the condition was there)
+    WHERE x.status = 'True' OR EXISTS (
+        SELECT 1 FROM pod_events AS b
+        WHERE b.pod_uid = e.pod_uid AND b.first_ts <= e.first_ts
+            AND b.reason IN (CASE x.condition WHEN 'PodResizePending'
+                THEN 'ResizeDeferred' ELSE 'ResizeStarted' END,
+                CASE x.condition WHEN 'PodResizePending'
+                THEN 'ResizeInfeasible' ELSE 'ResizeError' END)
+    )
+    UNION ALL
     -- after a capture gap, the first observation of each condition shows it again
     SELECT r.pod_uid, r.condition, r.observed_at, r.observed_at, r.status, r.reason,
         r.last_transition_ts, 'observed', 1
@@ -107,6 +132,12 @@ points AS (
         UNION
         SELECT DISTINCT pod_uid, 'PodScheduled' FROM pod_events
         WHERE reason IN ('Scheduled', 'FailedScheduling')
+        UNION
+        SELECT DISTINCT e.pod_uid, x.condition FROM pod_events AS e
+        JOIN (VALUES ('ResizeDeferred', 'PodResizePending'),
+            ('ResizeInfeasible', 'PodResizePending'), ('ResizeStarted', 'PodResizeInProgress'),
+            ('ResizeError', 'PodResizeInProgress')) AS x(r, condition) ON x.r = e.reason
+        WHERE e.pod_uid NOT IN (SELECT pod_uid FROM pod_snapshots)
         UNION
         SELECT DISTINCT pod_uid, 'Initialized' FROM pod_events
         WHERE reason = 'Started' AND NOT is_init AND NOT is_ephemeral AND container IS NOT NULL
