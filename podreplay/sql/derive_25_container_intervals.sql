@@ -70,13 +70,12 @@ ev_points AS (
     -- init containers run one at a time: one had completed when the next container started,
     -- when a pod spec says it is no native sidecar; with no spec (events alone) it completed
     -- or, a sidecar, runs on: unknown
+    -- (`lo`: the pod's first snapshot, so it has a spec)
     SELECT i.pod_uid, i.container, true, min(o.first_ts),
-        CASE WHEN i.pod_uid IN (SELECT pod_uid FROM pod_snapshots) THEN 'terminated'
-            ELSE 'unknown' END,
-        CASE WHEN i.pod_uid IN (SELECT pod_uid FROM pod_snapshots) THEN 'Completed' END,
-        CASE WHEN i.pod_uid IN (SELECT pod_uid FROM pod_snapshots) THEN 0 END,
-        CASE WHEN i.pod_uid IN (SELECT pod_uid FROM pod_snapshots) THEN 'inferred'
-            ELSE 'gap' END
+        CASE WHEN any_value(i.lo) IS NOT NULL THEN 'terminated' ELSE 'unknown' END,
+        CASE WHEN any_value(i.lo) IS NOT NULL THEN 'Completed' END,
+        CASE WHEN any_value(i.lo) IS NOT NULL THEN 0 END,
+        CASE WHEN any_value(i.lo) IS NOT NULL THEN 'inferred' ELSE 'gap' END
     FROM ev AS i
     JOIN pod_events AS o
         ON o.pod_uid = i.pod_uid AND o.reason = 'Started' AND o.container <> i.container
