@@ -321,6 +321,35 @@ def test_stuck_creating_lists_each_blocked_pod_longest_first(
     assert [r["pod"] for r in longer] == [r["pod"] for r in rows if r["blocked_s"] >= 600]
 
 
+def test_a_blocked_pod_s_why_names_the_block_and_what_it_cost(
+    stuck_db: tuple[Path, dict[str, Any]],
+) -> None:
+    db, truth = stuck_db
+    with Store(db, read_only=True) as store:
+        why = {r[0]: r[1:] for r in store.rows("SELECT pod_uid, problem, why FROM pod_why")}
+        spans = dict(store.rows("SELECT pod_uid, max(blocked_s) FROM creation_blocks GROUP BY 1"))
+    stuck = [p for p in truth["pods"] if p["creation_blocks"] and not p["disruption_reason"]]
+    assert stuck
+    for p in stuck:
+        problem, text = why[p["pod_uid"]]
+        longest = max(p["creation_blocks"], key=lambda b: b["blocked_s"])
+        assert problem == "blocked", (p["pod"], text)
+        assert spans[p["pod_uid"]] == longest["blocked_s"]
+        span = store_span(longest["blocked_s"])
+        assert text.startswith(f"blocked {span} by "), text
+        assert f"({longest['cause']})" in text and text.endswith(", then started") == bool(
+            longest["until"]
+        ), text
+
+
+def store_span(s: float) -> str:
+    """The why line's duration words (why_span in derive_70)."""
+    # SQL's round() takes halves away from zero, Python's to even
+    if s < 120:
+        return f"{int(s + 0.5)} s"
+    return f"{int(s / 60 + 0.5)} m" if s < 7200 else f"{int(s / 360 + 0.5) / 10} h"
+
+
 def test_evictions_query_shows_the_disruption_reason_and_qos_through_the_cli(
     stuck_db: tuple[Path, dict[str, Any]],
 ) -> None:

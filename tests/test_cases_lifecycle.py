@@ -157,3 +157,46 @@ def test_simulate_lead_in_starts_the_capture_in_the_pods_mid_life(tmp_path: Path
     assert min(r["observedAt"] for r in recs) == truth["capture_start"]
     bad = CliRunner().invoke(app, ["simulate", "--lead-in", "-5", "-o", str(tmp_path / "x")])
     assert bad.exit_code != 0 and "--lead-in" in bad.output and "Traceback" not in bad.output
+
+
+# -- native sidecars seen through events alone -------------------------------------------------
+@pytest.mark.slow
+@SETTINGS
+@given(seed=st.integers(0, 2**20))
+def test_events_alone_never_show_a_sidecar_pod_stuck_initialising(seed: int) -> None:
+    # no pod spec: a sidecar cannot be told from an init container until it runs again after
+    # the app started. Nothing false is claimed: no Pending once the app ran, no sidecar
+    # Completed, Initialized True no earlier than it was
+    with rebuilt_capture(seed, ["native_sidecar"], ("events", "events_v1")) as (store, truth):
+        check_intervals_tile_time(store)
+        for p in truth["pods"]:
+            uid, label = p["pod_uid"], p["pod"]
+            ran = next((ts(x["start"]) for x in p["phases"] if x["phase"] == "Running"), None)
+            if ran is None or "events" not in p["seen_in"]:
+                continue
+            late_pending = store.scalar(
+                "SELECT count(*) FROM phase_intervals WHERE pod_uid = ? AND phase = 'Pending'"
+                " AND start_ts >= ?",
+                [uid, ran],
+            )
+            assert late_pending == 0, label
+            for c in p["containers"]:  # an init container still running: a sidecar
+                if not c["is_init"] or c["states"][-1]["state"] != "running":
+                    continue
+                done = store.rows(
+                    "SELECT start_ts FROM container_intervals WHERE pod_uid = ? AND container = ?"
+                    " AND reason = 'Completed'",
+                    [uid, c["container"]],
+                )
+                assert done == [], (label, c["container"], done)
+            want = next(
+                ts(x["start"])
+                for x in p["conditions"]
+                if x["condition"] == "Initialized" and x["status"] == "True"
+            )
+            got = store.scalar(
+                "SELECT min(start_ts) FROM condition_intervals WHERE pod_uid = ?"
+                " AND condition = 'Initialized' AND status = 'True'",
+                [uid],
+            )
+            assert got is not None and want is not None and got >= want, (label, got, want)

@@ -386,7 +386,7 @@ def test_the_story_is_in_time_order_and_groups_events(store: Store) -> None:
     assert "Unhealthy" not in story.filter(story["kind"] == "event")["what"].to_list()
 
 
-def test_events_alone_show_an_init_container_done_when_the_next_one_starts(
+def test_events_alone_cannot_tell_an_init_container_done_from_a_sidecar_running(
     store: Store,
 ) -> None:
     source(store)
@@ -397,8 +397,9 @@ def test_events_alone_show_an_init_container_done_when_the_next_one_starts(
         "UPDATE events SET field_path = 'spec.initContainers{init1}' WHERE container = 'init1'"
     )
     rebuilt(store)
-    # init containers run one at a time: init1 (started 2) had completed by the time the app
-    # started (6); the app runs from 6 (the capture ends there)
+    # init1 (started 2) had completed by the time the app started (6), or it is a native
+    # sidecar still running: without a pod spec its state from then is unknown; the app's
+    # start proves the pod Initialized by then
     assert rows(
         store,
         "SELECT container, state, reason, start_ts, exit_code, basis FROM container_intervals"
@@ -406,8 +407,32 @@ def test_events_alone_show_an_init_container_done_when_the_next_one_starts(
     ) == [
         ("app", "running", None, at(6), None, "event"),
         ("init1", "running", None, at(2), None, "event"),
-        ("init1", "terminated", "Completed", at(6), 0, "inferred"),
+        ("init1", "unknown", None, at(6), None, "gap"),
     ]
+    assert rows(
+        store, "SELECT status, start_ts, basis FROM condition_intervals"
+        " WHERE condition = 'Initialized'",
+    ) == [("True", at(6), "inferred")]  # fmt: skip
+
+
+def test_events_alone_show_a_sidecar_that_runs_on_after_the_app_started(store: Store) -> None:
+    source(store)
+    event(store, 0, "Scheduled", "Successfully assigned default/x to n", "u", container=None)
+    event(store, 2, "Started", "Started container envoy", "u", container="envoy", count=2,
+          last=40)  # fmt: skip
+    event(store, 6, "Started", "Started container app", "u", container="app")
+    store.execute(
+        "UPDATE events SET field_path = 'spec.initContainers{envoy}' WHERE container = 'envoy'"
+    )
+    rebuilt(store)
+    # envoy started again (40) after the app (6): a native sidecar, never done, no Pending
+    assert rows(store, "SELECT container, basis FROM native_sidecars") == [("envoy", "event")]
+    assert rows(
+        store,
+        "SELECT state, start_ts FROM container_intervals WHERE container = 'envoy'"
+        " ORDER BY start_ts",
+    ) == [("running", at(2)), ("running", at(40))]
+    assert rows(store, "SELECT phase FROM phase_intervals ORDER BY start_ts")[-1] == ("Running",)
 
 
 def test_probe_kills_left_over_go_to_restarts_no_capture_shows(store: Store) -> None:

@@ -39,12 +39,17 @@ scenario_sets = st.lists(st.sampled_from(SCENARIO_NAMES), min_size=1, max_size=3
 
 @contextmanager
 def rebuilt_capture(
-    seed: int, scenarios: list[str], formats: tuple[str, ...] | None = None
+    seed: int,
+    scenarios: list[str],
+    formats: tuple[str, ...] | None = None,
+    k8s_version: str | None = None,
 ) -> Iterator[tuple[Store, dict[str, Any]]]:
     """Simulate a short capture, ingest it into a fresh file and rebuild; yields (store, truth)."""
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "capture"
         kwargs: dict[str, Any] = {} if formats is None else {"formats": formats}
+        if k8s_version is not None:
+            kwargs["k8s_version"] = k8s_version
         res = simulate(
             out,
             pods=6,

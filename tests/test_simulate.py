@@ -146,7 +146,8 @@ def _check_truth(truth: dict[str, Any]) -> None:
         assert s["restarts"] == len(p["restarts"])
         for r in p["restarts"]:
             assert r["cause"] in {
-                "liveness_probe", "startup_probe", "OOMKilled", "error", "completed", "unknown"
+                "liveness_probe", "startup_probe", "resize", "sandbox", "OOMKilled", "error",
+                "completed", "unknown",
             }  # fmt: skip
         for f in p["probe_failures"]:
             assert f["count"] >= 1 and f["first_ts"] <= f["last_ts"]

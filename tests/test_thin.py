@@ -24,9 +24,14 @@ from podreplay.store import Store
 SLACK = timedelta(seconds=1)  # timestamps have 1 s resolution
 
 
-def thin_db(root: Path, seed: int, duration: int, every: int | None) -> tuple[Path, dict[str, Any]]:
-    out = root / f"thin-{seed}-{duration}-{every}"
-    res = simulate(out, pods=24, seed=seed, duration_s=duration, snapshot_every_s=every, thin=True)
+def thin_db(
+    root: Path, seed: int, duration: int, every: int | None, lead_in: int = 0
+) -> tuple[Path, dict[str, Any]]:
+    out = root / f"thin-{seed}-{duration}-{every}-{lead_in}"
+    res = simulate(
+        out, pods=24, seed=seed, duration_s=duration, snapshot_every_s=every, thin=True,
+        lead_in_s=lead_in,
+    )  # fmt: skip
     db = out / "db.duckdb"
     paths = [p for p in (res.events_path, res.events_v1_path) if p] + res.snapshot_paths
     with Store(db) as store:
@@ -66,15 +71,6 @@ def check(db: Path, truth: dict[str, Any]) -> None:
     # nothing claimed: every evidenced phase interval is a time the pod really was in it
     for uid, phase, start, end in phases:
         if end - start <= 2 * SLACK:
-            continue
-        # known limit: without a pod object (its spec), a native sidecar's events cannot be told
-        # from an init container's, and init container activity reads as Pending
-        know = pods[uid]["knowable"]
-        if (
-            pods[uid]["scenario"] == "native_sidecar"
-            and phase == "Pending"
-            and not know["in_last_list"]
-        ):
             continue
         # known limit: a node that stopped reporting and came back leaves a later snapshot
         # showing the same container running since before: the reported Unknown spell between
@@ -118,6 +114,24 @@ def test_thin_captures_claim_nothing_beyond_the_evidence_and_find_what_is_knowab
     tmp_path_factory: Any, seed: int, duration: int, every: int | None
 ) -> None:
     db, truth = thin_db(tmp_path_factory.mktemp("thin"), seed, duration, every)
+    check(db, truth)
+
+
+@settings(
+    max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    seed=st.integers(0, 10_000),
+    lead_in=st.sampled_from([3600, 86_400, 7 * 86_400]),
+    every=st.sampled_from([None, 1800]),
+)
+def test_thin_captures_of_pods_older_than_the_capture_claim_nothing_false(
+    tmp_path_factory: Any, seed: int, lead_in: int, every: int | None
+) -> None:
+    # a late capture of pods that ran long before it (--thin --lead-in): the same properties
+    db, truth = thin_db(tmp_path_factory.mktemp("thin"), seed, 7200, every, lead_in)
+    assert truth["thin"] and truth["lead_in_s"] == lead_in
+    assert any(p["predates_capture"] for p in truth["pods"])
     check(db, truth)
 
 

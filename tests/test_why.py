@@ -92,7 +92,7 @@ def test_every_scenario_reads_as_its_problem(sim: tuple[Path, dict[str, Any]]) -
         if want is not None:
             assert re.fullmatch(WORDS[want], row["why"]), (pod["pod"], row["why"])
             checked += 1
-    assert checked >= 30
+    assert checked >= 25  # of the 80 pods the weighted mix gives
 
 
 def test_the_figures_are_the_truths(sim: tuple[Path, dict[str, Any]]) -> None:

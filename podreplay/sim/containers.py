@@ -3,8 +3,11 @@
 
 from __future__ import annotations
 
+import json
+
 from podreplay.sim.cluster import Cluster
 from podreplay.sim.model import ContainerSpec, rand_name
+from podreplay.sim.pod import PodSim
 from podreplay.sim.steps import boot, restart_after_exit, settle
 from podreplay.sim.workload import (
     INIT_NAMES,
@@ -119,31 +122,85 @@ def sc_ephemeral_debug(cl: Cluster, wl: Workload, t0: int, n: int) -> None:
 
 
 # -- in-place resize -----------------------------------------------------------------------------
+NO_ROOM = "Node didn't have enough capacity: cpu, requested: 2000, capacity: 1800"
+NEVER_FITS = (
+    "Node didn't have enough capacity: memory, requested: 68719476736, capacity: 8300000000"
+)
+
+
 def sc_inplace_resize(cl: Cluster, wl: Workload, t0: int, n: int) -> None:
-    """The app's resources are patched in place, 1–3 times, without a restart: from 1.33 the
-    PodResizePending (Deferred, 40 %) and PodResizeInProgress conditions, removed when done;
-    before, `status.resize` (Deferred / InProgress, then gone)."""
+    """The app's resources are patched in place, 1–3 times: from 1.33 the PodResizePending
+    (Deferred, Infeasible) and PodResizeInProgress conditions, removed when done; before,
+    `status.resize` (Proposed first, then Deferred / Infeasible / InProgress, then gone). 35 %
+    the app's resizePolicy restarts it for memory: each resize kills and restarts it."""
     rng = cl.rng
     spec = app_spec(rng, wl, qos="Burstable", probes=[readiness()])
+    spec.resize_restart = rng.random() < 0.35
     p = new_pod(cl, wl, "inplace_resize", [spec], t0)
     t = settle(p, boot(p, t0))
-    for _ in range(rng.randrange(1, 4)):
+    for generation in range(2, 2 + rng.randrange(1, 4)):
         t += rng.randrange(60, 600)
+        if cl.minor < 33:  # the API server marks the patch Proposed, the kubelet answers
+            _resize_state(p, t, "Proposed", None)
+            t += 1
+        if rng.random() < 0.15:  # it can never fit this node: the user reverts the patch
+            _resize_state(p, t, "Infeasible", NEVER_FITS, generation)
+            t += rng.randrange(60, 600)
+            _resize_state(p, t, None, None)
+            continue
         if rng.random() < 0.4:  # the node lacks room for now
-            if cl.minor >= 33:
-                msg = "Node didn't have enough capacity: cpu, requested: 2000, capacity: 1800"
-                p.set_cond(t, "PodResizePending", "True", "Deferred", msg)
-            else:
-                p.st.resize = "Deferred"
-            p.commit(t)
+            _resize_state(p, t, "Deferred", NO_ROOM, generation)
             t += rng.randrange(30, 300)
-            p.st.conditions.pop("PodResizePending", None)
-        if cl.minor >= 33:
-            p.set_cond(t, "PodResizeInProgress", "True")
+        _resize_state(p, t, "InProgress", None, generation)
+        if spec.resize_restart:
+            t = _resize_restart(p, t, spec.name)
         else:
-            p.st.resize = "InProgress"
-        p.commit(t)
-        t += rng.randrange(2, 30)
-        p.st.conditions.pop("PodResizeInProgress", None)
-        p.st.resize = None
-        p.commit(t)
+            t += rng.randrange(2, 30)
+        _resize_state(p, t, None, None, generation)
+
+
+def _resize_state(
+    p: PodSim, t: int, state: str | None, msg: str | None, generation: int = 0
+) -> None:
+    """The resize's state at `t`: a condition from 1.33 (status.resize before), gone when None;
+    from 1.35 the kubelet's Resize* events (message: the resources asked for, as JSON)."""
+    conds = p.st.conditions
+    if p.cl.minor >= 33:
+        conds.pop("PodResizePending", None)
+        conds.pop("PodResizeInProgress", None)
+        if state == "InProgress":
+            p.set_cond(t, "PodResizeInProgress", "True")
+        elif state is not None:
+            p.set_cond(t, "PodResizePending", "True", state, msg)
+    else:
+        p.st.resize = state
+    if p.cl.minor >= 35 and generation:
+        reason, head = {
+            "InProgress": ("ResizeStarted", "Pod resize started"),
+            "Deferred": ("ResizeDeferred", "Pod resize Deferred"),
+            "Infeasible": ("ResizeInfeasible", "Pod resize Infeasible"),
+            None: ("ResizeCompleted", "Pod resize completed"),
+        }[state]
+        spec = next(s for s in p.m.specs if not s.is_init)
+        body: dict[str, object] = {
+            "containers": [
+                {"name": spec.name, "resources": {"limits": spec.limits, "requests": spec.requests}}
+            ],
+            "generation": generation,
+        }
+        if msg:
+            body["error"] = msg
+        kind = "Warning" if state in ("Deferred", "Infeasible") else "Normal"
+        text = json.dumps(body, separators=(",", ":"))
+        p.event(t, reason, f"{head}: {text}", kind)
+    p.commit(t)
+
+
+def _resize_restart(p: PodSim, t: int, c: str) -> int:
+    """resizePolicy RestartContainer: the kubelet kills `c` and starts it again with the new
+    resources at once (no back-off); returns when it is ready again."""
+    p.event(t, "Killing", f"Container {c} resize requires restart", container=c)
+    te = t + p.rng.randrange(1, 4)
+    p.exit(te, c, 0 if p.rng.random() < 0.3 else 143)
+    p.restart(te + 1, c, "resize")
+    return settle(p, te + 1)

@@ -1,5 +1,6 @@
 """Scenarios of pods stuck in ContainerCreating: volumes that do not mount or attach, sandboxes
-that cannot be created, container configs that name a missing Secret or ConfigMap key."""
+that cannot be created, container configs that name a missing Secret or ConfigMap key; and a
+running pod whose sandbox is re-created under it."""
 
 from __future__ import annotations
 
@@ -8,12 +9,13 @@ from collections.abc import Callable
 from podreplay.sim.cluster import Cluster
 from podreplay.sim.model import rand_hex, rand_name, rand_uid
 from podreplay.sim.pod import PodSim
-from podreplay.sim.steps import settle
+from podreplay.sim.steps import boot, settle
 from podreplay.sim.workload import (
     Workload,
     app_spec,
     new_pod,
     pick_node,
+    readiness,
 )
 
 
@@ -154,3 +156,35 @@ def sc_sandbox_failure(cl: Cluster, wl: Workload, t0: int, n: int) -> None:
 def sc_config_error(cl: Cluster, wl: Workload, t0: int, n: int) -> None:
     """CreateContainerConfigError: a missing Secret/ConfigMap (key) the container needs."""
     _stuck_creating(cl, wl, t0, "config_error", "config", _config_attempts)
+
+
+SANDBOX_CHANGED = "Pod sandbox changed, it will be killed and re-created."
+
+
+def sc_sandbox_recreated(cl: Cluster, wl: Workload, t0: int, n: int) -> None:
+    """A running pod's sandbox is gone (the runtime lost its pause container or network
+    namespace): `SandboxChanged`, every container stopped (`Killing` `Stopping container X`,
+    exit 143 or 0) and started again in a new sandbox 1–3 s after the last exit. The pod stays
+    Running; each container restarts (cause `sandbox`); the truth has the stretch without a
+    running container as a `sandbox` creation block."""
+    rng = cl.rng
+    spec = app_spec(rng, wl, probes=[readiness()] if rng.random() < 0.6 else None)
+    p = new_pod(cl, wl, "sandbox_recreated", [spec], t0)
+    ts = settle(p, boot(p, t0)) + rng.randrange(60, 1200)
+    p.event(ts, "SandboxChanged", SANDBOX_CHANGED)
+    if cl.minor >= 29:
+        p.set_cond(ts, "PodReadyToStartContainers", "False")
+    p.commit(ts)
+    last = ts
+    for c in p.app_names():
+        p.event(ts, "Killing", f"Stopping container {c}", container=c)
+        te = ts + rng.randrange(0, 3)
+        p.exit(te, c, 0 if rng.random() < 0.3 else 143)
+        last = max(last, te)
+    tn = last + rng.randrange(1, 4)
+    if cl.minor >= 29:
+        p.set_cond(tn, "PodReadyToStartContainers", "True")
+    for c in p.app_names():
+        p.restart(tn, c, "sandbox")
+    settle(p, tn)
+    p.m.creation_blocks.append(("sandbox", ts, tn))

@@ -78,6 +78,7 @@ class ContainerSpec:
     pull_policy: str = "IfNotPresent"
     image_size: int = 50_000_000
     restart_policy: str | None = None  # "Always" on an init container: a native sidecar
+    resize_restart: bool = False  # resizePolicy memory RestartContainer: a resize restarts it
 
     @property
     def sidecar(self) -> bool:
@@ -148,7 +149,7 @@ class PodStatus:
     deletion_ts: int | None = None
     deletion_grace: int | None = None
     ephemeral: list[CStatus] = field(default_factory=list)  # `kubectl debug` containers
-    resize: str | None = None  # status.resize (1.27-1.32): Proposed | InProgress | Deferred
+    resize: str | None = None  # status.resize (1.27-1.32): Proposed, InProgress, Deferred…
 
 
 @dataclass

@@ -30,6 +30,7 @@ SIMULATED_SCENARIOS: tuple[str, ...] = (
     "volume_mount_failure",
     "sandbox_failure",
     "config_error",
+    "sandbox_recreated",
     "pressure_eviction",
     "api_eviction",
     "scheduler_preemption",

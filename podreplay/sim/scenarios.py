@@ -31,7 +31,12 @@ from podreplay.sim.containers import (
     sc_inplace_resize,
     sc_native_sidecar,
 )
-from podreplay.sim.creation import sc_config_error, sc_sandbox_failure, sc_volume_mount_failure
+from podreplay.sim.creation import (
+    sc_config_error,
+    sc_sandbox_failure,
+    sc_sandbox_recreated,
+    sc_volume_mount_failure,
+)
 from podreplay.sim.disruption import (
     sc_api_eviction,
     sc_eviction,
@@ -72,6 +77,7 @@ SCENARIOS: dict[str, tuple[ScenarioFn, int]] = {
     "volume_mount_failure": (sc_volume_mount_failure, 2),
     "sandbox_failure": (sc_sandbox_failure, 2),
     "config_error": (sc_config_error, 2),
+    "sandbox_recreated": (sc_sandbox_recreated, 2),
     "pressure_eviction": (sc_pressure_eviction, 2),
     "api_eviction": (sc_api_eviction, 2),
     "scheduler_preemption": (sc_scheduler_preemption, 1),

@@ -10,7 +10,7 @@ from collections.abc import Hashable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from podreplay.sim.model import PodModel, Version
+from podreplay.sim.model import Cond, PodModel, Version
 
 Interval = tuple[int, int | None, Any]
 
@@ -70,10 +70,31 @@ def bursts(times: Sequence[int], period: int) -> list[tuple[int, int, int]]:
     return out
 
 
-def _cond_points(vs: list[Version], name: str) -> list[tuple[int, Hashable, Any]]:
-    pts: list[tuple[int, Hashable, Any]] = []
+def _resize_conds(vs: list[Version]) -> list[dict[str, Cond]]:
+    """Each version's conditions, with `status.resize` (1.27-1.32) as the 1.33 condition it
+    became (Proposed / Deferred / Infeasible: PodResizePending; InProgress:
+    PodResizeInProgress), true since the version that first showed that value."""
+    out: list[dict[str, Cond]] = []
+    since, prev = 0, None
     for v in vs:
-        c = v.status.conditions.get(name)
+        conds = dict(v.status.conditions)
+        r = v.status.resize
+        if r != prev:
+            since, prev = v.t, r
+        if r is not None:
+            name = "PodResizeInProgress" if r == "InProgress" else "PodResizePending"
+            reason = None if r == "InProgress" else r
+            conds.setdefault(name, Cond("True", reason, None, since))
+        out.append(conds)
+    return out
+
+
+def _cond_points(
+    vs: list[Version], all_conds: list[dict[str, Cond]], name: str
+) -> list[tuple[int, Hashable, Any]]:
+    pts: list[tuple[int, Hashable, Any]] = []
+    for v, conds in zip(vs, all_conds, strict=True):
+        c = conds.get(name)
         if c is not None:
             pts.append((c.since, (c.status, c.since), (c.status, c.reason)))
         elif pts:  # no longer reported (a resize condition once the resize is done)
@@ -94,10 +115,11 @@ def pod_truth(m: PodModel, start: datetime, cend: int) -> dict[str, Any]:
     stop = m.deleted_at
     last = vs[-1].status
     phases = runs([(v.t, v.status.phase, v.status.phase) for v in vs], stop)
+    all_conds = _resize_conds(vs)
     cond_names: list[str] = []
-    for v in vs:
-        cond_names += [n for n in v.status.conditions if n not in cond_names]
-    conds = {n: runs(_cond_points(vs, n), stop) for n in cond_names}
+    for vc in all_conds:
+        cond_names += [n for n in vc if n not in cond_names]
+    conds = {n: runs(_cond_points(vs, all_conds, n), stop) for n in cond_names}
     containers: list[dict[str, Any]] = []
     cstates: dict[str, list[Interval]] = {}
     for spec in m.specs:

@@ -78,6 +78,11 @@ def _container_spec(s: ContainerSpec) -> dict[str, Any]:
     out["imagePullPolicy"] = s.pull_policy
     if s.restart_policy:
         out["restartPolicy"] = s.restart_policy
+    if s.resize_restart:
+        out["resizePolicy"] = [
+            {"resourceName": "cpu", "restartPolicy": "NotRequired"},
+            {"resourceName": "memory", "restartPolicy": "RestartContainer"},
+        ]
     return out
 
 

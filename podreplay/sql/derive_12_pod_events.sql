@@ -106,6 +106,9 @@ joined AS (
         ON m.cluster = f.cluster
         AND m.object_namespace IS NOT DISTINCT FROM f.object_namespace
         AND m.object_name = f.object_name
+),
+sandbox_changes AS (
+    SELECT pod_uid, ts0, ts1 FROM joined WHERE reason = 'SandboxChanged'
 )
 SELECT
     pod_uid,
@@ -135,6 +138,15 @@ SELECT
             WHEN message ILIKE '%failed liveness probe%'
                 OR message ILIKE '%is unhealthy, it will be killed%' THEN 'liveness'
             WHEN message ILIKE '%failed startup probe%' THEN 'startup'
+            -- an in-place resize that needs a restart (resizePolicy RestartContainer)
+            WHEN message ILIKE '%resize requires restart%' THEN 'resize'
+            -- the containers stopped because the pod sandbox is re-created (SandboxChanged
+            -- then Stopping container): a restart, no deletion
+            WHEN (message ILIKE '%Stopping container%' OR message ILIKE '%Need to kill Pod%')
+                AND pod_uid IN (SELECT s.pod_uid FROM sandbox_changes AS s
+                    WHERE joined.ts0 BETWEEN s.ts0 AND s.ts0 + INTERVAL 2 SECOND
+                        OR joined.ts0 BETWEEN s.ts1 AND s.ts1 + INTERVAL 2 SECOND)
+                THEN 'sandbox'
             WHEN message ILIKE '%Stopping container%' OR message ILIKE '%Need to kill Pod%'
                 THEN 'stop'
             ELSE 'other'

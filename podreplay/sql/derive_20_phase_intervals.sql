@@ -31,6 +31,13 @@ first_start AS (
     WHERE reason = 'Started' AND NOT is_init AND NOT is_ephemeral
     GROUP BY pod_uid
 ),
+first_running AS (
+    SELECT pod_uid, min(first_ts) AS t
+    FROM pod_events
+    WHERE reason IN ('Unhealthy', 'Killing') AND NOT is_init AND NOT is_ephemeral
+        AND container IS NOT NULL
+    GROUP BY pod_uid
+),
 ev_points AS (
     SELECT
         e.pod_uid,
@@ -45,6 +52,7 @@ ev_points AS (
     FROM pod_events AS e
     LEFT JOIN cover AS c ON c.pod_uid = e.pod_uid
     LEFT JOIN first_start AS f ON f.pod_uid = e.pod_uid
+    LEFT JOIN first_running AS r ON r.pod_uid = e.pod_uid
     LEFT JOIN native_sidecars AS n ON n.pod_uid = e.pod_uid AND n.container = e.container
     WHERE (c.lo IS NULL OR e.first_ts < c.lo OR e.first_ts > c.hi)
         AND (
@@ -53,7 +61,9 @@ ev_points AS (
                 AND NOT e.is_ephemeral AND e.container IS NOT NULL)
             OR (e.reason IN ('Scheduled', 'FailedScheduling', 'Pulling', 'Pulled', 'Created',
                     'Started', 'Failed', 'BackOff', 'FailedMount', 'FailedCreatePodSandBox')
-                AND (f.t IS NULL OR e.first_ts < f.t)
+                -- before the first app start; when no Started shows it but a probe or kill
+                -- shows an app container running, it started at an unknown time: no Pending
+                AND (e.first_ts < f.t OR (f.t IS NULL AND r.t IS NULL))
                 -- a native sidecar restarts beside the running app: no sign of Pending
                 AND NOT e.is_ephemeral AND n.container IS NULL)
         )

@@ -3,7 +3,8 @@
 -- lastTransitionTime changes. A run starts at its lastTransitionTime (observed) when that lies
 -- after the previous run's last observation, else at its first observation (inferred). Outside
 -- the snapshots' cover (or for events-only pods) Scheduled / FailedScheduling events give
--- PodScheduled True / False (event).
+-- PodScheduled True / False (event); for a pod no snapshot shows, its first app container
+-- Started gives Initialized True from then (inferred: it turned True at the latest then).
 -- Readiness (Ready and ContainersReady), basis inferred, where no observation says otherwise:
 -- * a True run that starts at its lastTransitionTime and follows no False run was False from
 --   the latest app container start before it (after the previous run's last observation; none
@@ -56,6 +57,42 @@ points AS (
     WHERE e.reason IN ('Scheduled', 'FailedScheduling')
         AND (c.lo IS NULL OR e.first_ts < c.lo OR e.first_ts > c.hi)
     UNION ALL
+    -- a pod no snapshot shows: its first app container start proves Initialized True by then
+    -- (app containers start once every init container completed or, a native sidecar,
+    -- started); when it turned True before is not known
+    SELECT e.pod_uid, 'Initialized', min(e.first_ts), min(e.first_ts), 'True', NULL,
+        NULL::TIMESTAMPTZ, 'inferred', 2
+    FROM pod_events AS e
+    ANTI JOIN cover AS c ON c.pod_uid = e.pod_uid
+    WHERE e.reason = 'Started' AND NOT e.is_init AND NOT e.is_ephemeral
+        AND e.container IS NOT NULL
+    GROUP BY e.pod_uid
+    UNION ALL
+    -- a pod no snapshot shows: the kubelet's resize events (1.32+ ResizeDeferred /
+    -- ResizeInfeasible, 1.35 ResizeStarted / ResizeCompleted / ResizeError) give the resize
+    -- conditions: pending (that reason) from a Deferred / Infeasible, in progress from a start
+    -- (pending then over), done (absent) at completion
+    SELECT e.pod_uid, x.condition, e.first_ts, e.first_ts, x.status, x.reason, NULL, 'event', 2
+    FROM pod_events AS e
+    ANTI JOIN cover AS c ON c.pod_uid = e.pod_uid
+    JOIN (VALUES
+        ('ResizeDeferred', 'PodResizePending', 'True', 'Deferred'),
+        ('ResizeInfeasible', 'PodResizePending', 'True', 'Infeasible'),
+        ('ResizeStarted', 'PodResizeInProgress', 'True', NULL),
+        ('ResizeStarted', 'PodResizePending', 'absent', NULL),
+        ('ResizeError', 'PodResizeInProgress', 'True', 'Error'),
+        ('ResizeCompleted', 'PodResizeInProgress', 'absent', NULL)
+    ) AS x(event_reason, condition, status, reason) ON x.event_reason = e.reason
+    -- (absent only once the condition was there)
+    WHERE x.status = 'True' OR EXISTS (
+        SELECT 1 FROM pod_events AS b
+        WHERE b.pod_uid = e.pod_uid AND b.first_ts <= e.first_ts
+            AND b.reason IN (CASE x.condition WHEN 'PodResizePending'
+                THEN 'ResizeDeferred' ELSE 'ResizeStarted' END,
+                CASE x.condition WHEN 'PodResizePending'
+                THEN 'ResizeInfeasible' ELSE 'ResizeError' END)
+    )
+    UNION ALL
     -- after a capture gap, the first observation of each condition shows it again
     SELECT r.pod_uid, r.condition, r.observed_at, r.observed_at, r.status, r.reason,
         r.last_transition_ts, 'observed', 1
@@ -95,12 +132,23 @@ points AS (
         UNION
         SELECT DISTINCT pod_uid, 'PodScheduled' FROM pod_events
         WHERE reason IN ('Scheduled', 'FailedScheduling')
+        UNION
+        SELECT DISTINCT e.pod_uid, x.condition FROM pod_events AS e
+        JOIN (VALUES ('ResizeDeferred', 'PodResizePending'),
+            ('ResizeInfeasible', 'PodResizePending'), ('ResizeStarted', 'PodResizeInProgress'),
+            ('ResizeError', 'PodResizeInProgress')) AS x(r, condition) ON x.r = e.reason
+        WHERE e.pod_uid NOT IN (SELECT pod_uid FROM pod_snapshots)
+        UNION
+        SELECT DISTINCT pod_uid, 'Initialized' FROM pod_events
+        WHERE reason = 'Started' AND NOT is_init AND NOT is_ephemeral AND container IS NOT NULL
+            AND pod_uid NOT IN (SELECT pod_uid FROM pod_snapshots)
     ) AS k ON k.pod_uid = g.pod_uid
 ),
 flagged AS (
     SELECT
         *,
         lag(status) OVER w AS prev_status,
+        lag(reason) OVER w AS prev_reason,
         lag(lt) OVER w AS prev_lt,
         lag(src) OVER w AS prev_src,
         lag(last_ts) OVER w AS prev_ts,
@@ -122,6 +170,10 @@ starts AS (
     WHERE status IS DISTINCT FROM prev_status
         OR (src = 1 AND prev_src = 1 AND lt IS NOT NULL AND prev_lt IS NOT NULL
             AND lt <> prev_lt)
+        -- `status.resize` read as a condition has no lastTransitionTime: Proposed then
+        -- Deferred is a new run
+        OR (condition LIKE 'PodResize%' AND lt IS NULL AND prev_lt IS NULL
+            AND reason IS DISTINCT FROM prev_reason)
 ),
 placed AS (
     SELECT

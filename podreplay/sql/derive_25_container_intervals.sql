@@ -4,7 +4,8 @@
 -- of the pod (status.startTime: waiting PodInitializing / ContainerCreating); and, outside the
 -- snapshots' cover or for events-only pods, events: Started (running), BackOff "restarting"
 -- (CrashLoopBackOff), Failed ErrImagePull / BackOff pulling (ImagePullBackOff), an init
--- container Completed when the next container started; an event within a second of an
+-- container Completed when the next container started (unknown when no pod spec says it is
+-- no native sidecar); an event within a second of an
 -- instance's start or finish adds nothing.
 -- At the same second: admission, instance start, instance finish, then waiting observations
 -- (an observation dated by the status times it carries shows the state after them).
@@ -66,9 +67,15 @@ ev_points AS (
     WHERE reason IN ('Started', 'BackOff')
         OR (reason = 'Failed' AND regexp_matches(message, 'Error: (ErrImagePull|ImagePullBackOff|InvalidImageName|ErrImageNeverPull|CreateContainerConfigError)'))
     UNION ALL
-    -- init containers run one at a time: one had completed when the next container started
-    SELECT i.pod_uid, i.container, true, min(o.first_ts), 'terminated', 'Completed', 0,
-        'inferred'
+    -- init containers run one at a time: one had completed when the next container started,
+    -- when a pod spec says it is no native sidecar; with no spec (events alone) it completed
+    -- or, a sidecar, runs on: unknown
+    -- (`lo`: the pod's first snapshot, so it has a spec)
+    SELECT i.pod_uid, i.container, true, min(o.first_ts),
+        CASE WHEN any_value(i.lo) IS NOT NULL THEN 'terminated' ELSE 'unknown' END,
+        CASE WHEN any_value(i.lo) IS NOT NULL THEN 'Completed' END,
+        CASE WHEN any_value(i.lo) IS NOT NULL THEN 0 END,
+        CASE WHEN any_value(i.lo) IS NOT NULL THEN 'inferred' ELSE 'gap' END
     FROM ev AS i
     JOIN pod_events AS o
         ON o.pod_uid = i.pod_uid AND o.reason = 'Started' AND o.container <> i.container

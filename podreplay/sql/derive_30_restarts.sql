@@ -9,12 +9,14 @@
 -- event object's first and last occurrence are known, and its place among the others is when no
 -- other object of that reason overlaps it in time.
 -- The cause comes from the replaced instance: OOMKilled by its reason; liveness_probe /
--- startup_probe when a Killing "failed <probe> probe" event covers its end (an aggregated event
--- covers at most `count` instances), or when a known Killing occurrence falls between the
--- replaced instance's start and the new one's (Unhealthy -> Killing -> Started; `killing_ts`,
--- `kill_event_key`); else completed (exit 0) or error; unknown when no capture shows how it
--- ended, except that probe kills no restart used up are given to those, in order, when there
--- are at least as many of them.
+-- startup_probe / resize when a Killing "failed <probe> probe" / "resize requires restart"
+-- event covers its end (an aggregated event covers at most `count` instances), or when a known
+-- Killing occurrence falls between the replaced instance's start and the new one's (Unhealthy
+-- -> Killing -> Started; `killing_ts`, `kill_event_key`); sandbox when it ended within the kill
+-- after a SandboxChanged occurrence (no end seen: the occurrence falls between the two
+-- starts); else completed (exit 0) or error; unknown when no capture shows how it ended,
+-- except that probe kills no restart used up are given to those, in order, when there are at
+-- least as many of them.
 -- Extra columns: at_basis (observed | event), killing_ts, kill_event_key.
 CREATE OR REPLACE TABLE restarts AS
 WITH counts AS (
@@ -33,10 +35,11 @@ restarted_msg AS (
         message ILIKE '%restarted%' OR message ILIKE '%re-created%' OR message ILIKE '%recreated%'
             -- a native sidecar's kill names no restart, yet it always is restarted
             OR message ILIKE 'Init container % failed % probe%'
+            OR kill_cause = 'resize'
             AS restarts_it
     FROM pod_events
     WHERE container IS NOT NULL AND NOT is_ephemeral
-        AND (reason = 'Started' OR kill_cause IN ('liveness', 'startup'))
+        AND (reason = 'Started' OR kill_cause IN ('liveness', 'startup', 'resize'))
 ),
 ev_only AS (
     SELECT
@@ -44,7 +47,7 @@ ev_only AS (
         e.container,
         e.is_init,
         coalesce(sum(e.count) FILTER (WHERE e.reason = 'Started'), 0)::BIGINT AS started,
-        coalesce(sum(e.count) FILTER (WHERE e.kill_cause IN ('liveness', 'startup')
+        coalesce(sum(e.count) FILTER (WHERE e.kill_cause IN ('liveness', 'startup', 'resize')
             AND e.restarts_it), 0)::BIGINT AS kills,
         arg_max(e.message, e.last_ts) FILTER (WHERE e.reason = 'Started') AS started_msg
     FROM restarted_msg AS e
@@ -139,7 +142,7 @@ kills AS (
         pod_uid, container, is_init, event_key, kill_cause, message, count, first_ts, last_ts,
         restarts_it
     FROM restarted_msg
-    WHERE kill_cause IN ('liveness', 'startup')
+    WHERE kill_cause IN ('liveness', 'startup', 'resize')
 ),
 old_inst AS (
     SELECT n.pod_uid, n.container, n.is_init, n.restart_no, o.started_at, o.finished_at,
@@ -232,6 +235,41 @@ probe_kill AS (
             u.last_ts DESC NULLS LAST, u.event_key
     ) = 1
 ),
+sandbox_kill AS (
+    -- the pod sandbox re-created under running containers (SandboxChanged: every container is
+    -- stopped and started again): the restart whose replaced instance ended within the kill
+    -- after a known SandboxChanged occurrence, or (no end seen) whose new instance started
+    -- after one that came after the replaced instance's start
+    SELECT n.pod_uid, n.container, n.is_init, n.restart_no,
+        arg_max(s.event_key, s.ts) AS event_key, arg_max(s.message, s.ts) AS message,
+        max(s.ts) AS sandbox_ts
+    FROM numbers AS n
+    JOIN (
+        SELECT pod_uid, event_key, message, first_ts AS ts FROM pod_events
+        WHERE reason = 'SandboxChanged'
+        UNION ALL
+        SELECT pod_uid, event_key, message, last_ts FROM pod_events
+        WHERE reason = 'SandboxChanged' AND count > 1
+    ) AS s ON s.pod_uid = n.pod_uid
+    JOIN pods AS p ON p.pod_uid = n.pod_uid
+    LEFT JOIN old_inst AS o
+        ON o.pod_uid = n.pod_uid AND o.container = n.container AND o.is_init = n.is_init
+        AND o.restart_no = n.restart_no
+    LEFT JOIN starts AS od
+        ON od.pod_uid = n.pod_uid AND od.container = n.container AND od.is_init = n.is_init
+        AND od.idx = n.restart_no - 1
+    LEFT JOIN starts AS nw
+        ON nw.pod_uid = n.pod_uid AND nw.container = n.container AND nw.is_init = n.is_init
+        AND nw.idx = n.restart_no
+    WHERE coalesce(o.reason, '') <> 'OOMKilled'
+        AND coalesce(o.exit_code, 137) IN (0, 137, 143)
+        AND CASE WHEN o.finished_at IS NOT NULL
+            THEN o.finished_at >= s.ts - INTERVAL 1 SECOND
+                AND o.finished_at <= s.ts + to_seconds(coalesce(p.grace_period_s, 30) + 2)
+            ELSE od.ts < s.ts AND s.ts <= nw.ts
+        END
+    GROUP BY ALL
+),
 observed AS (
     SELECT
         n.pod_uid,
@@ -242,7 +280,9 @@ observed AS (
         o.exit_code,
         CASE
             WHEN o.reason = 'OOMKilled' THEN 'OOMKilled'
+            WHEN pk.kill_cause = 'resize' THEN 'resize'
             WHEN pk.kill_cause IS NOT NULL THEN pk.kill_cause || '_probe'
+            WHEN sk.event_key IS NOT NULL THEN 'sandbox'
             WHEN o.restart_no IS NULL OR (o.finished_at IS NULL AND o.reason IS NULL
                 AND o.exit_code IS NULL) THEN NULL
             WHEN o.exit_code = 0 OR o.reason = 'Completed' THEN 'completed'
@@ -269,6 +309,13 @@ observed AS (
                             coalesce(o.exit_code::VARCHAR, '?')) ELSE '' END,
                     CASE WHEN nw.ts IS NOT NULL THEN concat(' → Started ',
                         strftime(nw.ts, '%Y-%m-%dT%H:%M:%SZ')) ELSE '' END)
+                WHEN sk.event_key IS NOT NULL THEN concat('SandboxChanged ',
+                    strftime(sk.sandbox_ts, '%Y-%m-%dT%H:%M:%SZ'), ': ', sk.message,
+                    CASE WHEN o.finished_at IS NOT NULL OR o.exit_code IS NOT NULL
+                        THEN concat(' → terminated ', coalesce(o.reason, '?'), ' exit ',
+                            coalesce(o.exit_code::VARCHAR, '?')) ELSE '' END,
+                    CASE WHEN nw.ts IS NOT NULL THEN concat(' → Started ',
+                        strftime(nw.ts, '%Y-%m-%dT%H:%M:%SZ')) ELSE '' END)
                 WHEN o.restart_no IS NULL OR (o.finished_at IS NULL AND o.reason IS NULL
                     AND o.exit_code IS NULL) THEN NULL
                 ELSE concat('terminated ', coalesce(o.reason, '?'), ' exit ',
@@ -287,8 +334,8 @@ observed AS (
             coalesce(nx.exit_code::VARCHAR, '?'), ' at ',
             strftime(nx.finished_at, '%Y-%m-%dT%H:%M:%SZ'), ' (the next restart is pending)')
             ELSE '' END AS pending_note,
-        pk.killing_ts,
-        pk.event_key AS kill_event_key
+        coalesce(pk.killing_ts, sk.sandbox_ts) AS killing_ts,
+        coalesce(pk.event_key, sk.event_key) AS kill_event_key
     FROM numbers AS n
     LEFT JOIN old_inst AS o
         ON o.pod_uid = n.pod_uid AND o.container = n.container AND o.is_init = n.is_init
@@ -301,6 +348,9 @@ observed AS (
         ON pk.pod_uid = n.pod_uid AND pk.container = n.container AND pk.is_init = n.is_init
         AND pk.restart_no = n.restart_no AND o.reason IS DISTINCT FROM 'OOMKilled'
         AND (o.exit_code IS NULL OR o.exit_code IN (0, 137, 143))
+    LEFT JOIN sandbox_kill AS sk
+        ON sk.pod_uid = n.pod_uid AND sk.container = n.container AND sk.is_init = n.is_init
+        AND sk.restart_no = n.restart_no
     LEFT JOIN container_instances AS nx
         ON nx.pod_uid = n.pod_uid AND nx.container = n.container AND nx.is_init = n.is_init
         AND nx.idx = n.restart_no

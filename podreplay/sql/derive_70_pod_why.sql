@@ -2,8 +2,8 @@
 -- evidence. pod_problems holds every problem a pod shows (one row per pod and problem);
 -- pod_why one row per pod: its worst problem (lowest severity number), null when none.
 -- Severity order (docs/sql.md): 1 image_pull, 2 unschedulable, 3 oom_killed, 4 probe_kill,
--- 5 crash_loop, 6 failed, 7 evicted, 8 stuck_pending, 9 never_ready, 10 slow_termination,
--- 11 restarted, 12 deleted. A figure the evidence does not fix (a gap, a null) is left out of
+-- 5 crash_loop, 6 failed, 7 evicted, 8 blocked, 9 stuck_pending, 10 never_ready,
+-- 11 slow_termination, 12 restarted, 13 deleted. A figure the evidence does not fix (a gap, a null) is left out of
 -- the words or called unknown, never guessed.
 
 CREATE OR REPLACE TEMP MACRO why_span(s) AS CASE
@@ -210,10 +210,10 @@ JOIN (
 ) AS k USING (pod_uid)
 LEFT JOIN probe_msg AS pm ON pm.pod_uid = k.pod_uid AND pm.probe = k.probe
 UNION ALL
--- 5 crash_loop and 11 restarted: how the last instance ended, restarts, the last one's time
+-- 5 crash_loop and 12 restarted: how the last instance ended, restarts, the last one's time
 SELECT b.pod_uid,
     CASE WHEN b.crashlooped THEN 'crash_loop' ELSE 'restarted' END,
-    CASE WHEN b.crashlooped THEN 5 ELSE 11 END,
+    CASE WHEN b.crashlooped THEN 5 ELSE 12 END,
     concat(CASE WHEN b.crashlooped THEN 'CrashLoopBackOff: ' ELSE 'restarted: ' END,
         coalesce(b.last_end, 'how it ended unknown'),
         CASE WHEN b.restarts > 0 THEN concat(' ×', b.restarts) END,
@@ -256,8 +256,29 @@ WHERE (b.final_phase = 'Failed' AND b.deletion_requested_at IS NULL)
     OR (b.final_phase = 'Failed' AND b.final_reason IS NOT NULL)
     OR ev.pod_uid IS NOT NULL
 UNION ALL
--- 8 stuck_pending: still Pending after a minute (or for as long as the evidence cannot tell)
-SELECT b.pod_uid, 'stuck_pending', 8,
+-- 8 blocked: the longest stretch no container could be created or run (creation_blocks):
+-- "blocked 3 m by FailedMount ×4 (volume): timed out waiting for the condition"
+SELECT b.pod_uid, 'blocked', 8,
+    concat('blocked ', why_span(k.blocked_s), ' by ', replace(k.reasons, ',', '/'),
+        CASE WHEN k.events > 1 THEN concat(' ×', k.events) END, ' (', k.cause, ')',
+        CASE WHEN k.message IS NOT NULL THEN concat(': ', left(why_tail(k.message), 120)) END,
+        CASE WHEN NOT k.open THEN ', then started' END),
+    k.message
+FROM base AS b
+JOIN (
+    SELECT pod_uid,
+        arg_max(cause, (blocked_s, blocked_from, cause)) AS cause,
+        arg_max(reasons, (blocked_s, blocked_from, cause)) AS reasons,
+        arg_max(events, (blocked_s, blocked_from, cause)) AS events,
+        arg_max(blocked_s, (blocked_s, blocked_from, cause)) AS blocked_s,
+        arg_max(open, (blocked_s, blocked_from, cause)) AS open,
+        arg_max(message, (blocked_s, blocked_from, cause)) AS message
+    FROM creation_blocks
+    GROUP BY pod_uid
+) AS k USING (pod_uid)
+UNION ALL
+-- 9 stuck_pending: still Pending after a minute (or for as long as the evidence cannot tell)
+SELECT b.pod_uid, 'stuck_pending', 9,
     concat('Pending', CASE WHEN b.pending_s IS NOT NULL THEN concat(' ', why_span(b.pending_s))
         ELSE ' (how long unknown)' END,
         CASE WHEN coalesce(lw.text, wt.reason) IS NOT NULL
@@ -269,8 +290,8 @@ LEFT JOIN last_waiting AS wt USING (pod_uid)
 WHERE b.final_phase = 'Pending' AND b.deletion_requested_at IS NULL
     AND (b.pending_s IS NULL OR b.pending_s >= 60)
 UNION ALL
--- 9 never_ready, with the readiness probe's failures when there are some
-SELECT b.pod_uid, 'never_ready', 9,
+-- 10 never_ready, with the readiness probe's failures when there are some
+SELECT b.pod_uid, 'never_ready', 10,
     concat('never Ready', CASE WHEN pm.n IS NOT NULL THEN concat(': readiness probe failed ×',
         pm.n, ': ', why_probe(pm.message)) END),
     pm.message
@@ -278,8 +299,8 @@ FROM base AS b
 LEFT JOIN probe_msg AS pm ON pm.pod_uid = b.pod_uid AND pm.probe = 'readiness'
 WHERE b.never_ready
 UNION ALL
--- 10 slow_termination: outlived its grace period, or took over a minute more than it
-SELECT b.pod_uid, 'slow_termination', 10,
+-- 11 slow_termination: outlived its grace period, or took over a minute more than it
+SELECT b.pod_uid, 'slow_termination', 11,
     concat('terminating', CASE WHEN b.terminating_s IS NOT NULL
             THEN concat(' ', why_span(b.terminating_s)) END,
         CASE WHEN b.grace_period_s IS NOT NULL
@@ -289,8 +310,8 @@ SELECT b.pod_uid, 'slow_termination', 10,
 FROM base AS b
 WHERE b.grace_exceeded OR b.terminating_s > coalesce(b.grace_period_s, 30) + 60
 UNION ALL
--- 12 deleted: by a controller when its SuccessfulDelete event names the pod
-SELECT b.pod_uid, 'deleted', 12,
+-- 13 deleted: by a controller when its SuccessfulDelete event names the pod
+SELECT b.pod_uid, 'deleted', 13,
     concat(CASE WHEN cd.controller IS NOT NULL THEN concat('deleted by a controller (',
             cd.controller, ')') ELSE 'deleted (no event says by whom)' END,
         CASE WHEN b.final_phase = 'Failed' THEN concat(', its containers stopped: ',

@@ -152,7 +152,17 @@ WITH c AS (
     FROM c
 )
 SELECT seq, observed_at, pod_uid, coalesce(f[1], '?') AS type, f[2] AS status, f[3] AS reason,
-       ts(f[4]) AS last_transition FROM f;
+       ts(f[4]) AS last_transition FROM f
+UNION ALL
+-- `status.resize` (1.27-1.32) read as the conditions that replaced it in 1.33: Proposed,
+-- Deferred and Infeasible as PodResizePending (that reason), InProgress as PodResizeInProgress;
+-- no transition time (the field has none); a snapshot that reports the condition itself wins
+SELECT seq, observed_at, pod_uid,
+    CASE WHEN r = 'InProgress' THEN 'PodResizeInProgress' ELSE 'PodResizePending' END, 'True',
+    CASE WHEN r = 'InProgress' THEN NULL ELSE r END, NULL::TIMESTAMPTZ
+FROM (SELECT seq, observed_at, pod_uid, nn(raw->>'$.status.resize') AS r FROM new_pods) AS z
+WHERE r IN ('Proposed', 'InProgress', 'Deferred', 'Infeasible')
+    AND NOT EXISTS (SELECT 1 FROM f WHERE f.seq = z.seq AND f.f[1] LIKE 'PodResize%');
 
 INSERT INTO stage_rejects
 SELECT p.src, 3, p.seq, p.location, p.error, s.doc
