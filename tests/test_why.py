@@ -197,6 +197,15 @@ def test_report_splits_failures_and_lists_offenders_by_problem(
     stuck = offenders.split("<h3>Stuck Pending")[1].split("</table>")[0]
     if any(p["scenario"] == "unschedulable" for p in truth["pods"]):
         assert re.search(r"Unschedulable \d+ m(, then scheduled)?: 0/\d+ nodes: ", stuck), stuck
+    # pods stuck in ContainerCreating have their own table, each row naming what blocked it
+    blocked_scenarios = ("volume_mount_failure", "sandbox_failure", "config_error")
+    if any(p["scenario"] in blocked_scenarios for p in truth["pods"]):
+        blocked = offenders.split("<h3>Blocked creating")[1].split("</table>")[0]
+        assert re.search(
+            r"blocked \d+ (s|m) by (FailedMount|FailedAttachVolume|"
+            r"FailedCreatePodSandBox|CreateContainerConfigError)",
+            blocked,
+        ), blocked
 
 
 HOSTILE = '0/1 nodes are available: <img src=x onerror="alert(1)">&amp; Insufficient cpu.'

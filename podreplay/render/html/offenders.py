@@ -21,6 +21,7 @@ TABLE_ROWS = 15  # rows of each worst-offender table
 PROBLEM_TABLES: tuple[tuple[str, tuple[str, ...], str], ...] = (
     ("Stuck Pending", ("unschedulable", "stuck_pending"), "pending_s"),
     ("Image pull failures", ("image_pull",), "pending_s"),
+    ("Blocked creating (volume, sandbox, config)", ("blocked",), "pending_s"),
     ("OOM kills", ("oom_killed",), "restarts"),
     ("Probe kills", ("probe_kill",), "restarts"),
     ("Crash loops", ("crash_loop",), "crashloop_s"),
