@@ -16,12 +16,11 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from podreplay.cli.app import app
-from podreplay.derive import rebuild
-from podreplay.ingest import ingest_paths
 from podreplay.queries import run_named
 from podreplay.store import Store
-from tests.lifecycle_rows import check_intervals_tile_time
-from tests.test_lifecycle_truth import SETTINGS, check_pod_exactly, rebuilt_capture, ts
+from tests.support.db import ingested, load
+from tests.support.lifecycle_rows import check_intervals_tile_time
+from tests.support.truth import SETTINGS, check_pod_exactly, rebuilt_capture, ts
 
 # no shrinking: one capture takes seconds, and a failing seed is reported as it is
 FAST = settings(SETTINGS, phases=[Phase.explicit, Phase.reuse, Phase.generate])
@@ -241,8 +240,7 @@ def test_every_reason_of_these_cases_is_recognised(tmp_path: Path) -> None:
     src = tmp_path / "events.json"
     src.write_text(json.dumps({"apiVersion": "v1", "kind": "List", "items": items}))
     with Store(tmp_path / "db.duckdb") as store:
-        ingest_paths(store, [src])
-        rebuild(store)
+        load(store, [src])
         got = dict(store.rows("SELECT pod, cause FROM creation_blocks"))
         assert got == {f"b{i}": cause for i, (_, _, cause) in enumerate(BLOCK_EVENTS)}
         got = dict(store.rows("SELECT pod, disruption_reason FROM pods WHERE pod LIKE 'd%'"))
@@ -283,8 +281,7 @@ def test_waiting_config_errors_block_creation(tmp_path: Path) -> None:
     src = tmp_path / "pods-20240501T101000Z.json"
     src.write_text(json.dumps({"apiVersion": "v1", "kind": "List", "items": pods}))
     with Store(tmp_path / "db.duckdb") as store:
-        ingest_paths(store, [src])
-        rebuild(store)
+        load(store, [src])
         rows = store.rows("SELECT pod, cause, reasons, open FROM creation_blocks ORDER BY pod")
         assert rows == [
             ("cfg", "config", "CreateContainerConfigError", True),
@@ -300,9 +297,7 @@ def stuck_db(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, 
     root = tmp_path_factory.mktemp("stuck")
     res = simulate(root / "cap", pods=9, seed=5, scenarios=[*STUCK, *DISRUPTED], duration_s=1800)
     db = root / "db.duckdb"
-    with Store(db) as store:
-        ingest_paths(store, [root / "cap"])
-        rebuild(store)
+    ingested(db, [root / "cap"])
     return db, res.truth
 
 

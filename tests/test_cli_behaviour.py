@@ -16,28 +16,14 @@ import time
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner, Result
 
-from podreplay.cli import app
 from podreplay.store import Store
-from tests.conftest import SAMPLE_LOGS, real
+from tests.support.cli import process as cli
+from tests.support.cli import run
+from tests.support.paths import SAMPLE_LOGS, real
 
-runner = CliRunner()
 WIDTHS = (80, 120, 200)
 K3S = ("k3s-v1.33_2025_troubleshoot-bundle__default__pods", "k3s-v1.33_2025_troubleshoot-bundle")
-
-
-def run(*args: str, columns: int | None = None) -> Result:
-    env = {"COLUMNS": str(columns)} if columns else {"COLUMNS": ""}
-    res = runner.invoke(app, list(args), env=env)
-    assert "Traceback" not in res.stderr and "internal error" not in res.stderr, res.stderr
-    return res
-
-
-def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "podreplay", *args], cwd=cwd, capture_output=True, text=True
-    )
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ import typer
 from typer.testing import CliRunner
 
 from podreplay.cli import app
-from tests.conftest import ROOT
+from tests.support.paths import ROOT
 
 COMMANDS = sorted(typer.main.get_command(app).commands)  # type: ignore[attr-defined]
 
@@ -65,14 +65,14 @@ def test_an_unknown_command_is_a_usage_error_without_traceback() -> None:
     assert "Traceback" not in result.output
 
 
-PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+PAGES = [ROOT / "README.md", ROOT / "tests" / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 TOP_LEVEL = {p.name for p in ROOT.iterdir() if not p.name.startswith(".")}
 GITIGNORED = {
     line.strip() for line in (ROOT / ".gitignore").read_text().splitlines() if "/" in line
 }
 
 
-@pytest.mark.parametrize("page", PAGES, ids=[p.name for p in PAGES])
+@pytest.mark.parametrize("page", PAGES, ids=[p.relative_to(ROOT).as_posix() for p in PAGES])
 def test_docs_cite_only_what_the_repository_has(page: Path) -> None:
     """Links and `path/like/this` mentions resolve inside the repository; no machine paths, no
     design notes the repository does not ship."""

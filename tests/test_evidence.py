@@ -17,8 +17,9 @@ from podreplay.cli import app
 from podreplay.render import figures as fg
 from podreplay.render import report_data as rd
 from podreplay.store import Store
-from tests.conftest import REAL
-from tests.lifecycle_rows import (
+from tests.support.cli import ingest
+from tests.support.db import rows
+from tests.support.lifecycle_rows import (
     at,
     check_intervals_tile_time,
     condition,
@@ -27,6 +28,7 @@ from tests.lifecycle_rows import (
     rebuilt,
     source,
 )
+from tests.support.paths import REAL
 
 K3S = sorted(REAL.glob("k3s-v1.33_2025_troubleshoot-bundle__*.json"))
 NEAT = REAL / "kubectl-neat__pod1-raw.json"
@@ -36,14 +38,9 @@ CORPUS = sorted(p for p in REAL.iterdir() if p.suffix in (".json", ".yaml"))
 def ingested(tmp: Path, paths: list[Path], *extra: str) -> Path:
     """A database with `paths` ingested through the CLI."""
     db = tmp / "db.duckdb"
-    res = CliRunner().invoke(app, ["ingest", *map(str, paths), "--db", str(db), "-q", *extra])
+    res = ingest(db, *paths, extra=("-q", *extra))
     assert res.exit_code in (0, 1), res.output
     return db
-
-
-def rows(db: Path, sql: str, params: list[object] | None = None) -> list[tuple[object, ...]]:
-    with Store(db, read_only=True) as store:
-        return store.rows(sql, params)
 
 
 def utc(text: str) -> datetime:

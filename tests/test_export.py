@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from podreplay.cli.app import app
 from podreplay.export import MANIFEST, export_parquet
 from podreplay.store import Store
-from tests.analytics_data import SimDb, hand_db, simulated_db
+from tests.support.analytics_data import SimDb, hand_db, simulated_db
 
 
 @pytest.fixture(scope="module")

@@ -32,7 +32,7 @@ from podreplay.render.report import (
     write_report,
 )
 from podreplay.store import Store
-from tests.report_pipeline import (
+from tests.support.report_pipeline import (
     HOSTILE_MESSAGE,
     HOSTILE_NS,
     HOSTILE_UID,

@@ -1,6 +1,6 @@
-"""Named queries and `podreplay query`: each query on data with a known answer (the hand-built
-capture reasoned out in tests/analytics_data.py, or the simulator's ground truth), parameters,
-errors, and the database as an API for clients that never import podreplay."""
+"""Named queries and `podreplay query`: each query on data with a known answer (the
+hand-built capture reasoned out in tests/support/analytics_data.py, or the simulator's ground
+truth), parameters, errors, and the database as an API for clients that never import podreplay."""
 
 from __future__ import annotations
 
@@ -21,9 +21,10 @@ from podreplay.cli.app import app
 from podreplay.errors import NotFoundError, UsageError
 from podreplay.queries import bundled_queries, parse_query, resolve, run_named
 from podreplay.store import Store
-from tests.analytics_data import JOB, WEB, SimDb, hand_db, simulated_db
+from tests.support.analytics_data import JOB, WEB, SimDb, hand_db, simulated_db
+from tests.support.paths import ROOT
 
-QUERIES_DIR = Path(__file__).resolve().parent.parent / "queries"
+QUERIES_DIR = ROOT / "queries"
 
 
 @pytest.fixture(scope="module")

@@ -27,7 +27,7 @@ from typer.testing import CliRunner, Result
 
 from podreplay import archives
 from podreplay.cli.app import app
-from tests.conftest import REAL
+from tests.support.paths import REAL
 
 NOT_CAPTURES = ("SOURCES.md", "LICENSE")
 FILES = sorted(p for p in REAL.iterdir() if p.is_file() and not p.name.startswith(NOT_CAPTURES))

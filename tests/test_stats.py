@@ -15,7 +15,7 @@ from podreplay.analytics import METRICS, SECTIONS, stats, stats_sections
 from podreplay.cli.app import app
 from podreplay.errors import EmptySelectionError, UsageError
 from podreplay.store import Store
-from tests.analytics_data import JOB, WEB, SimDb, hand_db, simulated_db
+from tests.support.analytics_data import JOB, WEB, SimDb, hand_db, simulated_db
 
 CONTRACT = [
     "pod_uid", "namespace", "pod", "workload", "pending_s", "running_s", "succeeded_s",

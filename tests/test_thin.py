@@ -16,10 +16,9 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from podreplay.cli import app
-from podreplay.derive import rebuild
-from podreplay.ingest import ingest_paths
 from podreplay.simulate import simulate
 from podreplay.store import Store
+from tests.support.db import ingested
 
 SLACK = timedelta(seconds=1)  # timestamps have 1 s resolution
 
@@ -29,9 +28,7 @@ def thin_db(root: Path, seed: int, duration: int, every: int | None) -> tuple[Pa
     res = simulate(out, pods=24, seed=seed, duration_s=duration, snapshot_every_s=every, thin=True)
     db = out / "db.duckdb"
     paths = [p for p in (res.events_path, res.events_v1_path) if p] + res.snapshot_paths
-    with Store(db) as store:
-        ingest_paths(store, paths)
-        rebuild(store)
+    ingested(db, paths)
     return db, res.truth
 
 

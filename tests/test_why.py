@@ -11,13 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner
 
-from podreplay.cli import app
 from podreplay.store import Store
-from tests.conftest import real
+from tests.support.cli import run_ok as run
+from tests.support.paths import real
 
-runner = CliRunner()
 K3S = "k3s-v1.33_2025_troubleshoot-bundle"
 
 # the problem each simulator scenario must read as (scenarios that end well read as nothing)
@@ -44,14 +42,6 @@ WORDS = {
     "evicted": r"(evicted|preempted): .+",
     "failed": r"Failed: Error exit \d+",
 }
-
-
-def run(*args: str, columns: int | None = None) -> str:
-    env = {"COLUMNS": str(columns) if columns else ""}
-    res = runner.invoke(app, list(args), env=env)
-    assert res.exit_code == 0, res.output
-    assert "Traceback" not in res.stderr, res.stderr
-    return res.stdout
 
 
 def pods_json(db: Path) -> list[dict[str, Any]]:

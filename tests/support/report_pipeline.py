@@ -10,10 +10,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from podreplay.derive import rebuild
-from podreplay.ingest import ingest_paths
 from podreplay.simulate import ALL_FORMATS, TRUTH_FILE, simulate
-from podreplay.store import Store
+from tests.support.db import ingested
 
 HOSTILE_MESSAGE = (
     'Back-off <script>window.__pwned=1</script> then <img src=x onerror="window.__pwned=1"> & done'
@@ -96,9 +94,7 @@ def build_database(
     if hostile:
         paths.append(hostile_capture(workdir / "hostile-events.json"))
     db = workdir / "report.duckdb"
-    with Store(db) as store:
-        ingest_paths(store, paths)
-        rebuild(store)
+    ingested(db, paths)
     return db, result.truth
 
 

@@ -10,10 +10,8 @@ from typing import Any
 
 import polars as pl
 
-from podreplay.derive import rebuild
-from podreplay.ingest import ingest_paths
 from podreplay.simulate import simulate
-from podreplay.store import Store
+from tests.support.db import ingested
 
 # Events of both APIs plus the pod watch stream: every transition at 1 s resolution, and fast
 # to ingest (the periodic List snapshots add nothing the watch stream does not show).
@@ -63,9 +61,7 @@ def simulated_db(
         )
         db = out / "podreplay.duckdb"
         paths = [p for p in (result.events_path, result.events_v1_path, result.watch_path) if p]
-        with Store(db) as store:
-            ingest_paths(store, [*paths, *result.snapshot_paths])
-            rebuild(store)
+        ingested(db, [*paths, *result.snapshot_paths])
         truth = json.loads(result.truth_path.read_text(encoding="utf-8"))
         _CACHE[key] = SimDb(db=db, out_dir=out, truth=truth)
     return _CACHE[key]
@@ -497,7 +493,5 @@ def hand_db(out: Path) -> Path:
     """The hand-built capture ingested into `out/podreplay.duckdb` and rebuilt."""
     capture = hand_capture(out / "capture")
     db = out / "podreplay.duckdb"
-    with Store(db) as store:
-        ingest_paths(store, sorted(capture.iterdir()))
-        rebuild(store)
+    ingested(db, sorted(capture.iterdir()))
     return db
