@@ -1,4 +1,4 @@
-"""Named SQL queries: the shipped `queries/*.sql` files, user .sql files and ad-hoc SQL.
+"""Named SQL queries: the shipped `bundled_queries/*.sql` files, user .sql files and ad-hoc SQL.
 
 A query file starts with header comments that name it, describe it in one line and declare its
 parameters; parameters are DuckDB named parameters (`$namespace`) bound from strings, never

@@ -24,7 +24,7 @@ from podreplay.store import Store
 from tests.support.analytics_data import JOB, WEB, SimDb, hand_db, simulated_db
 from tests.support.paths import ROOT
 
-QUERIES_DIR = ROOT / "queries"
+QUERIES_DIR = ROOT / "podreplay" / "bundled_queries"
 
 
 @pytest.fixture(scope="module")

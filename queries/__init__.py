@@ -1,1 +1,0 @@
-"""Named SQL queries shipped with podreplay, installed as podreplay.bundled_queries."""
