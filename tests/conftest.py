@@ -1,4 +1,5 @@
-"""Fixtures and hooks only: a fresh database file per test. Shared helpers live in
+"""Fixtures and hooks only: a fresh database file per test and the
+shared analytics databases. Shared helpers live in
 tests/support/ (see tests/README.md)."""
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from podreplay.store import Store
+from tests.support.analytics_data import SimDb, hand_db, simulated_db
 
 
 @pytest.fixture
@@ -22,3 +24,17 @@ def store(db_path: Path) -> Iterator[Store]:
     """A writable podreplay database in a file on disk."""
     with Store(db_path) as s:
         yield s
+
+
+@pytest.fixture(scope="session")
+def simulated(tmp_path_factory: pytest.TempPathFactory) -> SimDb:
+    """The simulated capture with its ground truth, ingested and rebuilt once per session
+    (tests/support/analytics_data.py); read it, never write it."""
+    return simulated_db(tmp_path_factory.getbasetemp())
+
+
+@pytest.fixture(scope="session")
+def hand_built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The database of the hand-built capture whose answers are reasoned out
+    (tests/support/analytics_data.py); read it, never write it."""
+    return hand_db(tmp_path_factory.mktemp("hand"))

@@ -16,11 +16,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner, Result
+from typer.testing import Result
 
-from podreplay.cli.app import app
 from podreplay.store import Store
-from tests.support.cli import K3S_EVENTS, K3S_PODS, ingest
+from tests.support.cli import K3S_EVENTS, K3S_PODS, ingest, run
 from tests.support.db import rows
 from tests.support.dbstate import snapshot
 from tests.support.paths import DATA, real
@@ -93,7 +92,7 @@ def test_garbage_lines_between_events_are_skipped_and_counted_and_the_events_lan
 def test_a_list_of_deployments_is_skipped_with_a_notice_not_an_error(db_path: Path) -> None:
     path = BAD / "deployment_list.json"
     n_items = len(json.loads(path.read_text())["items"])
-    res = CliRunner().invoke(app, ["ingest", str(path), "--db", str(db_path)])
+    res = run("ingest", str(path), "--db", str(db_path))
     assert res.exit_code == 0, res.stderr
     assert error_lines(res) == []
     assert f"podreplay: {path}: other kinds counted, not loaded: Deployment:{n_items}" in (

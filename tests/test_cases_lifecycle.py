@@ -15,10 +15,9 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from typer.testing import CliRunner
 
-from podreplay.cli import app
 from podreplay.store import Store
+from tests.support.cli import run
 from tests.support.lifecycle_rows import check_intervals_tile_time
 from tests.support.truth import (
     SETTINGS,
@@ -126,7 +125,7 @@ def test_pods_that_predate_the_capture_are_rebuilt_from_its_start_on(
 def test_simulate_lead_in_starts_the_capture_in_the_pods_mid_life(tmp_path: Path) -> None:
     out = tmp_path / "cap"
     args = ["simulate", "--lead-in", "7200", "--pods", "8", "--seed", "3", "--duration", "600"]
-    res = CliRunner().invoke(app, [*args, "-o", str(out)])
+    res = run(*args, "-o", str(out))
     assert res.exit_code == 0, res.output
     truth = json.loads((out / "ground_truth.json").read_text())
     assert truth["lead_in_s"] == 7200
@@ -137,5 +136,5 @@ def test_simulate_lead_in_starts_the_capture_in_the_pods_mid_life(tmp_path: Path
     added = {r["object"]["metadata"]["uid"]: r for r in recs if r["type"] == "ADDED"}
     assert all(added[p["pod_uid"]]["observedAt"] == truth["capture_start"] for p in older)
     assert min(r["observedAt"] for r in recs) == truth["capture_start"]
-    bad = CliRunner().invoke(app, ["simulate", "--lead-in", "-5", "-o", str(tmp_path / "x")])
+    bad = run("simulate", "--lead-in", "-5", "-o", str(tmp_path / "x"))
     assert bad.exit_code != 0 and "--lead-in" in bad.output and "Traceback" not in bad.output

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 import typer
-from typer.testing import CliRunner
 
 from podreplay.cli import app
+from tests.support.cli import run
 from tests.support.paths import ROOT
 
 COMMANDS = sorted(typer.main.get_command(app).commands)  # type: ignore[attr-defined]
@@ -24,7 +24,7 @@ def test_there_are_commands() -> None:
 
 @pytest.mark.parametrize("name", COMMANDS)
 def test_every_command_has_help_with_an_example(name: str) -> None:
-    result = CliRunner().invoke(app, [name, "--help"])
+    result = run(name, "--help")
     assert result.exit_code == 0, result.output
     assert "Example:" in result.output
     assert "podreplay " + name in result.output
@@ -60,7 +60,7 @@ def test_docs_cli_md_is_generated_from_the_current_commands(tmp_path: Path) -> N
 
 
 def test_an_unknown_command_is_a_usage_error_without_traceback() -> None:
-    result = CliRunner().invoke(app, ["no-such-command"])
+    result = run("no-such-command")
     assert result.exit_code == 2
     assert "Traceback" not in result.output
 

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from podreplay.simevents import EVENT_BEHAVIOURS
 from podreplay.simulate import generate, write_capture
 from podreplay.store import Store
+from tests.support.cli import run
 from tests.support.db import load
 from tests.support.lifecycle_rows import check_intervals_tile_time
 from tests.support.truth import SETTINGS, check_pod_exactly, rebuilt_capture, scenario_sets, ts
@@ -161,12 +162,7 @@ def test_series_written_up_to_the_last_flush(tmp_path: Path) -> None:
 
 
 def test_unknown_event_behaviour_is_a_one_line_usage_error(tmp_path: Path) -> None:
-    from typer.testing import CliRunner
 
-    from podreplay.cli.app import app
-
-    res = CliRunner().invoke(
-        app, ["simulate", "--out", str(tmp_path / "x"), "--pods", "1", "--event-behaviour", "nope"]
-    )
+    res = run("simulate", "--out", str(tmp_path / "x"), "--pods", "1", "--event-behaviour", "nope")
     assert res.exit_code != 0 and "unknown event behaviour 'nope'" in res.output
     assert "Traceback" not in res.output

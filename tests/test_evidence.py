@@ -11,13 +11,11 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from typer.testing import CliRunner
 
-from podreplay.cli import app
 from podreplay.render import figures as fg
 from podreplay.render import report_data as rd
 from podreplay.store import Store
-from tests.support.cli import ingest
+from tests.support.cli import ingest, run
 from tests.support.db import rows
 from tests.support.lifecycle_rows import (
     at,
@@ -168,9 +166,7 @@ def test_real_captures_years_apart_do_not_stretch_each_other(corpus: Path) -> No
 def test_clusters_never_mix(tmp_path: Path) -> None:
     db = tmp_path / "db.duckdb"
     for name in ("east", "west"):
-        res = CliRunner().invoke(
-            app, ["ingest", *map(str, K3S), "--db", str(db), "-q", "--cluster", name]
-        )
+        res = run("ingest", *map(str, K3S), "--db", str(db), "-q", "--cluster", name)
         assert res.exit_code == 0, res.output
     assert rows(db, "SELECT cluster, count(*) FROM sources GROUP BY 1 ORDER BY 1") == [
         ("east", 4),
@@ -183,9 +179,7 @@ def test_clusters_never_mix(tmp_path: Path) -> None:
 
 
 def test_an_empty_cluster_name_is_a_usage_error(tmp_path: Path) -> None:
-    res = CliRunner().invoke(
-        app, ["ingest", str(NEAT), "--db", str(tmp_path / "x.duckdb"), "--cluster", " "]
-    )
+    res = run("ingest", str(NEAT), "--db", str(tmp_path / "x.duckdb"), "--cluster", " ")
     assert res.exit_code == 2
     assert "--cluster" in res.output
 

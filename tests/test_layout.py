@@ -1,6 +1,6 @@
 """The test tree keeps its shape: at the top of tests/ only test files and conftest.py, shared
-helpers in tests/support/, no test importing another test file or conftest, and conftest.py
-holding only fixtures and hooks."""
+helpers in tests/support/, no test importing another test file or conftest, conftest.py
+holding only fixtures and hooks, and the CLI run in-process one way (tests/support/cli.py)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from pathlib import Path
 from tests.support.paths import ROOT
 
 TESTS = ROOT / "tests"
+RUNNERS = {"typer.testing.CliRunner", "click.testing.CliRunner"}  # tests use support.cli.run
 
 
 def imports(tree: ast.Module, package: str) -> list[tuple[int, list[str]]]:
@@ -44,6 +45,8 @@ def problems(tests: Path) -> list[str]:
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for line, modules in imports(tree, package):
             bad = [m for m in modules if is_test_or_conftest(m)]
+            if package == "tests" and RUNNERS.intersection(modules):
+                bad.append("a CliRunner: run the CLI with tests.support.cli.run")
             if bad:
                 found.append(f"{path.relative_to(tests)}:{line}: imports {bad[0]}")
     conftest = tests / "conftest.py"
@@ -79,7 +82,9 @@ def test_the_layout_check_finds_each_kind_of_breach(tmp_path: Path) -> None:
     (tmp_path / "support").mkdir()
     (tmp_path / "helpers.py").write_text("X = 1\n")
     (tmp_path / "test_a.py").write_text("from tests.conftest import ROOT\n")
-    (tmp_path / "test_b.py").write_text("from tests import test_a\nfrom .test_a import x\n")
+    (tmp_path / "test_b.py").write_text(
+        "from tests import test_a\nfrom .test_a import x\nfrom typer.testing import CliRunner\n"
+    )
     (tmp_path / "support" / "rows.py").write_text("import tests.test_a\n")
     (tmp_path / "conftest.py").write_text(
         "import pytest\nROOT = 1\n@pytest.fixture\ndef ok(): ...\ndef helper(): ...\n"
@@ -91,6 +96,7 @@ def test_the_layout_check_finds_each_kind_of_breach(tmp_path: Path) -> None:
         "test_a.py:1: imports tests.conftest",
         "test_b.py:1: imports tests.test_a",
         "test_b.py:2: imports tests.test_a",
+        "test_b.py:3: imports a CliRunner: run the CLI with tests.support.cli.run",
         "conftest.py: defines ROOT",
         "conftest.py: defines helper, neither a fixture nor a hook",
     ]

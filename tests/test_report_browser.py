@@ -21,6 +21,7 @@ from podreplay.render.report import write_pod_timeline, write_report
 from podreplay.store import Store
 from tests.support.browser import chromium_executable
 from tests.support.db import load
+from tests.support.paths import ROOT
 from tests.support.report_pipeline import (
     HOSTILE_MESSAGE,
     HOSTILE_NS,
@@ -40,7 +41,7 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--disable-quic",
 ]
-ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+ARTIFACTS = ROOT / "tests" / "artifacts"
 
 
 @dataclass

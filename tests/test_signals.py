@@ -14,10 +14,9 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from typer.testing import CliRunner
 
-from podreplay.cli.app import app
 from podreplay.store import Store
+from tests.support.cli import run
 from tests.support.db import load
 from tests.support.lifecycle_rows import at, condition, container, event, pod, rebuilt, source
 from tests.support.paths import REAL
@@ -25,7 +24,6 @@ from tests.support.truth import SETTINGS, close, rebuilt_capture, scenario_sets,
 
 LIVENESS_KILL = "Container app failed liveness probe, will be restarted"
 READY = ("Ready", "ContainersReady")
-runner = CliRunner()
 
 
 def rows(store: Store, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
@@ -298,7 +296,7 @@ def test_a_watched_event_whose_count_grows_splits_into_its_bursts(tmp_path: Path
     )
     db = tmp_path / "w.duckdb"
     for _ in range(2):  # the second ingest is a no-op
-        result = runner.invoke(app, ["ingest", str(capture), "--db", str(db)])
+        result = run("ingest", str(capture), "--db", str(db))
         assert result.exit_code == 0, result.output
     with Store(db) as store:
         assert store.scalar("SELECT count(*) FROM event_versions") == len(times)

@@ -13,11 +13,10 @@ from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from typer.testing import CliRunner
 
-from podreplay.cli import app
 from podreplay.simulate import simulate
 from podreplay.store import Store
+from tests.support.cli import run
 from tests.support.db import ingested
 
 SLACK = timedelta(seconds=1)  # timestamps have 1 s resolution
@@ -120,9 +119,8 @@ def test_thin_captures_claim_nothing_beyond_the_evidence_and_find_what_is_knowab
 
 def test_simulate_thin_writes_one_list_and_the_last_hour_of_events(tmp_path: Path) -> None:
     out = tmp_path / "cap"
-    res = CliRunner().invoke(
-        app,
-        ["simulate", "--thin", "--pods", "20", "--seed", "4", "--duration", "7200", "-o", str(out)],
+    res = run(
+        "simulate", "--thin", "--pods", "20", "--seed", "4", "--duration", "7200", "-o", str(out)
     )
     assert res.exit_code == 0, res.output
     assert [p.name for p in (out / "pods").iterdir()] == ["pods-20240301T040000Z.json"]

@@ -24,9 +24,6 @@ from tests.support.paths import ROOT
 
 pytestmark = [pytest.mark.slow, pytest.mark.wheel]
 
-# what the package ships besides its modules (pyproject.toml's package-data)
-SHIPPED = ("py.typed", "*.py", "*.sql", "*.js", "*.css", "*.html", "*.LICENSE")
-
 
 @dataclass(frozen=True)
 class Installed:
@@ -83,12 +80,13 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
     return Installed(wheel, venv, work)
 
 
-def test_the_wheel_holds_every_module_and_data_file_of_the_tree(installed: Installed) -> None:
+def test_the_wheel_holds_every_file_of_the_package_tree(installed: Installed) -> None:
+    """Every file under podreplay/ but bytecode: a new kind of data file fails here until
+    pyproject.toml's package-data names it."""
     in_tree = {
         p.relative_to(ROOT).as_posix()
-        for pattern in SHIPPED
-        for p in (ROOT / "podreplay").rglob(pattern)
-        if "__pycache__" not in p.parts
+        for p in (ROOT / "podreplay").rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc"
     }
     with zipfile.ZipFile(installed.wheel) as whl:
         in_wheel = {n for n in whl.namelist() if n.startswith("podreplay/")}

@@ -14,6 +14,7 @@ import pytest
 
 from podreplay.store import Store
 from tests.support.cli import run_ok as run
+from tests.support.objects import core_event, write_list
 from tests.support.paths import real
 
 K3S = "k3s-v1.33_2025_troubleshoot-bundle"
@@ -193,20 +194,11 @@ HOSTILE = '0/1 nodes are available: <img src=x onerror="alert(1)">&amp; Insuffic
 
 
 def test_a_hostile_scheduler_message_is_escaped_everywhere(tmp_path: Path) -> None:
-    event = {
-        "apiVersion": "v1",
-        "kind": "Event",
-        "metadata": {"name": "web.1", "namespace": "shop", "uid": "ev-1"},
-        "involvedObject": {"kind": "Pod", "namespace": "shop", "name": "web", "uid": "pod-1"},
-        "reason": "FailedScheduling",
-        "message": HOSTILE,
-        "type": "Warning",
-        "count": 3,
-        "firstTimestamp": "2024-03-01T02:00:00Z",
-        "lastTimestamp": "2024-03-01T02:10:00Z",
-    }
-    src = tmp_path / "events.json"
-    src.write_text(json.dumps({"apiVersion": "v1", "kind": "List", "items": [event]}))
+    event = core_event(
+        "web", "FailedScheduling", HOSTILE, "2024-03-01T02:00:00Z", "2024-03-01T02:10:00Z",
+        name="web.1", uid="ev-1", pod_uid="pod-1", namespace="shop", count=3,
+    )  # fmt: skip
+    src = write_list(tmp_path / "events.json", [event])
     db = tmp_path / "h.duckdb"
     run("ingest", str(src), "--db", str(db), "-q")
     (row,) = pods_json(db)
