@@ -27,11 +27,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from podreplay.capture import GAPS_FILE, CaptureOptions, CaptureResult, capture, iter_json_values
-from podreplay.derive import rebuild
 from podreplay.ingest import IngestOptions, file_timestamp, ingest_paths
 from podreplay.store import Store
 from tests.support.apiserver import ApiServer, ClusterState
 from tests.support.cli import run
+from tests.support.db import load
 from tests.support.paths import DATA, ROOT
 
 RECORDINGS = DATA / "capture"
@@ -210,12 +210,10 @@ def test_capture_then_ingest_gives_the_same_database_as_ingesting_the_recordings
     assert result.records == {"pods": len(_items("pods")), "events": len(_items("events"))}
 
     with Store(tmp_path / "captured.duckdb") as captured:
-        ingest_paths(captured, [out])
-        rebuild(captured)
+        load(captured, [out])
         with Store(tmp_path / "recorded.duckdb") as recorded:
             recordings = sorted(RECORDINGS.glob("*.json"))
-            ingest_paths(recorded, recordings, IngestOptions(observed_at=observed))
-            rebuild(recorded)
+            load(recorded, recordings, IngestOptions(observed_at=observed))
             # how each row was timed and which file it came from differ by design
             ignore = ["source_id", "observed_basis", "watch_type", "raw"]
             for table in [

@@ -1,6 +1,7 @@
 """The test tree keeps its shape: at the top of tests/ only test files and conftest.py, shared
 helpers in tests/support/, no test importing another test file or conftest, conftest.py
-holding only fixtures and hooks, and the CLI run in-process one way (tests/support/cli.py)."""
+holding only fixtures and hooks, and the CLI run in-process and a capture ingested and rebuilt
+one way each (tests/support/cli.py, tests/support/db.py)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from tests.support.paths import ROOT
 
 TESTS = ROOT / "tests"
 RUNNERS = {"typer.testing.CliRunner", "click.testing.CliRunner"}  # tests use support.cli.run
+BY_HAND = {"podreplay.ingest.ingest_paths", "podreplay.derive.rebuild"}  # support.db.load
 
 
 def imports(tree: ast.Module, package: str) -> list[tuple[int, list[str]]]:
@@ -49,6 +51,9 @@ def problems(tests: Path) -> list[str]:
                 bad.append("a CliRunner: run the CLI with tests.support.cli.run")
             if bad:
                 found.append(f"{path.relative_to(tests)}:{line}: imports {bad[0]}")
+        every = {m for _, modules in imports(tree, package) for m in modules}
+        if package == "tests" and BY_HAND.issubset(every):
+            found.append(f"{path.name}: ingests and rebuilds by hand: use tests.support.db.load")
     conftest = tests / "conftest.py"
     if conftest.exists():
         found += [f"conftest.py: {what}" for what in not_fixtures(ast.parse(conftest.read_text()))]
@@ -86,6 +91,9 @@ def test_the_layout_check_finds_each_kind_of_breach(tmp_path: Path) -> None:
         "from tests import test_a\nfrom .test_a import x\nfrom typer.testing import CliRunner\n"
     )
     (tmp_path / "support" / "rows.py").write_text("import tests.test_a\n")
+    (tmp_path / "test_c.py").write_text(
+        "from podreplay.derive import rebuild\nfrom podreplay.ingest import ingest_paths\n"
+    )
     (tmp_path / "conftest.py").write_text(
         "import pytest\nROOT = 1\n@pytest.fixture\ndef ok(): ...\ndef helper(): ...\n"
         "def pytest_configure(config): ...\n"
@@ -97,6 +105,7 @@ def test_the_layout_check_finds_each_kind_of_breach(tmp_path: Path) -> None:
         "test_b.py:1: imports tests.test_a",
         "test_b.py:2: imports tests.test_a",
         "test_b.py:3: imports a CliRunner: run the CLI with tests.support.cli.run",
+        "test_c.py: ingests and rebuilds by hand: use tests.support.db.load",
         "conftest.py: defines ROOT",
         "conftest.py: defines helper, neither a fixture nor a hook",
     ]
