@@ -18,11 +18,10 @@ from typing import Any
 import pytest
 
 from podreplay.store import Store
-from tests.support.cli import K3S_EVENTS, K3S_SYS_EVENTS
 from tests.support.cli import process as cli
 from tests.support.dbstate import snapshot
 from tests.support.ingest_process import big_capture, start_ingest, wait_until_reading
-from tests.support.paths import real
+from tests.support.paths import K3S_EVENTS, K3S_SYS_EVENTS, real
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self/fdinfo").exists(), reason="needs /proc")
 

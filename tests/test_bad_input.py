@@ -19,10 +19,10 @@ import pytest
 from typer.testing import Result
 
 from podreplay.store import Store
-from tests.support.cli import K3S_EVENTS, K3S_PODS, ingest, run
+from tests.support.cli import ingest, run
 from tests.support.db import rows
 from tests.support.dbstate import snapshot
-from tests.support.paths import DATA, real
+from tests.support.paths import DATA, K3S_EVENTS, K3S_PODS, real
 
 BAD = DATA / "bad"
 

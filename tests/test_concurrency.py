@@ -20,10 +20,10 @@ import pytest
 
 from podreplay.cli.app import ExitCode
 from podreplay.store import Store
-from tests.support.cli import K3S_EVENTS, K3S_PODS, K3S_SYS_EVENTS, run
+from tests.support.cli import run
 from tests.support.dbstate import snapshot
 from tests.support.ingest_process import big_capture, start_ingest, wait_until_reading
-from tests.support.paths import real
+from tests.support.paths import K3S_EVENTS, K3S_PODS, K3S_SYS_EVENTS, real
 
 # a writer that empties `events` in its working copy, then holds the lock until told to finish
 HOLDER = """

@@ -26,9 +26,8 @@ from tests.support.lifecycle_rows import (
     rebuilt,
     source,
 )
-from tests.support.paths import REAL
+from tests.support.paths import K3S_FILES, REAL
 
-K3S = sorted(REAL.glob("k3s-v1.33_2025_troubleshoot-bundle__*.json"))
 NEAT = REAL / "kubectl-neat__pod1-raw.json"
 CORPUS = sorted(p for p in REAL.iterdir() if p.suffix in (".json", ".yaml"))
 
@@ -47,7 +46,7 @@ def utc(text: str) -> datetime:
 
 @pytest.fixture(scope="module")
 def k3s(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return ingested(tmp_path_factory.mktemp("k3s"), K3S)
+    return ingested(tmp_path_factory.mktemp("k3s"), K3S_FILES)
 
 
 @pytest.fixture(scope="module")
@@ -166,7 +165,7 @@ def test_real_captures_years_apart_do_not_stretch_each_other(corpus: Path) -> No
 def test_clusters_never_mix(tmp_path: Path) -> None:
     db = tmp_path / "db.duckdb"
     for name in ("east", "west"):
-        res = run("ingest", *map(str, K3S), "--db", str(db), "-q", "--cluster", name)
+        res = run("ingest", *map(str, K3S_FILES), "--db", str(db), "-q", "--cluster", name)
         assert res.exit_code == 0, res.output
     assert rows(db, "SELECT cluster, count(*) FROM sources GROUP BY 1 ORDER BY 1") == [
         ("east", 4),
@@ -297,7 +296,7 @@ def test_a_database_from_before_clusters_gets_the_column_and_keeps_its_sources(
     with Store(db) as store:  # as schema version 1 left it: no sources.cluster
         store.execute("ALTER TABLE sources DROP COLUMN cluster")
         store.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
-    ingested(tmp_path, K3S)  # the same file: a later ingest upgrades it
+    ingested(tmp_path, K3S_FILES)  # the same file: a later ingest upgrades it
     assert rows(db, "SELECT value FROM meta WHERE key = 'schema_version'") == [("2",)]
     assert rows(db, "SELECT DISTINCT cluster FROM sources") == [("default",)]
     assert rows(db, "SELECT count(*) FROM sources") == [(5,)]

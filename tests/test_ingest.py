@@ -18,8 +18,7 @@ import yaml
 
 from podreplay.ingest import IngestOptions, file_timestamp, ingest_paths, ingest_stream
 from podreplay.store import Store
-from tests.support.cli import K3S_EVENTS, K3S_PODS
-from tests.support.paths import real
+from tests.support.paths import K3S_EVENTS, K3S_PODS, real
 
 HARVESTER_CORE = "harvester-system__events_core-v1"
 HARVESTER_V1 = "harvester-system__events_events.k8s.io-v1"

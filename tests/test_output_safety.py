@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from podreplay.store import Store
-from tests.support.cli import K3S_EVENTS, K3S_PODS, run
-from tests.support.paths import real
+from tests.support.cli import run
+from tests.support.paths import K3S_EVENTS, K3S_PODS, real
 
 PLAIN_POD = "backend-api-75fb46b7bd-xtkrh"  # crash-looping in the capture
 EVIL_POD = "x'; DROP TABLE events; --"

@@ -21,7 +21,7 @@ from podreplay.render.report import write_pod_timeline, write_report
 from podreplay.store import Store
 from tests.support.browser import chromium_executable
 from tests.support.db import load
-from tests.support.paths import ROOT, real
+from tests.support.paths import K3S_FILES, ROOT
 from tests.support.report_pipeline import (
     HOSTILE_MESSAGE,
     HOSTILE_NS,
@@ -461,9 +461,8 @@ def test_state_table_shows_container_states_and_filters_by_reason_and_phase(
 @pytest.fixture(scope="module")
 def k3s_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
     work = tmp_path_factory.mktemp("k3s-report")
-    first = real("k3s-v1.33_2025_troubleshoot-bundle__default__pods")
     with Store(work / "k3s.duckdb") as store:
-        load(store, sorted(first.parent.glob("k3s-v1.33_2025_troubleshoot-bundle*")))
+        load(store, K3S_FILES)
         write_report(store, work / "k3s.html")
     return work / "k3s.html"
 

@@ -19,7 +19,7 @@ from podreplay.store import Store
 from tests.support.cli import run
 from tests.support.db import load
 from tests.support.lifecycle_rows import at, condition, container, event, pod, rebuilt, source
-from tests.support.paths import REAL
+from tests.support.paths import K3S_FILES, REAL
 from tests.support.truth import SETTINGS, close, rebuilt_capture, scenario_sets, ts
 
 LIVENESS_KILL = "Container app failed liveness probe, will be restarted"
@@ -147,7 +147,7 @@ def test_overlapping_event_objects_date_no_restart(store: Store) -> None:
 def k3s(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
     db = tmp_path_factory.mktemp("k3s") / "k3s.duckdb"
     with Store(db) as store:
-        load(store, sorted(REAL.glob("k3s-*")))
+        load(store, K3S_FILES)
         yield store
 
 

@@ -14,7 +14,7 @@ from podreplay.store import Store
 from tests.support.cli import run
 from tests.support.db import ingested, load
 from tests.support.lifecycle_rows import pod, rebuilt, source
-from tests.support.paths import SAMPLE_LOGS, real
+from tests.support.paths import K3S_PODS, SAMPLE_LOGS, real
 
 
 @pytest.fixture(scope="module")
@@ -131,7 +131,7 @@ def test_html_writes_the_pod_timeline_page(sample_db: Path, tmp_path: Path) -> N
 def test_a_pod_can_be_named_namespace_slash_name(tmp_path: Path) -> None:
     db = tmp_path / "k3s.duckdb"
     with Store(db) as store:
-        load(store, [real("k3s-v1.33_2025_troubleshoot-bundle__default__pods")])
+        load(store, [real(K3S_PODS)])
         uid = store.scalar("SELECT pod_uid FROM pods WHERE pod LIKE 'backend-api-%'")
         name = store.scalar("SELECT pod FROM pods WHERE pod_uid = ?", [uid])
     result = run("timeline", f"default/{name}", "--db", str(db), "--format", "json")

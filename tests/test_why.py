@@ -15,9 +15,7 @@ import pytest
 from podreplay.store import Store
 from tests.support.cli import run_ok as run
 from tests.support.objects import core_event, write_list
-from tests.support.paths import real
-
-K3S = "k3s-v1.33_2025_troubleshoot-bundle"
+from tests.support.paths import K3S_FILES
 
 # the problem each simulator scenario must read as (scenarios that end well read as nothing)
 SCENARIO_PROBLEM = {
@@ -63,7 +61,7 @@ def sim(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]
 @pytest.fixture(scope="module")
 def k3s(tmp_path_factory: pytest.TempPathFactory) -> Path:
     db = tmp_path_factory.mktemp("k3s") / "k3s.duckdb"
-    paths = sorted(str(p) for p in real(f"{K3S}__default__pods").parent.glob(f"{K3S}*"))
+    paths = [str(p) for p in K3S_FILES]
     run("ingest", *paths, "--db", str(db), "-q")
     return db
 

@@ -10,12 +10,6 @@ from typer.testing import CliRunner, Result
 
 from podreplay.cli.app import app
 
-K3S_BUNDLE = "k3s-v1.33_2025_troubleshoot-bundle"
-K3S_EVENTS = f"{K3S_BUNDLE}__default__events"
-K3S_PODS = f"{K3S_BUNDLE}__default__pods"
-K3S_SYS_EVENTS = f"{K3S_BUNDLE}__kube-system__events"
-K3S_SYS_PODS = f"{K3S_BUNDLE}__kube-system__pods"
-
 
 def run(*args: str | Path, columns: int | None = None) -> Result:
     """`podreplay ARGS` in this process (terminal `columns` wide, else rich's default); fails

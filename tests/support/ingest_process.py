@@ -10,9 +10,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from tests.support.cli import K3S_PODS, start
+from tests.support.cli import start
 from tests.support.dbstate import read_position
-from tests.support.paths import real
+from tests.support.paths import K3S_PODS, real
 
 
 def big_capture(tmp_path: Path, shape: str) -> Path:
