@@ -14,11 +14,14 @@ import shutil
 import subprocess
 import sys
 import sysconfig
+import tomllib
 import zipfile
 from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import pytest
+from packaging.requirements import Requirement
 
 from tests.support.paths import ROOT
 
@@ -51,8 +54,27 @@ def run(*cmd: str | Path, cwd: Path) -> str:
     return res.stdout
 
 
+def check_build_backend() -> None:
+    """The build runs this environment's setuptools: fail saying how to get the locked one if
+    it is missing or older than pyproject.toml's build-system asks."""
+    wanted = tomllib.loads((ROOT / "pyproject.toml").read_text())["build-system"]["requires"]
+    for spec in map(Requirement, wanted):
+        try:
+            have = version(spec.name)
+        except PackageNotFoundError:
+            have = "none"
+        if have == "none" or not spec.specifier.contains(have):
+            pytest.fail(
+                f"the wheel is built offline with this environment's {spec.name} ({have}), and "
+                f"pyproject.toml wants {spec}: `pip install -r requirements/dev.txt` (make test "
+                "does)",
+                pytrace=False,
+            )
+
+
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
+    check_build_backend()
     root = tmp_path_factory.mktemp("wheel")
     # a copy of what a build reads, so the checkout gets no build/ or egg-info
     src = root / "src"
