@@ -1,5 +1,5 @@
-"""Databases for tests: captures ingested and rebuilt the way `podreplay ingest` does, and
-rows read back."""
+"""Databases for tests: captures ingested and rebuilt through the library (the one place tests
+do it, so a change to how ingest and rebuild are chained is made here), and rows read back."""
 
 from __future__ import annotations
 
