@@ -1,22 +1,16 @@
-"""Shared fixtures: paths to the test data and a fresh database file per test."""
+"""Fixtures and hooks only: a fresh database file per test and the
+shared analytics databases. Shared helpers live in
+tests/support/ (see tests/README.md)."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
-from functools import cache
 from pathlib import Path
 
 import pytest
 
 from podreplay.store import Store
-
-ROOT = Path(__file__).resolve().parent.parent
-DATA = Path(__file__).resolve().parent / "data"
-REAL = DATA / "real"
-SAMPLE_LOGS = ROOT / "sample_logs"
+from tests.support.analytics_data import SimDb, hand_db, simulated_db
 
 
 @pytest.fixture
@@ -32,26 +26,15 @@ def store(db_path: Path) -> Iterator[Store]:
         yield s
 
 
-def real(name: str) -> Path:
-    """A real capture copied from public clusters (see tests/data/real/SOURCES.md)."""
-    matches = sorted(REAL.glob(f"*{name}*"))
-    assert len(matches) == 1, f"{name!r} matches {matches}"
-    return matches[0]
+@pytest.fixture(scope="session")
+def simulated(tmp_path_factory: pytest.TempPathFactory) -> SimDb:
+    """The simulated capture with its ground truth, ingested and rebuilt once per session
+    (tests/support/analytics_data.py); read it, never write it."""
+    return simulated_db(tmp_path_factory.getbasetemp())
 
 
-@cache
-def chromium_executable() -> str:
-    """The Chromium the browser tests launch: `$PODREPLAY_CHROMIUM` (which `make test` sets after
-    provisioning one), else the first one scripts/chromium.py finds; fails the test saying how to
-    get one."""
-    given = os.environ.get("PODREPLAY_CHROMIUM")
-    if given:
-        return given
-    found = subprocess.run(
-        [sys.executable, str(ROOT / "scripts" / "chromium.py"), "--find-only"],
-        capture_output=True,
-        text=True,
-    )
-    if found.returncode != 0:
-        pytest.fail(found.stderr.strip() + " (`make test` installs one)", pytrace=False)
-    return found.stdout.strip()
+@pytest.fixture(scope="session")
+def hand_built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The database of the hand-built capture whose answers are reasoned out
+    (tests/support/analytics_data.py); read it, never write it."""
+    return hand_db(tmp_path_factory.mktemp("hand"))

@@ -7,78 +7,23 @@ large generated capture (its read position in /proc shows it is mid-way).
 
 from __future__ import annotations
 
-import copy
 import json
 import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from podreplay.store import Store
-from tests.conftest import real
-from tests.dbstate import read_position, snapshot
-
-K3S_EVENTS = "k3s-v1.33_2025_troubleshoot-bundle__default__events"
-K3S_PODS = "k3s-v1.33_2025_troubleshoot-bundle__default__pods"
-K3S_SYS_EVENTS = "k3s-v1.33_2025_troubleshoot-bundle__kube-system__events"
+from tests.support.cli import process as cli
+from tests.support.dbstate import snapshot
+from tests.support.ingest_process import big_capture, start_ingest, wait_until_reading
+from tests.support.paths import K3S_EVENTS, K3S_SYS_EVENTS, real
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self/fdinfo").exists(), reason="needs /proc")
-
-
-def big_capture(tmp_path: Path, shape: str) -> Path:
-    """A large capture made of copies of real pods (distinct uids), in one of three forms:
-    a kubectl List (DuckDB fast path through a pipe), NDJSON watch records (DuckDB reads the
-    file), multi-document YAML (the Python reader)."""
-    pods: list[dict[str, Any]] = json.loads(real(K3S_PODS).read_text())["items"]
-    copies = []
-    for n in range(1000 if shape != "yaml" else 300):
-        pod = copy.deepcopy(pods[n % len(pods)])
-        pod["metadata"]["uid"] = f"{pod['metadata']['uid']}-{n}"
-        pod["metadata"]["name"] = f"{pod['metadata']['name']}-{n}"
-        copies.append(pod)
-    if shape == "list":
-        path = tmp_path / "big-pods.json"
-        path.write_text(json.dumps({"apiVersion": "v1", "kind": "List", "items": copies}, indent=4))
-    elif shape == "ndjson":
-        path = tmp_path / "big-pods-watch.ndjson"
-        path.write_text("".join(json.dumps({"type": "ADDED", "object": p}) + "\n" for p in copies))
-    else:
-        path = tmp_path / "big-pods.yaml"
-        path.write_text("".join("---\n" + json.dumps(p, indent=1) + "\n" for p in copies))
-    return path
-
-
-def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "podreplay", *args], cwd=cwd, capture_output=True, text=True
-    )
-
-
-def start_ingest(path: Path, db: Path) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "podreplay", "ingest", str(path), "--db", str(db), "-q"],
-        cwd=db.parent,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-
-
-def wait_until_reading(proc: subprocess.Popen[str], path: Path, db: Path) -> None:
-    """Block until the ingest has its working copy and has started reading `path`."""
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        assert proc.poll() is None, "the ingest finished before it could be stopped"
-        working = list(db.parent.glob(f"{db.name}.writing-*"))
-        if working and (read_position(proc.pid, path.name) or 0) > 0:
-            return
-        time.sleep(0.01)
-    raise AssertionError("the ingest never started reading")
 
 
 def ingested_before(tmp_path: Path) -> tuple[Path, dict[str, list[tuple[Any, ...]]]]:

@@ -16,25 +16,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner, Result
+from typer.testing import Result
 
-from podreplay.cli.app import app
 from podreplay.store import Store
-from tests.conftest import DATA, real
-from tests.dbstate import snapshot
+from tests.support.cli import ingest, run
+from tests.support.db import rows
+from tests.support.dbstate import snapshot
+from tests.support.paths import DATA, K3S_EVENTS, K3S_PODS, real
 
 BAD = DATA / "bad"
-K3S_EVENTS = "k3s-v1.33_2025_troubleshoot-bundle__default__events"
-K3S_PODS = "k3s-v1.33_2025_troubleshoot-bundle__default__pods"
-
-
-def ingest(db: Path, *paths: Path, extra: tuple[str, ...] = ("-q",)) -> Result:
-    """`podreplay ingest` through the CLI (`-q` unless `extra` says otherwise); fails the test
-    on any traceback."""
-    res = CliRunner().invoke(app, ["ingest", *map(str, paths), "--db", str(db), *extra])
-    assert "Traceback" not in res.stderr and "Traceback" not in res.stdout
-    assert res.exception is None or isinstance(res.exception, SystemExit), res.exception
-    return res
 
 
 def error_lines(res: Result) -> list[str]:
@@ -53,11 +43,6 @@ def the_error(res: Result, path: Path) -> str:
 def items_of(name: str) -> list[dict[str, Any]]:
     """The objects of a real JSON capture, read with json."""
     return list(json.loads(real(name).read_text())["items"])
-
-
-def rows(db: Path, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
-    with Store(db, read_only=True) as store:
-        return store.rows(sql, params)
 
 
 def text_lines(path: Path) -> list[str]:
@@ -107,7 +92,7 @@ def test_garbage_lines_between_events_are_skipped_and_counted_and_the_events_lan
 def test_a_list_of_deployments_is_skipped_with_a_notice_not_an_error(db_path: Path) -> None:
     path = BAD / "deployment_list.json"
     n_items = len(json.loads(path.read_text())["items"])
-    res = CliRunner().invoke(app, ["ingest", str(path), "--db", str(db_path)])
+    res = run("ingest", str(path), "--db", str(db_path))
     assert res.exit_code == 0, res.stderr
     assert error_lines(res) == []
     assert f"podreplay: {path}: other kinds counted, not loaded: Deployment:{n_items}" in (

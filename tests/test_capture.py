@@ -25,19 +25,16 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from typer.testing import CliRunner
 
 from podreplay.capture import GAPS_FILE, CaptureOptions, CaptureResult, capture, iter_json_values
-from podreplay.cli.app import app
-from podreplay.derive import rebuild
 from podreplay.ingest import IngestOptions, file_timestamp, ingest_paths
 from podreplay.store import Store
 from tests.support.apiserver import ApiServer, ClusterState
+from tests.support.cli import run
+from tests.support.db import load
+from tests.support.paths import DATA, ROOT
 
-TESTS = Path(__file__).resolve().parent
-ROOT = TESTS.parent
-RECORDINGS = TESTS / "data" / "capture"
-runner = CliRunner()
+RECORDINGS = DATA / "capture"
 
 
 def _items(kind: str, namespace: str | None = None) -> list[dict[str, Any]]:
@@ -213,12 +210,10 @@ def test_capture_then_ingest_gives_the_same_database_as_ingesting_the_recordings
     assert result.records == {"pods": len(_items("pods")), "events": len(_items("events"))}
 
     with Store(tmp_path / "captured.duckdb") as captured:
-        ingest_paths(captured, [out])
-        rebuild(captured)
+        load(captured, [out])
         with Store(tmp_path / "recorded.duckdb") as recorded:
             recordings = sorted(RECORDINGS.glob("*.json"))
-            ingest_paths(recorded, recordings, IngestOptions(observed_at=observed))
-            rebuild(recorded)
+            load(recorded, recordings, IngestOptions(observed_at=observed))
             # how each row was timed and which file it came from differ by design
             ignore = ["source_id", "observed_basis", "watch_type", "raw"]
             for table in [
@@ -239,9 +234,7 @@ def test_capture_then_ingest_gives_the_same_database_as_ingesting_the_recordings
 
 
 def test_missing_kubectl_is_a_clear_error(tmp_path: Path) -> None:
-    res = runner.invoke(
-        app, ["capture", "--out", str(tmp_path / "cap"), "--kubectl", str(tmp_path / "nope")]
-    )
+    res = run("capture", "--out", str(tmp_path / "cap"), "--kubectl", str(tmp_path / "nope"))
     assert res.exit_code == 3
     assert res.stderr.endswith("kubectl not found (install it or pass --kubectl PATH)\n")
 
@@ -250,7 +243,7 @@ def test_an_unreachable_cluster_fails_fast_with_kubectl_message(
     tmp_path: Path, server: ApiServer
 ) -> None:
     server.stop()
-    res = runner.invoke(app, ["capture", "--out", str(tmp_path / "cap")])
+    res = run("capture", "--out", str(tmp_path / "cap"))
     assert res.exit_code == 1
     assert res.stderr.splitlines()[-1] == (
         f"podreplay: error: kubectl get pods failed (exit 1): The connection to the server"
@@ -259,12 +252,12 @@ def test_an_unreachable_cluster_fails_fast_with_kubectl_message(
 
 
 def test_namespace_and_all_namespaces_together_are_a_usage_error(tmp_path: Path) -> None:
-    res = runner.invoke(app, ["capture", "--out", str(tmp_path), "-n", "default", "-A"])
+    res = run("capture", "--out", str(tmp_path), "-n", "default", "-A")
     assert res.exit_code == 2
 
 
 def test_a_bad_duration_is_a_usage_error(tmp_path: Path) -> None:
-    res = runner.invoke(app, ["capture", "--out", str(tmp_path), "--duration", "soon"])
+    res = run("capture", "--out", str(tmp_path), "--duration", "soon")
     assert res.exit_code == 2
     assert "'soon' is not a duration" in res.stderr
 
@@ -301,7 +294,7 @@ def test_capture_stops_by_itself_after_the_duration(tmp_path: Path, server: ApiS
     out = tmp_path / "cap"
     args = ["capture", "--out", str(out), "--duration", "1.5s", "--snapshot-every", "0.5s"]
     started = time.monotonic()
-    res = runner.invoke(app, args)
+    res = run(*args)
     assert res.exit_code == 0, res.stderr
     assert time.monotonic() - started < 30
     assert res.stdout == ""
@@ -356,12 +349,12 @@ def test_a_dropped_watch_resumes_and_a_relist_showing_no_change_records_no_gap(
     tmp_path: Path, server: ApiServer
 ) -> None:
     out = tmp_path / "cap"
-    run = _Running(_options(out, duration_s=None, snapshot_every_s=60))
+    running = _Running(_options(out, duration_s=None, snapshot_every_s=60))
     _watching(server, 1, 1)
     _wait_lines(out / "pods-watch.ndjson", len(_items("pods", "default")))
     server.state.drop_watches()  # as an API server ends watches
     _watching(server, 2, 2)
-    result = run.finish()
+    result = running.finish()
     assert result.resumes == 2
     assert not (out / GAPS_FILE).exists()  # the re-list proved that nothing changed
     pods = _lines(out / "pods-watch.ndjson")  # the re-listed copies were not written again
@@ -372,7 +365,7 @@ def test_a_dropped_watch_resumes_and_a_relist_showing_no_change_records_no_gap(
 
 def test_a_410_gone_watch_forces_a_relist(tmp_path: Path, server: ApiServer) -> None:
     out = tmp_path / "cap"
-    run = _Running(_options(out, duration_s=None, snapshot_every_s=60))
+    running = _Running(_options(out, duration_s=None, snapshot_every_s=60))
     st = server.state
     _watching(server, 1, 1)
     st.expire_next_watch("pods")
@@ -380,8 +373,8 @@ def test_a_410_gone_watch_forces_a_relist(tmp_path: Path, server: ApiServer) -> 
     st.wait(lambda: st.expired_at.get("pods") is not None, what="the 410")
     # a pods watch again after the one answered 410
     st.wait(lambda: st.watches["pods"] > st.expired_at["pods"] and st.watching >= 2, what="resume")
-    result = run.finish()
-    assert any("too old resource version: " in n for n in run.notes)
+    result = running.finish()
+    assert any("too old resource version: " in n for n in running.notes)
     assert result.resumes >= 2
     assert all(r["type"] == "ADDED" for r in _lines(out / "pods-watch.ndjson"))
 
@@ -392,7 +385,7 @@ def test_a_change_while_the_server_is_away_is_recorded_as_a_gap(
     # no --namespace: kubectl watches its context's namespace, which the gap record names
     server.kubeconfig(Path(os.environ["KUBECONFIG"]), namespace="kube-system")
     out = tmp_path / "cap"
-    run = _Running(
+    running = _Running(
         _options(out, namespace=None, duration_s=None, snapshot_every_s=60, backoff_s=0.2)
     )
     _watching(server, 1, 1)
@@ -405,7 +398,7 @@ def test_a_change_while_the_server_is_away_is_recorded_as_a_gap(
         server.state.wait(lambda: server.state.watching == 0, what="the watches to end")
     up = datetime.now(UTC)
     _wait_lines(out / "pods-watch.ndjson", len(_items("pods", "kube-system")) + 1)
-    result = run.finish()
+    result = running.finish()
     assert result.gaps == 1
     (gap,) = _lines(out / GAPS_FILE)
     assert gap["apiVersion"] == "podreplay.capture/v1" and gap["kind"] == "CaptureGap"
@@ -415,7 +408,7 @@ def test_a_change_while_the_server_is_away_is_recorded_as_a_gap(
     assert down <= start < end and up <= end
     last = _lines(out / "pods-watch.ndjson")[-1]
     assert last["object"]["metadata"]["resourceVersion"] == str(changed)
-    res = runner.invoke(app, ["ingest", str(out), "--db", str(tmp_path / "db.duckdb"), "-q"])
+    res = run("ingest", str(out), "--db", str(tmp_path / "db.duckdb"), "-q")
     assert res.exit_code == 0, res.stderr
     with Store(tmp_path / "db.duckdb") as store:
         rows = store.rows("SELECT cluster, namespace, start_ts, end_ts, reason FROM capture_gaps")

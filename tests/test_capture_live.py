@@ -19,14 +19,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner
 
 import podreplay.capture
-from podreplay.cli.app import app
 from podreplay.sim.simulate import generate
 from podreplay.sim.truth import pod_truth
 from podreplay.store import Store
 from tests.support.apiserver import ApiServer, ClusterState
+from tests.support.cli import run
 from tests.support.simcluster import Replay
 
 pytestmark = pytest.mark.skipif(
@@ -35,7 +34,6 @@ pytestmark = pytest.mark.skipif(
 SPEED = 25.0  # simulated seconds per wall second
 SIM_S = 300  # simulated cluster history: 12 s of wall time
 DROP_AT, EXPIRE_AT, OUTAGE_AT, OUTAGE_WALL_S = 60, 120, 180, 2.5
-runner = CliRunner()
 
 
 @dataclass
@@ -89,10 +87,10 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveRun]:
         disruptor.start()
         wall_s = (SIM_S + 20) / SPEED
         args = ["capture", "--out", str(out), "-A", "--duration", f"{wall_s}s"]
-        res = runner.invoke(app, [*args, "--snapshot-every", "1s"])
+        res = run(*args, "--snapshot-every", "1s")
         assert res.exit_code == 0, res.stderr
         disruptor.join()
-        res_ingest = runner.invoke(app, ["ingest", str(out), "--db", str(db), "-q"])
+        res_ingest = run("ingest", str(out), "--db", str(db), "-q")
         assert res_ingest.exit_code == 0, res_ingest.stderr
     finally:
         replay.stop()

@@ -13,15 +13,14 @@ from typing import Any
 import pytest
 from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
-from typer.testing import CliRunner
 
-from podreplay.cli.app import app
-from podreplay.derive import rebuild
-from podreplay.ingest import ingest_paths
 from podreplay.queries import run_named
 from podreplay.store import Store
-from tests.lifecycle_rows import check_intervals_tile_time
-from tests.test_lifecycle_truth import SETTINGS, check_pod_exactly, rebuilt_capture, ts
+from tests.support.cli import run
+from tests.support.db import ingested, load
+from tests.support.lifecycle_rows import check_intervals_tile_time
+from tests.support.objects import core_event, write_list
+from tests.support.truth import SETTINGS, check_pod_exactly, rebuilt_capture, ts
 
 # no shrinking: one capture takes seconds, and a failing seed is reported as it is
 FAST = settings(SETTINGS, phases=[Phase.explicit, Phase.reuse, Phase.generate])
@@ -214,20 +213,11 @@ DISRUPTION_EVENTS = [
 def _event(
     i: int, pod: str, reason: str, message: str, component: str = "kubelet"
 ) -> dict[str, Any]:
-    when = f"2024-05-01T10:{i % 60:02d}:00Z"
-    return {
-        "apiVersion": "v1",
-        "kind": "Event",
-        "metadata": {"name": f"{pod}.{i:x}", "namespace": "shop", "uid": f"ev-{i}"},
-        "involvedObject": {"kind": "Pod", "name": pod, "namespace": "shop", "uid": f"uid-{pod}"},
-        "reason": reason,
-        "message": message,
-        "type": "Warning",
-        "count": 1,
-        "firstTimestamp": when,
-        "lastTimestamp": when,
-        "source": {"component": component, "host": "n1"},
-    }
+    return core_event(
+        pod, reason, message, f"2024-05-01T10:{i % 60:02d}:00Z",
+        name=f"{pod}.{i:x}", uid=f"ev-{i}", pod_uid=f"uid-{pod}", namespace="shop",
+        component=component, host="n1",
+    )  # fmt: skip
 
 
 def test_every_reason_of_these_cases_is_recognised(tmp_path: Path) -> None:
@@ -238,11 +228,9 @@ def test_every_reason_of_these_cases_is_recognised(tmp_path: Path) -> None:
     ]
     legacy = "Marking for deletion Pod shop/legacy from Node n1"
     items.append(_event(300, "legacy", "NodeControllerEviction", legacy, "node-controller"))
-    src = tmp_path / "events.json"
-    src.write_text(json.dumps({"apiVersion": "v1", "kind": "List", "items": items}))
+    src = write_list(tmp_path / "events.json", items)
     with Store(tmp_path / "db.duckdb") as store:
-        ingest_paths(store, [src])
-        rebuild(store)
+        load(store, [src])
         got = dict(store.rows("SELECT pod, cause FROM creation_blocks"))
         assert got == {f"b{i}": cause for i, (_, _, cause) in enumerate(BLOCK_EVENTS)}
         got = dict(store.rows("SELECT pod, disruption_reason FROM pods WHERE pod LIKE 'd%'"))
@@ -280,11 +268,9 @@ def test_waiting_config_errors_block_creation(tmp_path: Path) -> None:
         }
         for name, reason in [("cfg", "CreateContainerConfigError"), ("crt", "CreateContainerError")]
     ]
-    src = tmp_path / "pods-20240501T101000Z.json"
-    src.write_text(json.dumps({"apiVersion": "v1", "kind": "List", "items": pods}))
+    src = write_list(tmp_path / "pods-20240501T101000Z.json", pods)
     with Store(tmp_path / "db.duckdb") as store:
-        ingest_paths(store, [src])
-        rebuild(store)
+        load(store, [src])
         rows = store.rows("SELECT pod, cause, reasons, open FROM creation_blocks ORDER BY pod")
         assert rows == [
             ("cfg", "config", "CreateContainerConfigError", True),
@@ -300,9 +286,7 @@ def stuck_db(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, 
     root = tmp_path_factory.mktemp("stuck")
     res = simulate(root / "cap", pods=9, seed=5, scenarios=[*STUCK, *DISRUPTED], duration_s=1800)
     db = root / "db.duckdb"
-    with Store(db) as store:
-        ingest_paths(store, [root / "cap"])
-        rebuild(store)
+    ingested(db, [root / "cap"])
     return db, res.truth
 
 
@@ -354,7 +338,7 @@ def test_evictions_query_shows_the_disruption_reason_and_qos_through_the_cli(
     stuck_db: tuple[Path, dict[str, Any]],
 ) -> None:
     db, truth = stuck_db
-    res = CliRunner().invoke(app, ["query", "evictions", "--db", str(db), "--format", "json"])
+    res = run("query", "evictions", "--db", str(db), "--format", "json")
     assert res.exit_code == 0, res.output
     rows = json.loads(res.output)
     got = sorted((r["pod"], r["disruption_reason"], r["qos_class"]) for r in rows)
@@ -372,11 +356,11 @@ def test_timeline_shows_the_blocked_stretch_and_the_disruption(
     db, truth = stuck_db
     stuck = next(p for p in truth["pods"] if p["creation_blocks"])
     cause = stuck["creation_blocks"][0]["cause"]
-    res = CliRunner().invoke(app, ["timeline", stuck["pod_uid"], "--db", str(db)])
+    res = run("timeline", stuck["pod_uid"], "--db", str(db))
     assert res.exit_code == 0, res.output
     assert f"blocked ({cause}" in res.output
     gone = next(p for p in truth["pods"] if p["disruption_reason"])
-    res = CliRunner().invoke(app, ["timeline", gone["pod_uid"], "--db", str(db)])
+    res = run("timeline", gone["pod_uid"], "--db", str(db))
     assert res.exit_code == 0, res.output
     assert "DisruptionTarget=True" in res.output and gone["disruption_reason"] in res.output
 

@@ -8,7 +8,6 @@ capture match the truth exactly from the capture start on."""
 from __future__ import annotations
 
 import json
-import tempfile
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -16,32 +15,22 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from typer.testing import CliRunner
 
-from podreplay.cli import app
-from podreplay.derive import rebuild
-from podreplay.ingest import ingest_paths
-from podreplay.sim.simulate import simulate
 from podreplay.store import Store
-from tests.lifecycle_rows import check_intervals_tile_time
-from tests.test_lifecycle_truth import (
+from tests.support.cli import run
+from tests.support.lifecycle_rows import check_intervals_tile_time
+from tests.support.truth import (
     SETTINGS,
+    check_events_alone_prove_restarts_and_probe_failures,
+    check_every_capture_form_recovers_the_truth,
     check_pod_exactly,
+    check_snapshots_and_events_give_restart_counts,
     interval_pairs,
     rebuilt_capture,
     restart_pair,
     same_intervals,
     scenario_sets,
     ts,
-)
-from tests.test_lifecycle_truth import (
-    test_events_alone_prove_every_restart_and_probe_failure as events_alone,
-)
-from tests.test_lifecycle_truth import (
-    test_every_capture_form_together_recovers_the_truth_exactly as every_form,
-)
-from tests.test_lifecycle_truth import (
-    test_snapshots_and_events_give_restart_counts_equal_to_restart_count as snapshots_and_events,
 )
 
 CASES = ["native_sidecar", "init_failure", "ephemeral_debug", "inplace_resize"]
@@ -51,7 +40,7 @@ CASES = ["native_sidecar", "init_failure", "ephemeral_debug", "inplace_resize"]
 @SETTINGS
 @given(seed=st.integers(0, 2**20), scenario=st.sampled_from(CASES))
 def test_sidecars_and_init_failures_are_rebuilt_exactly(seed: int, scenario: str) -> None:
-    every_form.hypothesis.inner_test(seed, [scenario])
+    check_every_capture_form_recovers_the_truth(seed, [scenario])
 
 
 @pytest.mark.slow
@@ -80,8 +69,8 @@ def test_ephemeral_containers_are_rebuilt_as_such_and_never_restarts(seed: int) 
 def test_sidecar_and_init_restarts_follow_restart_count_and_events(
     seed: int, scenario: str
 ) -> None:
-    snapshots_and_events.hypothesis.inner_test(seed, [scenario])
-    events_alone.hypothesis.inner_test(seed, [scenario])
+    check_snapshots_and_events_give_restart_counts(seed, [scenario])
+    check_events_alone_prove_restarts_and_probe_failures(seed, [scenario])
 
 
 # -- pods that predate the capture ------------------------------------------------------------
@@ -122,29 +111,21 @@ def check_predating_pod(store: Store, p: dict[str, Any], lo: datetime) -> None:
 def test_pods_that_predate_the_capture_are_rebuilt_from_its_start_on(
     seed: int, scenarios: list[str]
 ) -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp) / "capture"
-        res = simulate(
-            out, pods=6, seed=seed, scenarios=scenarios, duration_s=900,
-            snapshot_every_s=300, lead_in_s=LEAD_IN_S,
-        )  # fmt: skip
-        with Store(Path(tmp) / "test.duckdb") as store:
-            ingest_paths(store, [out])
-            rebuild(store)
-            check_intervals_tile_time(store)
-            lo = ts(res.truth["capture_start"])
-            assert lo is not None
-            for p in res.truth["pods"]:
-                if p["predates_capture"]:
-                    check_predating_pod(store, p, lo)
-                else:
-                    check_pod_exactly(store, p)
+    with rebuilt_capture(seed, scenarios, lead_in_s=LEAD_IN_S) as (store, truth):
+        check_intervals_tile_time(store)
+        lo = ts(truth["capture_start"])
+        assert lo is not None
+        for p in truth["pods"]:
+            if p["predates_capture"]:
+                check_predating_pod(store, p, lo)
+            else:
+                check_pod_exactly(store, p)
 
 
 def test_simulate_lead_in_starts_the_capture_in_the_pods_mid_life(tmp_path: Path) -> None:
     out = tmp_path / "cap"
     args = ["simulate", "--lead-in", "7200", "--pods", "8", "--seed", "3", "--duration", "600"]
-    res = CliRunner().invoke(app, [*args, "-o", str(out)])
+    res = run(*args, "-o", str(out))
     assert res.exit_code == 0, res.output
     truth = json.loads((out / "ground_truth.json").read_text())
     assert truth["lead_in_s"] == 7200
@@ -155,7 +136,7 @@ def test_simulate_lead_in_starts_the_capture_in_the_pods_mid_life(tmp_path: Path
     added = {r["object"]["metadata"]["uid"]: r for r in recs if r["type"] == "ADDED"}
     assert all(added[p["pod_uid"]]["observedAt"] == truth["capture_start"] for p in older)
     assert min(r["observedAt"] for r in recs) == truth["capture_start"]
-    bad = CliRunner().invoke(app, ["simulate", "--lead-in", "-5", "-o", str(tmp_path / "x")])
+    bad = run("simulate", "--lead-in", "-5", "-o", str(tmp_path / "x"))
     assert bad.exit_code != 0 and "--lead-in" in bad.output and "Traceback" not in bad.output
 
 

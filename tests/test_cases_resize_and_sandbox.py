@@ -15,12 +15,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from podreplay.derive import rebuild
-from podreplay.ingest import ingest_paths
 from podreplay.lifecycle import pod_story
 from podreplay.store import Store
-from tests.lifecycle_rows import check_intervals_tile_time
-from tests.test_lifecycle_truth import SETTINGS, check_pod_exactly, rebuilt_capture, ts
+from tests.support.db import load
+from tests.support.lifecycle_rows import check_intervals_tile_time
+from tests.support.truth import SETTINGS, check_pod_exactly, rebuilt_capture, ts
 
 VERSIONS = ["1.28", "1.31", "1.32", "1.33", "1.35"]
 EVENTS_ONLY = ("events", "events_v1")
@@ -223,8 +222,7 @@ def test_every_reason_of_these_cases_is_recognised(tmp_path: Path) -> None:
     src = tmp_path / "events.json"
     src.write_text(json.dumps({"apiVersion": "v1", "kind": "List", "items": items}))
     with Store(tmp_path / "db.duckdb") as store:
-        ingest_paths(store, [src])
-        rebuild(store)
+        load(store, [src])
         causes = store.rows("SELECT pod, container, cause FROM restarts ORDER BY pod")
         assert causes == [
             ("rz", "app", "resize"), ("sb", "app", "sandbox"), ("sc", "envoy", "liveness_probe")

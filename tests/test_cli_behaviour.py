@@ -16,28 +16,13 @@ import time
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner, Result
 
-from podreplay.cli import app
 from podreplay.store import Store
-from tests.conftest import SAMPLE_LOGS, real
+from tests.support.cli import process as cli
+from tests.support.cli import run
+from tests.support.paths import K3S_FILES, K3S_PODS, SAMPLE_LOGS, real
 
-runner = CliRunner()
 WIDTHS = (80, 120, 200)
-K3S = ("k3s-v1.33_2025_troubleshoot-bundle__default__pods", "k3s-v1.33_2025_troubleshoot-bundle")
-
-
-def run(*args: str, columns: int | None = None) -> Result:
-    env = {"COLUMNS": str(columns)} if columns else {"COLUMNS": ""}
-    res = runner.invoke(app, list(args), env=env)
-    assert "Traceback" not in res.stderr and "internal error" not in res.stderr, res.stderr
-    return res
-
-
-def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "podreplay", *args], cwd=cwd, capture_output=True, text=True
-    )
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +35,7 @@ def sample(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def k3s(tmp_path_factory: pytest.TempPathFactory) -> Path:
     db = tmp_path_factory.mktemp("k3s") / "k3s.duckdb"
-    paths = sorted(str(p) for p in real(K3S[0]).parent.glob(f"{K3S[1]}*"))
+    paths = [str(p) for p in K3S_FILES]
     assert run("ingest", *paths, "--db", str(db), "-q").exit_code == 0
     return db
 
@@ -100,7 +85,7 @@ def test_ingest_summary_prints_sources_whole_with_totals(
     db = tmp_path / "x.duckdb"
     paths = [str(SAMPLE_LOGS)]
     if which == "k3s":
-        paths = sorted(str(p) for p in real(K3S[0]).parent.glob(f"{K3S[1]}*"))
+        paths = [str(p) for p in K3S_FILES]
     res = run("ingest", *paths, "--db", str(db), columns=width)
     assert res.exit_code == 0, res.stderr
     assert "…" not in res.stdout
@@ -175,7 +160,7 @@ def test_report_reads_the_same_forms(sample: Path, tmp_path: Path) -> None:
 
 
 def test_ingest_and_simulate_take_absolute_times_zone_less_meaning_utc(tmp_path: Path) -> None:
-    snapshot = real("k3s-v1.33_2025_troubleshoot-bundle__default__pods")
+    snapshot = real(K3S_PODS)
     db = str(tmp_path / "o.duckdb")
     res = run("ingest", str(snapshot), "--db", db, "--observed-at", "2025-06-01 10:00", "-q")
     assert res.exit_code == 0, res.stderr

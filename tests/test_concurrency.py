@@ -17,17 +17,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner, Result
 
-from podreplay.cli.app import ExitCode, app
+from podreplay.cli.app import ExitCode
 from podreplay.store import Store
-from tests.conftest import real
-from tests.dbstate import snapshot
-from tests.test_atomicity import big_capture, start_ingest, wait_until_reading
-
-K3S_EVENTS = "k3s-v1.33_2025_troubleshoot-bundle__default__events"
-K3S_PODS = "k3s-v1.33_2025_troubleshoot-bundle__default__pods"
-K3S_SYS_EVENTS = "k3s-v1.33_2025_troubleshoot-bundle__kube-system__events"
+from tests.support.cli import run
+from tests.support.dbstate import snapshot
+from tests.support.ingest_process import big_capture, start_ingest, wait_until_reading
+from tests.support.paths import K3S_EVENTS, K3S_PODS, K3S_SYS_EVENTS, real
 
 # a writer that empties `events` in its working copy, then holds the lock until told to finish
 HOLDER = """
@@ -38,12 +34,6 @@ with writing(sys.argv[1]) as store:
     print("holding", flush=True)
     sys.stdin.readline()
 """
-
-
-def run(*args: str) -> Result:
-    res = CliRunner().invoke(app, list(args))
-    assert "Traceback" not in res.stderr
-    return res
 
 
 def n_items(name: str) -> int:

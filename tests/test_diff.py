@@ -12,17 +12,15 @@ from typing import Any
 
 import polars as pl
 import pytest
-from typer.testing import CliRunner
 
-from podreplay.cli.app import app
-from podreplay.derive import rebuild
 from podreplay.diff import diff, parse_window
-from podreplay.ingest import ingest_paths
 from podreplay.sim.simulate import simulate
 from podreplay.store import Store
-from tests.conftest import REAL
+from tests.support.cli import run
+from tests.support.db import ingested, load
+from tests.support.objects import core_event, write_list
+from tests.support.paths import REAL
 
-runner = CliRunner()
 TOLERANCE_S = 1.0  # the sources' resolution
 
 BEFORE_SCENARIOS = ["healthy", "image_pull_failure", "oom_kill", "unschedulable"]
@@ -33,9 +31,7 @@ def build(root: Path, name: str, seed: int, scenarios: list[str]) -> tuple[Path,
     out = root / name
     res = simulate(out, pods=30, seed=seed, scenarios=scenarios, snapshot_every_s=120)
     db = root / f"{name}.duckdb"
-    with Store(db) as store:
-        ingest_paths(store, [out])
-        rebuild(store)
+    ingested(db, [out])
     truth: dict[str, Any] = json.loads(res.truth_path.read_text(encoding="utf-8"))
     return db, truth
 
@@ -182,7 +178,7 @@ def test_windows_read_start_end_offsets_and_times() -> None:
 def test_cli_table_csv_json_and_html(sims: dict[str, Any], tmp_path: Path) -> None:
     (before_db, _), (after_db, _) = sims["before"], sims["after"]
     args = ["diff", str(before_db), str(after_db), "--by", "namespace"]
-    res = runner.invoke(app, [*args, "--format", "json"])
+    res = run(*args, "--format", "json")
     assert res.exit_code == 0, res.stderr
     doc = json.loads(res.stdout)
     assert set(doc) == {"metrics", "failure_reasons"}
@@ -190,12 +186,12 @@ def test_cli_table_csv_json_and_html(sims: dict[str, Any], tmp_path: Path) -> No
         doc["metrics"][0]
     )
     assert "before: before.duckdb" in res.stderr
-    res = runner.invoke(app, [*args, "--format", "csv"])
+    res = run(*args, "--format", "csv")
     assert res.stdout.startswith("namespace,metric,before,after,change,change_pct\n")
-    res = runner.invoke(app, [*args, "--format", "csv", "--section", "failure_reasons"])
+    res = run(*args, "--format", "csv", "--section", "failure_reasons")
     assert res.stdout.startswith("namespace,reason,before,after,status\n")
     page = tmp_path / "diff.html"
-    res = runner.invoke(app, [*args, "--html", str(page)])
+    res = run(*args, "--html", str(page))
     assert res.exit_code == 0, res.stderr
     assert "changes by namespace" in res.stdout and "failure reasons" in res.stdout
     html = page.read_text()
@@ -205,9 +201,7 @@ def test_cli_table_csv_json_and_html(sims: dict[str, Any], tmp_path: Path) -> No
 
 def test_one_database_over_two_windows_from_the_cli(sims: dict[str, Any]) -> None:
     db, _ = sims["after"]
-    res = runner.invoke(
-        app, ["diff", "--db", str(db), "--before", "..+30m", "--after", "+30m..", "-f", "json"]
-    )
+    res = run("diff", "--db", str(db), "--before", "..+30m", "--after", "+30m..", "-f", "json")
     assert res.exit_code == 0, res.stderr
     # the capture starts at its first evidence, 9 s after the simulated start
     assert "02:00:09 .. 2024-03-01 02:30:09" in res.stderr
@@ -228,7 +222,7 @@ def test_bad_arguments_are_one_line_errors(
     sims: dict[str, Any], extra: list[str], code: int, message: str
 ) -> None:
     db, _ = sims["after"]
-    res = runner.invoke(app, ["diff", str(db), *extra])
+    res = run("diff", str(db), *extra)
     assert res.exit_code == code
     assert message in res.stderr
     assert res.stdout == "" and "Traceback" not in res.stderr
@@ -236,33 +230,20 @@ def test_bad_arguments_are_one_line_errors(
 
 def test_missing_or_foreign_databases(sims: dict[str, Any], tmp_path: Path) -> None:
     db, _ = sims["after"]
-    res = runner.invoke(app, ["diff", str(tmp_path / "none.duckdb"), str(db)])
+    res = run("diff", str(tmp_path / "none.duckdb"), str(db))
     assert res.exit_code == 3 and "no such database" in res.stderr
     junk = tmp_path / "junk.duckdb"
     junk.write_text("not a database")
-    res = runner.invoke(app, ["diff", str(junk), str(db)])
+    res = run("diff", str(junk), str(db))
     assert res.exit_code == 2 and f"{junk}: cannot open" in res.stderr
 
 
 def _events_only_db(path: Path, reason: str) -> Path:
-    event = {
-        "apiVersion": "v1",
-        "kind": "Event",
-        "metadata": {"name": "p.1", "namespace": "ns", "uid": f"ev-{path.stem}"},
-        "involvedObject": {"kind": "Pod", "namespace": "ns", "name": "web-1", "uid": "u-1"},
-        "reason": reason,
-        "message": "m",
-        "type": "Warning",
-        "count": 2,
-        "firstTimestamp": "2024-05-01T10:00:00Z",
-        "lastTimestamp": "2024-05-01T10:05:00Z",
-    }
-    src = path.with_suffix(".json")
-    src.write_text(json.dumps({"kind": "List", "items": [event]}), encoding="utf-8")
-    with Store(path) as store:
-        ingest_paths(store, [src])
-        rebuild(store)
-    return path
+    event = core_event(
+        "web-1", reason, "m", "2024-05-01T10:00:00Z", "2024-05-01T10:05:00Z",
+        name="p.1", uid=f"ev-{path.stem}", pod_uid="u-1", count=2,
+    )  # fmt: skip
+    return ingested(path, [write_list(path.with_suffix(".json"), [event])])
 
 
 def test_html_escapes_every_value(tmp_path: Path) -> None:
@@ -270,7 +251,7 @@ def test_html_escapes_every_value(tmp_path: Path) -> None:
     a = _events_only_db(tmp_path / "a.duckdb", nasty)
     b = _events_only_db(tmp_path / "b.duckdb", "BackOff")
     page = tmp_path / "d.html"
-    res = runner.invoke(app, ["diff", str(a), str(b), "--html", str(page)])
+    res = run("diff", str(a), str(b), "--html", str(page))
     assert res.exit_code == 0, res.stderr
     html = page.read_text()
     assert nasty not in html and "<img" not in html
@@ -309,8 +290,7 @@ def test_a_whole_capture_counts_pods_created_before_its_first_observation(
     for name in ("k3s-v1.33_*__kube-system__pods", "kurl-*__pods"):
         db = tmp_path / f"{name[:3]}.duckdb"
         with Store(db) as store:
-            ingest_paths(store, sorted(REAL.glob(f"{name}.json")))
-            rebuild(store)
+            load(store, sorted(REAL.glob(f"{name}.json")))
             ready = store.rows(
                 "SELECT namespace, quantile_cont(time_to_ready_s, 0.5) FROM pod_stats"
                 " GROUP BY namespace"

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 import typer
-from typer.testing import CliRunner
 
 from podreplay.cli import app
-from tests.conftest import ROOT
+from tests.support.cli import run
+from tests.support.paths import ROOT
 
 COMMANDS = sorted(typer.main.get_command(app).commands)  # type: ignore[attr-defined]
 
@@ -24,7 +24,7 @@ def test_there_are_commands() -> None:
 
 @pytest.mark.parametrize("name", COMMANDS)
 def test_every_command_has_help_with_an_example(name: str) -> None:
-    result = CliRunner().invoke(app, [name, "--help"])
+    result = run(name, "--help")
     assert result.exit_code == 0, result.output
     assert "Example:" in result.output
     assert "podreplay " + name in result.output
@@ -60,19 +60,19 @@ def test_docs_cli_md_is_generated_from_the_current_commands(tmp_path: Path) -> N
 
 
 def test_an_unknown_command_is_a_usage_error_without_traceback() -> None:
-    result = CliRunner().invoke(app, ["no-such-command"])
+    result = run("no-such-command")
     assert result.exit_code == 2
     assert "Traceback" not in result.output
 
 
-PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+PAGES = [ROOT / "README.md", ROOT / "tests" / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 TOP_LEVEL = {p.name for p in ROOT.iterdir() if not p.name.startswith(".")}
 GITIGNORED = {
     line.strip() for line in (ROOT / ".gitignore").read_text().splitlines() if "/" in line
 }
 
 
-@pytest.mark.parametrize("page", PAGES, ids=[p.name for p in PAGES])
+@pytest.mark.parametrize("page", PAGES, ids=[p.relative_to(ROOT).as_posix() for p in PAGES])
 def test_docs_cite_only_what_the_repository_has(page: Path) -> None:
     """Links and `path/like/this` mentions resolve inside the repository; no machine paths, no
     design notes the repository does not ship."""

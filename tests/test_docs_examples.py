@@ -35,7 +35,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, SAMPLE_LOGS
+from tests.support.paths import ROOT, SAMPLE_LOGS
 
 BIN = Path(sys.executable).parent  # the venv's bin: `podreplay` is the installed console script
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]

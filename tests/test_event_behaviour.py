@@ -6,9 +6,7 @@ messages are read by their message, and lagging series never move a time."""
 
 from __future__ import annotations
 
-import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -17,40 +15,25 @@ import pytest
 from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
 
-from podreplay.derive import rebuild
-from podreplay.ingest import ingest_paths
 from podreplay.sim.events import EVENT_BEHAVIOURS
-from podreplay.sim.simulate import SCENARIO_NAMES, generate, simulate, write_capture
+from podreplay.sim.simulate import generate, write_capture
 from podreplay.store import Store
-from tests.lifecycle_rows import check_intervals_tile_time
-from tests.test_lifecycle_truth import SETTINGS, check_pod_exactly, ts
+from tests.support.cli import run
+from tests.support.db import load
+from tests.support.lifecycle_rows import check_intervals_tile_time
+from tests.support.truth import SETTINGS, check_pod_exactly, rebuilt_capture, scenario_sets, ts
 
 FAST = settings(SETTINGS, phases=[Phase.explicit, Phase.reuse, Phase.generate])
 SLACK = timedelta(seconds=1)  # eventTime / lastObservedTime carry a sub-second part
-scenario_sets = st.lists(st.sampled_from(SCENARIO_NAMES), min_size=1, max_size=3, unique=True)
 
 
-@contextmanager
 def rebuilt(
     seed: int, scenarios: list[str], formats: tuple[str, ...]
-) -> Iterator[tuple[Store, dict[str, Any]]]:
+) -> AbstractContextManager[tuple[Store, dict[str, Any]]]:
     """A 90-minute capture with every event behaviour on, ingested and rebuilt."""
-    with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp) / "capture"
-        res = simulate(
-            out,
-            pods=6,
-            seed=seed,
-            scenarios=scenarios,
-            duration_s=5400,
-            snapshot_every_s=300,
-            formats=formats,
-            event_behaviour=EVENT_BEHAVIOURS,
-        )
-        with Store(Path(tmp) / "test.duckdb") as store:
-            ingest_paths(store, [out])
-            rebuild(store)
-            yield store, res.truth
+    return rebuilt_capture(
+        seed, scenarios, formats, duration_s=5400, event_behaviour=EVENT_BEHAVIOURS
+    )
 
 
 def check_claims_only_what_survived(store: Store, truth: dict[str, Any]) -> None:
@@ -162,8 +145,7 @@ def test_spam_filter_keeps_25_then_one_per_5_minutes_and_combines_similar_events
         pytest.fail("no seed keeps the sandbox failing")
     assert k["written"] < k["occurred"]
     with Store(tmp_path / "db.duckdb") as store:
-        ingest_paths(store, [tmp_path / f"c{seed}"])
-        rebuild(store)
+        load(store, [tmp_path / f"c{seed}"])
         rows = store.rows(
             "SELECT combined, count(*), sum(count) FROM pod_events"
             " WHERE reason = 'FailedCreatePodSandBox' GROUP BY combined ORDER BY combined"
@@ -195,12 +177,7 @@ def test_series_written_up_to_the_last_flush(tmp_path: Path) -> None:
 
 
 def test_unknown_event_behaviour_is_a_one_line_usage_error(tmp_path: Path) -> None:
-    from typer.testing import CliRunner
 
-    from podreplay.cli.app import app
-
-    res = CliRunner().invoke(
-        app, ["simulate", "--out", str(tmp_path / "x"), "--pods", "1", "--event-behaviour", "nope"]
-    )
+    res = run("simulate", "--out", str(tmp_path / "x"), "--pods", "1", "--event-behaviour", "nope")
     assert res.exit_code != 0 and "unknown event behaviour 'nope'" in res.output
     assert "Traceback" not in res.output

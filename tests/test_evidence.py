@@ -11,17 +11,16 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from typer.testing import CliRunner
 
-from podreplay.cli import app
 from podreplay.render.html.cluster import cluster_timeline_figure
 from podreplay.render.html.plot import GAP_NAME
 from podreplay.render.html.pod_figure import PodFrames, pod_timeline_figure
 from podreplay.render.html.pods import pod_detail_frames
 from podreplay.render.html.scope import Scope, phase_intervals, select_scope
 from podreplay.store import Store
-from tests.conftest import REAL
-from tests.lifecycle_rows import (
+from tests.support.cli import ingest, run
+from tests.support.db import rows
+from tests.support.lifecycle_rows import (
     at,
     check_intervals_tile_time,
     condition,
@@ -30,8 +29,8 @@ from tests.lifecycle_rows import (
     rebuilt,
     source,
 )
+from tests.support.paths import K3S_FILES, REAL
 
-K3S = sorted(REAL.glob("k3s-v1.33_2025_troubleshoot-bundle__*.json"))
 NEAT = REAL / "kubectl-neat__pod1-raw.json"
 CORPUS = sorted(p for p in REAL.iterdir() if p.suffix in (".json", ".yaml"))
 
@@ -39,14 +38,9 @@ CORPUS = sorted(p for p in REAL.iterdir() if p.suffix in (".json", ".yaml"))
 def ingested(tmp: Path, paths: list[Path], *extra: str) -> Path:
     """A database with `paths` ingested through the CLI."""
     db = tmp / "db.duckdb"
-    res = CliRunner().invoke(app, ["ingest", *map(str, paths), "--db", str(db), "-q", *extra])
+    res = ingest(db, *paths, extra=("-q", *extra))
     assert res.exit_code in (0, 1), res.output
     return db
-
-
-def rows(db: Path, sql: str, params: list[object] | None = None) -> list[tuple[object, ...]]:
-    with Store(db, read_only=True) as store:
-        return store.rows(sql, params)
 
 
 def utc(text: str) -> datetime:
@@ -55,7 +49,7 @@ def utc(text: str) -> datetime:
 
 @pytest.fixture(scope="module")
 def k3s(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return ingested(tmp_path_factory.mktemp("k3s"), K3S)
+    return ingested(tmp_path_factory.mktemp("k3s"), K3S_FILES)
 
 
 @pytest.fixture(scope="module")
@@ -174,9 +168,7 @@ def test_real_captures_years_apart_do_not_stretch_each_other(corpus: Path) -> No
 def test_clusters_never_mix(tmp_path: Path) -> None:
     db = tmp_path / "db.duckdb"
     for name in ("east", "west"):
-        res = CliRunner().invoke(
-            app, ["ingest", *map(str, K3S), "--db", str(db), "-q", "--cluster", name]
-        )
+        res = run("ingest", *map(str, K3S_FILES), "--db", str(db), "-q", "--cluster", name)
         assert res.exit_code == 0, res.output
     assert rows(db, "SELECT cluster, count(*) FROM sources GROUP BY 1 ORDER BY 1") == [
         ("east", 4),
@@ -189,9 +181,7 @@ def test_clusters_never_mix(tmp_path: Path) -> None:
 
 
 def test_an_empty_cluster_name_is_a_usage_error(tmp_path: Path) -> None:
-    res = CliRunner().invoke(
-        app, ["ingest", str(NEAT), "--db", str(tmp_path / "x.duckdb"), "--cluster", " "]
-    )
+    res = run("ingest", str(NEAT), "--db", str(tmp_path / "x.duckdb"), "--cluster", " ")
     assert res.exit_code == 2
     assert "--cluster" in res.output
 
@@ -309,7 +299,7 @@ def test_a_database_from_before_clusters_gets_the_column_and_keeps_its_sources(
     with Store(db) as store:  # as schema version 1 left it: no sources.cluster
         store.execute("ALTER TABLE sources DROP COLUMN cluster")
         store.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
-    ingested(tmp_path, K3S)  # the same file: a later ingest upgrades it
+    ingested(tmp_path, K3S_FILES)  # the same file: a later ingest upgrades it
     assert rows(db, "SELECT value FROM meta WHERE key = 'schema_version'") == [("2",)]
     assert rows(db, "SELECT DISTINCT cluster FROM sources") == [("default",)]
     assert rows(db, "SELECT count(*) FROM sources") == [(5,)]

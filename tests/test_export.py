@@ -9,23 +9,17 @@ from typing import Any
 
 import polars as pl
 import pytest
-from typer.testing import CliRunner
 
-from podreplay.cli.app import app
 from podreplay.export import MANIFEST, export_parquet
 from podreplay.store import Store
-from tests.analytics_data import SimDb, hand_db, simulated_db
+from tests.support.analytics_data import SimDb, hand_db
+from tests.support.cli import run
 
 
 @pytest.fixture(scope="module")
-def sim(tmp_path_factory: pytest.TempPathFactory) -> SimDb:
-    return simulated_db(tmp_path_factory.getbasetemp())
-
-
-@pytest.fixture(scope="module")
-def exported(sim: SimDb, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def exported(simulated: SimDb, tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("parquet")
-    res = CliRunner().invoke(app, ["export", "--parquet", str(out), "--db", str(sim.db)])
+    res = run("export", "--parquet", str(out), "--db", str(simulated.db))
     assert res.exit_code == 0, res.stderr
     assert res.stdout == ""
     return out
@@ -43,8 +37,10 @@ def read_back(out: Path, entry: dict[str, Any]) -> pl.DataFrame:
     return pl.read_parquet(out / entry["path"])
 
 
-def test_every_table_and_view_is_exported_with_its_row_count(sim: SimDb, exported: Path) -> None:
-    with Store(sim.db, read_only=True) as store:
+def test_every_table_and_view_is_exported_with_its_row_count(
+    simulated: SimDb, exported: Path
+) -> None:
+    with Store(simulated.db, read_only=True) as store:
         objects = dict(
             store.rows(
                 "SELECT table_name, table_type FROM information_schema.tables"
@@ -66,19 +62,19 @@ def test_files_hold_the_rows_the_manifest_claims(exported: Path) -> None:
             assert (exported / f).is_file(), f
 
 
-def test_objects_with_a_namespace_are_hive_partitioned(sim: SimDb, exported: Path) -> None:
+def test_objects_with_a_namespace_are_hive_partitioned(simulated: SimDb, exported: Path) -> None:
     entries = manifest(exported)
     for name in ("events", "pod_snapshots", "pods", "pod_stats", "phase_intervals", "restarts"):
         assert entries[name]["partitioned_by"] == ["namespace"], name
-    namespaces = {p["namespace"] for p in sim.pods}
+    namespaces = {p["namespace"] for p in simulated.pods}
     dirs = {d.name for d in (exported / "pod_stats").iterdir()}
     assert dirs == {f"namespace={ns}" for ns in namespaces}
     assert entries["container_snapshots"]["partitioned_by"] == []
     assert entries["container_snapshots"]["path"] == "container_snapshots.parquet"
 
 
-def test_pod_stats_round_trip_through_parquet(sim: SimDb, exported: Path) -> None:
-    with Store(sim.db, read_only=True) as store:
+def test_pod_stats_round_trip_through_parquet(simulated: SimDb, exported: Path) -> None:
+    with Store(simulated.db, read_only=True) as store:
         original = store.frame("SELECT * FROM pod_stats ORDER BY pod_uid")
     back = read_back(exported, manifest(exported)["pod_stats"]).sort("pod_uid")
     back = back.select(original.columns)  # the partition column comes back last
@@ -113,7 +109,7 @@ def test_export_to_a_file_path_is_a_usage_error(tmp_path: Path) -> None:
     Store(db).close()
     target = tmp_path / "taken"
     target.write_text("not a directory")
-    res = CliRunner().invoke(app, ["export", "--parquet", str(target), "--db", str(db)])
+    res = run("export", "--parquet", str(target), "--db", str(db))
     assert res.exit_code == 2
     assert res.stdout == ""
     assert "not a directory" in res.stderr
@@ -121,6 +117,6 @@ def test_export_to_a_file_path_is_a_usage_error(tmp_path: Path) -> None:
 
 def test_export_of_a_missing_database_exits_3(tmp_path: Path) -> None:
     args = ["export", "--parquet", str(tmp_path / "o"), "--db", str(tmp_path / "no.duckdb")]
-    res = CliRunner().invoke(app, args)
+    res = run(*args)
     assert res.exit_code == 3
     assert not (tmp_path / "o").exists()

@@ -19,7 +19,7 @@ from podreplay import fastpath
 from podreplay.ingest import IngestOptions, ingest_paths
 from podreplay.sim.simulate import simulate
 from podreplay.store import Store
-from tests.conftest import REAL
+from tests.support.paths import REAL
 
 INGESTED = [
     "sources",

@@ -18,10 +18,8 @@ from typing import Any
 
 import polars as pl
 import pytest
-from typer.testing import CliRunner
 
 import podreplay.cli  # noqa: F401  (registers the commands on `app`)
-from podreplay.cli.app import app
 from podreplay.errors import NotFoundError
 from podreplay.render.html.cluster import CLUSTER_ROWS_CAP, cluster_timeline_figure
 from podreplay.render.html.distributions import distribution_bins
@@ -37,7 +35,8 @@ from podreplay.render.html.scope import (
     select_scope,
 )
 from podreplay.store import Store
-from tests.report_pipeline import (
+from tests.support.cli import run
+from tests.support.report_pipeline import (
     HOSTILE_MESSAGE,
     HOSTILE_NS,
     HOSTILE_UID,
@@ -297,7 +296,7 @@ def test_report_command_writes_the_file_and_one_line_on_stderr(
     built: tuple[Path, dict[str, Any]], tmp_path: Path
 ) -> None:
     out = tmp_path / "r.html"
-    res = CliRunner().invoke(app, ["report", "--db", str(built[0]), "--out", str(out)])
+    res = run("report", "--db", str(built[0]), "--out", str(out))
     assert res.exit_code == 0, res.output
     assert res.stdout == ""
     assert len(res.stderr.strip().splitlines()) == 1
@@ -311,7 +310,7 @@ def test_report_command_rejects_since_after_until(
 ) -> None:
     out = tmp_path / "r.html"
     args = ["report", "--db", str(built[0]), "--out", str(out), "--since", "+30m", "--until", "+5m"]
-    res = CliRunner().invoke(app, args)
+    res = run(*args)
     assert res.exit_code == 3  # an empty selection
     assert res.stderr.startswith("podreplay: error: ") and "--since" in res.stderr
     assert not out.exists()

@@ -24,6 +24,7 @@ from podreplay.errors import InputError
 from podreplay.ingest import IngestOptions, ingest_stream
 from podreplay.readers import Item, ReadStats, open_binary, read_items
 from podreplay.store import Store
+from tests.support.paths import DATA, ROOT
 
 FAST = settings(max_examples=300, deadline=None)
 SLOW = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -202,10 +203,9 @@ def test_the_atheris_harness_replays_the_bad_corpus_without_atheris() -> None:
     import subprocess
     import sys
 
-    root = Path(__file__).resolve().parent.parent
     for target in ("read", "ingest"):
         res = subprocess.run(
-            [sys.executable, str(root / "fuzz" / "fuzz_readers.py"), str(root / "tests/data/bad")],
+            [sys.executable, str(ROOT / "fuzz" / "fuzz_readers.py"), str(DATA / "bad")],
             env={**os.environ, "PODREPLAY_FUZZ": target},
             capture_output=True,
             text=True,

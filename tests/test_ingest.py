@@ -18,11 +18,8 @@ import yaml
 
 from podreplay.ingest import IngestOptions, file_timestamp, ingest_paths, ingest_stream
 from podreplay.store import Store
-from tests.conftest import real
+from tests.support.paths import K3S_EVENTS, K3S_PODS, real
 
-K3S_EVENTS = "k3s-v1.33_2025_troubleshoot-bundle__default__events"
-K3S_PODS = "k3s-v1.33_2025_troubleshoot-bundle__default__pods"
-K3S_SYS_PODS = "k3s-v1.33_2025_troubleshoot-bundle__kube-system__pods"
 HARVESTER_CORE = "harvester-system__events_core-v1"
 HARVESTER_V1 = "harvester-system__events_events.k8s.io-v1"
 HARVESTER_PODS = "harvester-system__pods"

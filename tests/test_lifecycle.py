@@ -1,7 +1,7 @@
 """Lifecycle rebuild on small hand-built cases: rows go straight into the ingested tables of a
 DuckDB file, the derive files run, and each case's answer is reasoned out in its comments.
 
-Times are seconds after T0 (see tests/lifecycle_rows.py).
+Times are seconds after T0 (see tests/support/lifecycle_rows.py).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import pytest
 from podreplay.errors import AmbiguousError, NotFoundError
 from podreplay.lifecycle import find_pods, pod_story, resolve_incarnations
 from podreplay.store import Store
-from tests.lifecycle_rows import at, condition, container, event, pod, rebuilt, source
+from tests.support.lifecycle_rows import at, condition, container, event, pod, rebuilt, source
 
 
 def uids(

@@ -13,12 +13,11 @@ from typing import Any
 import pytest
 import yaml
 
-from podreplay.derive import rebuild
-from podreplay.ingest import ingest_paths
 from podreplay.lifecycle import pod_story
 from podreplay.store import Store
-from tests.conftest import REAL
-from tests.lifecycle_rows import check_intervals_tile_time
+from tests.support.db import load
+from tests.support.lifecycle_rows import check_intervals_tile_time
+from tests.support.paths import REAL
 
 # the first set: plain kubectl Lists and bare arrays, which `objects` below reads (every capture
 # of the folder, in every form, is checked by tests/test_real_corpus.py)
@@ -53,8 +52,7 @@ def restart_counts(path: Path) -> list[tuple[str, str, str, int]]:
 def real_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
     db = tmp_path_factory.mktemp("real") / "real.duckdb"
     with Store(db) as store:
-        ingest_paths(store, CAPTURES)
-        rebuild(store)
+        load(store, CAPTURES)
         yield store
 
 
@@ -89,8 +87,7 @@ def test_events_only_pods_get_the_restarts_their_kill_events_announce() -> None:
                 announced[key] = announced.get(key, 0) + int(ev.get("count") or 1)
     assert announced, "the captures hold liveness kills"
     with Store(":memory:") as store:
-        ingest_paths(store, EVENT_FILES)
-        rebuild(store)
+        load(store, EVENT_FILES)
         for (uid, name), n in announced.items():
             got = store.scalar("SELECT count(*) FROM restarts WHERE pod_uid = ?", [uid])
             assert got >= n, (name, got, n)

@@ -13,23 +13,14 @@ import json
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner, Result
 
-from podreplay.cli.app import app
 from podreplay.store import Store
-from tests.conftest import real
+from tests.support.cli import run
+from tests.support.paths import K3S_EVENTS, K3S_PODS, real
 
-K3S_EVENTS = "k3s-v1.33_2025_troubleshoot-bundle__default__events"
-K3S_PODS = "k3s-v1.33_2025_troubleshoot-bundle__default__pods"
 PLAIN_POD = "backend-api-75fb46b7bd-xtkrh"  # crash-looping in the capture
 EVIL_POD = "x'; DROP TABLE events; --"
 EVIL_NS = "ns'); DELETE FROM pods; --"
-
-
-def run(*args: str) -> Result:
-    res = CliRunner().invoke(app, list(args))
-    assert "Traceback" not in res.stderr
-    return res
 
 
 def renamed(text: str) -> str:

@@ -7,9 +7,9 @@ import json
 from pathlib import Path
 
 import duckdb
-from typer.testing import CliRunner
 
-from podreplay.cli import app
+from tests.support.cli import run
+from tests.support.paths import DATA
 
 # the stored evidence, without what names the source it came from
 TABLES = {
@@ -22,7 +22,7 @@ TABLES = {
 
 
 def _ingest(db: Path, *paths: Path) -> None:
-    result = CliRunner().invoke(app, ["ingest", *map(str, paths), "--db", str(db), "-q"])
+    result = run("ingest", *map(str, paths), "--db", str(db), "-q")
     assert result.exit_code == 0, result.output
 
 
@@ -50,21 +50,18 @@ def _split(src: Path, out: Path) -> int:
 
 def test_one_object_per_file_stores_what_one_file_stores(tmp_path: Path) -> None:
     sim = tmp_path / "sim"
-    result = CliRunner().invoke(
-        app,
-        [
-            "simulate",
-            "--pods",
-            "12",
-            "--out",
-            str(sim),
-            "--snapshot-every",
-            "600",
-            "--duration",
-            "1800",
-            "--seed",
-            "3",
-        ],
+    result = run(
+        "simulate",
+        "--pods",
+        "12",
+        "--out",
+        str(sim),
+        "--snapshot-every",
+        "600",
+        "--duration",
+        "1800",
+        "--seed",
+        "3",
     )
     assert result.exit_code == 0, result.output
     split = tmp_path / "split"
@@ -92,9 +89,7 @@ def test_in_a_folder_of_small_files_each_file_fares_on_its_own(tmp_path: Path) -
     from podreplay.ingest import IngestOptions, ingest_paths
     from podreplay.store import Store
 
-    pods = json.loads(
-        sorted((Path(__file__).parent / "data" / "capture").glob("*__pods.json"))[0].read_text()
-    )
+    pods = json.loads(sorted((DATA / "capture").glob("*__pods.json"))[0].read_text())
     folder = tmp_path / "in"
     folder.mkdir()
 
@@ -105,7 +100,7 @@ def test_in_a_folder_of_small_files_each_file_fares_on_its_own(tmp_path: Path) -
 
     one_pod("a-20240301T020000Z.json", pods["items"][0])
     (folder / "b-20240301T020000Z.json.gz").write_bytes(
-        (Path(__file__).parent / "data" / "bad" / "expands_3mb.json.gz").read_bytes()
+        (DATA / "bad" / "expands_3mb.json.gz").read_bytes()
     )
     one_pod("c-20240301T020000Z.json", pods["items"][1])
     (folder / "d-20240301T020000Z.json").write_bytes(

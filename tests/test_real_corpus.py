@@ -23,11 +23,11 @@ from typing import Any
 import duckdb
 import pytest
 import yaml
-from typer.testing import CliRunner, Result
+from typer.testing import Result
 
 from podreplay import archives
-from podreplay.cli.app import app
-from tests.conftest import REAL
+from tests.support.cli import run
+from tests.support.paths import REAL
 
 NOT_CAPTURES = ("SOURCES.md", "LICENSE")
 FILES = sorted(p for p in REAL.iterdir() if p.is_file() and not p.name.startswith(NOT_CAPTURES))
@@ -195,9 +195,7 @@ class Landed:
 
 
 def ingest(db: Path, path: Path, *extra: str) -> tuple[Result, Landed]:
-    res = CliRunner().invoke(
-        app, ["ingest", str(path), "--db", str(db), "--format", "json", *extra]
-    )
+    res = run("ingest", str(path), "--db", str(db), "--format", "json", *extra)
     assert res.exception is None or isinstance(res.exception, SystemExit), res.output
     con = duckdb.connect(str(db), read_only=True)
     try:

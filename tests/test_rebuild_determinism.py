@@ -6,9 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from podreplay.derive import DERIVED_TABLES, rebuild
-from podreplay.ingest import ingest_paths
 from podreplay.store import Store
-from tests.conftest import SAMPLE_LOGS
+from tests.support.db import load
+from tests.support.paths import SAMPLE_LOGS
 
 
 def _derived(store: Store) -> dict[str, list[str]]:
@@ -17,8 +17,7 @@ def _derived(store: Store) -> dict[str, list[str]]:
 
 def test_shuffling_the_stored_rows_does_not_change_the_rebuild(tmp_path: Path) -> None:
     with Store(tmp_path / "a.duckdb") as store:
-        ingest_paths(store, [SAMPLE_LOGS])
-        rebuild(store)
+        load(store, [SAMPLE_LOGS])
         before = _derived(store)
         for seed in (0.1, 0.7):
             for table in ("events", "pod_snapshots", "container_snapshots", "condition_snapshots"):

@@ -17,17 +17,14 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from typer.testing import CliRunner
 
-from podreplay.cli.app import app
-from podreplay.derive import rebuild
-from podreplay.ingest import ingest_paths
 from podreplay.replay import paced
 from podreplay.sim.simulate import simulate
 from podreplay.store import Store
+from tests.support.cli import run
+from tests.support.db import ingested
+from tests.support.paths import DATA, ROOT
 
-runner = CliRunner()
-ROOT = Path(__file__).resolve().parent.parent
 # replay has capture-time resolution (1 s); truth transitions closer than this are not judged
 MARGIN_S = 1.0
 CONDITION_COLUMNS = {
@@ -63,9 +60,7 @@ def sim(tmp_path_factory: pytest.TempPathFactory) -> Sim:
     out = tmp_path_factory.mktemp("sim")
     result = simulate(out / "capture", pods=30, seed=7, duration_s=1500, snapshot_every_s=300)
     db = out / "sim.duckdb"
-    with Store(db) as store:
-        ingest_paths(store, [result.out_dir / n for n in _capture_files(result.out_dir)])
-        rebuild(store)
+    ingested(db, [result.out_dir / n for n in _capture_files(result.out_dir)])
     return Sim(result.out_dir, db, result.truth)
 
 
@@ -74,14 +69,14 @@ def _capture_files(out: Path) -> list[str]:
 
 
 def _replay(sim: Sim, *args: str) -> Any:
-    res = runner.invoke(app, ["replay", "--db", str(sim.db), *args])
+    res = run("replay", "--db", str(sim.db), *args)
     assert res.exit_code == 0, res.stderr
     return res
 
 
 def _state(sim: Sim, at: datetime) -> list[dict[str, Any]]:
     """`replay --at` as JSON rows; a moment with no pod exits 3 and says so."""
-    res = runner.invoke(app, ["replay", "--db", str(sim.db), "--at", _iso(at), "-f", "json"])
+    res = run("replay", "--db", str(sim.db), "--at", _iso(at), "-f", "json")
     if res.exit_code == 3:
         assert "no pods existed at" in res.stderr and res.stdout == ""
         return []
@@ -216,7 +211,7 @@ def _events_in_order(paths: list[Path]) -> list[str]:
 
 def _streamed_events(db: Path, wanted: set[str]) -> list[str]:
     args = ["replay", "--db", str(db), "--from", "start", "--to", "end", "--speed", "0"]
-    res = runner.invoke(app, [*args, "--format", "json"])
+    res = run(*args, "--format", "json")
     assert res.exit_code == 0, res.stderr
     rows = [json.loads(line) for line in res.stdout.splitlines()]
     seconds = [r["ts"][:19] for r in rows]
@@ -259,14 +254,14 @@ def test_at_with_pod_shows_only_that_pod(sim: Sim) -> None:
 
 
 def test_unknown_pod_is_a_not_found_error(sim: Sim) -> None:
-    res = runner.invoke(app, ["replay", "--db", str(sim.db), "--pod", "no-such-pod"])
+    res = run("replay", "--db", str(sim.db), "--pod", "no-such-pod")
     assert res.exit_code == 3
     assert res.stdout == ""
     assert res.stderr.startswith("podreplay: error: no pod named 'no-such-pod'")
 
 
 def test_at_with_from_is_a_usage_error(sim: Sim) -> None:
-    res = runner.invoke(app, ["replay", "--db", str(sim.db), "--at", "+1m", "--from", "+2m"])
+    res = run("replay", "--db", str(sim.db), "--at", "+1m", "--from", "+2m")
     assert res.exit_code == 2
     assert "podreplay: error:" in res.stderr
 
@@ -321,23 +316,21 @@ def test_speed_zero_never_waits() -> None:
 def test_replay_on_a_database_without_a_capture_says_to_ingest_first(tmp_path: Path) -> None:
     db = tmp_path / "empty.duckdb"
     Store(db).close()
-    res = runner.invoke(app, ["replay", "--db", str(db), "--at", "+1m"])
+    res = run("replay", "--db", str(db), "--at", "+1m")
     assert res.exit_code == 3
     assert res.stderr == (
         "podreplay: error: the database holds no capture (run `podreplay ingest` first)\n"
     )
 
 
-RECORDED = Path(__file__).resolve().parent / "data" / "capture"
+RECORDED = DATA / "capture"
 
 
 @pytest.fixture(scope="module")
 def k3s_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The real k3s recordings (tests/data/capture) ingested."""
     db = tmp_path_factory.mktemp("k3s") / "k3s.duckdb"
-    with Store(db) as store:
-        ingest_paths(store, sorted(RECORDED.glob("*.json")))
-        rebuild(store)
+    ingested(db, sorted(RECORDED.glob("*.json")))
     return db
 
 
@@ -359,9 +352,7 @@ def test_latest_events_are_the_last_known_occurrences_up_to_the_moment(k3s_db: P
             known.append((_iso(seen), ev["reason"], count))
     expected = sorted(known, reverse=True)[:3]
     assert len({seen for seen, _, _ in expected}) == 3  # no ties: the answer is unambiguous
-    res = runner.invoke(
-        app, ["replay", "--db", str(k3s_db), "--at", _iso(at), "--pod", pod, "-f", "json"]
-    )
+    res = run("replay", "--db", str(k3s_db), "--at", _iso(at), "--pod", pod, "-f", "json")
     assert res.exit_code == 0, res.stderr
     [row] = json.loads(res.stdout)
     assert [(e["at"], e["reason"], e["count"]) for e in row["events"]] == expected

@@ -20,8 +20,10 @@ from playwright.sync_api import Browser, Page, Route, sync_playwright
 from podreplay.render.html.pods import write_pod_timeline
 from podreplay.render.html.report import write_report
 from podreplay.store import Store
-from tests.conftest import chromium_executable
-from tests.report_pipeline import (
+from tests.support.browser import chromium_executable
+from tests.support.db import load
+from tests.support.paths import K3S_FILES, ROOT
+from tests.support.report_pipeline import (
     HOSTILE_MESSAGE,
     HOSTILE_NS,
     HOSTILE_UID,
@@ -40,7 +42,7 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--disable-quic",
 ]
-ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+ARTIFACTS = ROOT / "tests" / "artifacts"
 
 
 @dataclass
@@ -459,15 +461,9 @@ def test_state_table_shows_container_states_and_filters_by_reason_and_phase(
 
 @pytest.fixture(scope="module")
 def k3s_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from podreplay.derive import rebuild
-    from podreplay.ingest import ingest_paths
-    from tests.conftest import real
-
     work = tmp_path_factory.mktemp("k3s-report")
-    first = real("k3s-v1.33_2025_troubleshoot-bundle__default__pods")
     with Store(work / "k3s.duckdb") as store:
-        ingest_paths(store, sorted(first.parent.glob("k3s-v1.33_2025_troubleshoot-bundle*")))
-        rebuild(store)
+        load(store, K3S_FILES)
         write_report(store, work / "k3s.html")
     return work / "k3s.html"
 

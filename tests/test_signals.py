@@ -1,6 +1,6 @@
 """Restart causes and times, probe-kill chains, probe failure bursts and readiness spells, on
-hand-built rows (times are seconds after T0, see tests/lifecycle_rows.py) and on the k3s capture.
-Each case's answer is reasoned out in its comments.
+hand-built rows (times are seconds after T0, see tests/support/lifecycle_rows.py) and on the k3s
+capture. Each case's answer is reasoned out in its comments.
 """
 
 from __future__ import annotations
@@ -14,19 +14,16 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from typer.testing import CliRunner
 
-from podreplay.cli.app import app
-from podreplay.derive import rebuild
-from podreplay.ingest import ingest_paths
 from podreplay.store import Store
-from tests.conftest import REAL
-from tests.lifecycle_rows import at, condition, container, event, pod, rebuilt, source
-from tests.test_lifecycle_truth import SETTINGS, close, rebuilt_capture, scenario_sets, ts
+from tests.support.cli import run
+from tests.support.db import load
+from tests.support.lifecycle_rows import at, condition, container, event, pod, rebuilt, source
+from tests.support.paths import K3S_FILES, REAL
+from tests.support.truth import SETTINGS, close, rebuilt_capture, scenario_sets, ts
 
 LIVENESS_KILL = "Container app failed liveness probe, will be restarted"
 READY = ("Ready", "ContainersReady")
-runner = CliRunner()
 
 
 def rows(store: Store, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
@@ -150,8 +147,7 @@ def test_overlapping_event_objects_date_no_restart(store: Store) -> None:
 def k3s(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
     db = tmp_path_factory.mktemp("k3s") / "k3s.duckdb"
     with Store(db) as store:
-        ingest_paths(store, sorted(REAL.glob("k3s-*")))
-        rebuild(store)
+        load(store, K3S_FILES)
         yield store
 
 
@@ -222,8 +218,7 @@ def test_minikube_liveness_kills_are_placed_where_the_events_allow(tmp_path: Pat
     # instance 0's start and instance 1's: restart 1's chain; the other two kills are not dated
     # (the middle occurrence is unknown, the last follows the last start) and go in order
     with Store(tmp_path / "minikube.duckdb") as store:
-        ingest_paths(store, sorted(REAL.glob("minikube_2023_troubleshoot-fixture__multi*")))
-        rebuild(store)
+        load(store, sorted(REAL.glob("minikube_2023_troubleshoot-fixture__multi*")))
         got = rows(
             store,
             'SELECT restart_no, "at", cause, killing_ts FROM restarts'
@@ -301,7 +296,7 @@ def test_a_watched_event_whose_count_grows_splits_into_its_bursts(tmp_path: Path
     )
     db = tmp_path / "w.duckdb"
     for _ in range(2):  # the second ingest is a no-op
-        result = runner.invoke(app, ["ingest", str(capture), "--db", str(db)])
+        result = run("ingest", str(capture), "--db", str(db))
         assert result.exit_code == 0, result.output
     with Store(db) as store:
         assert store.scalar("SELECT count(*) FROM event_versions") == len(times)
@@ -399,8 +394,7 @@ def test_aws_calico_node_not_ready_spell_joins_its_restart(tmp_path: Path) -> No
     # 17:03:18; four readiness failures 17:02:38..17:03:08 at the default 10 s period made it
     # not ready from the third (17:02:58): one not-ready spell 17:02:58..17:03:18
     with Store(tmp_path / "aws.duckdb") as store:
-        ingest_paths(store, sorted(REAL.glob("aws-*")))
-        rebuild(store)
+        load(store, sorted(REAL.glob("aws-*")))
         assert rows(
             store,
             "SELECT condition, status, start_ts, basis FROM condition_intervals"

@@ -20,6 +20,7 @@ from podreplay.sim.simulate import (
     simulate,
     write_capture,
 )
+from tests.support.cli import run
 
 
 def _t(s: str) -> datetime:
@@ -361,18 +362,15 @@ def test_truth_invariants_property(
 
 
 def test_cli_simulate(tmp_path: Path) -> None:
-    from typer.testing import CliRunner
-
-    from podreplay.cli import app
 
     out = tmp_path / "cli"
     args = ["simulate", "--pods", "4", "--seed", "2", "--out", str(out), "--duration", "600"]
-    res = CliRunner().invoke(app, [*args, "--scenario", "crashloop", "--without", "events_v1"])
+    res = run(*args, "--scenario", "crashloop", "--without", "events_v1")
     assert res.exit_code == 0, res.output
     assert (out / "events.json").exists() and not (out / "events-v1.json").exists()
     truth = json.loads((out / "ground_truth.json").read_text())
     assert {p["scenario"] for p in truth["pods"]} == {"crashloop"}
-    bad = CliRunner().invoke(app, [*args, "--scenario", "nope"])
+    bad = run(*args, "--scenario", "nope")
     assert bad.exit_code == 2
 
 

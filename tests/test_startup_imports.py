@@ -15,12 +15,10 @@ from pathlib import Path
 import pytest
 
 from podreplay.cli import app
-from podreplay.derive import rebuild
-from podreplay.ingest import ingest_paths
 from podreplay.sim import names
 from podreplay.sim.scenarios import SCENARIOS
-from podreplay.store import Store
-from tests.conftest import ROOT, SAMPLE_LOGS
+from tests.support.db import ingested
+from tests.support.paths import ROOT, SAMPLE_LOGS
 
 HEAVY = ("duckdb", "polars", "pyarrow", "plotly")
 # The pod of the documented example (`podreplay timeline cart-... --namespace shop`).
@@ -71,9 +69,7 @@ def test_every_command_help_loads_no_heavy_library(command: str) -> None:
 @pytest.fixture(scope="module")
 def small_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     db = tmp_path_factory.mktemp("startup") / "small.duckdb"
-    with Store(db) as store:
-        ingest_paths(store, [SAMPLE_LOGS])
-        rebuild(store)
+    ingested(db, [SAMPLE_LOGS])
     return db
 
 

@@ -9,13 +9,12 @@ from typing import Any
 
 import polars as pl
 import pytest
-from typer.testing import CliRunner
 
 from podreplay.analytics import METRICS, SECTIONS, stats, stats_sections
-from podreplay.cli.app import app
 from podreplay.errors import EmptySelectionError, UsageError
 from podreplay.store import Store
-from tests.analytics_data import JOB, WEB, SimDb, hand_db, simulated_db
+from tests.support.analytics_data import JOB, WEB, SimDb, simulated_db
+from tests.support.cli import run
 
 CONTRACT = [
     "pod_uid", "namespace", "pod", "workload", "pending_s", "running_s", "succeeded_s",
@@ -27,18 +26,8 @@ TRUTH_STATS = [c for c in CONTRACT[4:]]
 
 
 @pytest.fixture(scope="module")
-def sim(tmp_path_factory: pytest.TempPathFactory) -> SimDb:
-    return simulated_db(tmp_path_factory.getbasetemp())
-
-
-@pytest.fixture(scope="module")
-def hand(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return hand_db(tmp_path_factory.mktemp("hand"))
-
-
-@pytest.fixture(scope="module")
-def pod_stats(sim: SimDb) -> pl.DataFrame:
-    with Store(sim.db, read_only=True) as store:
+def pod_stats(simulated: SimDb) -> pl.DataFrame:
+    with Store(simulated.db, read_only=True) as store:
         return store.frame("SELECT * FROM pod_stats")
 
 
@@ -53,15 +42,15 @@ def test_pod_stats_starts_with_the_contract_columns(pod_stats: pl.DataFrame) -> 
     assert pod_stats.columns[: len(CONTRACT)] == CONTRACT
 
 
-def test_pod_stats_has_one_row_per_simulated_pod(sim: SimDb, pod_stats: pl.DataFrame) -> None:
-    assert sorted(pod_stats["pod_uid"]) == sorted(p["pod_uid"] for p in sim.pods)
+def test_pod_stats_has_one_row_per_simulated_pod(simulated: SimDb, pod_stats: pl.DataFrame) -> None:
+    assert sorted(pod_stats["pod_uid"]) == sorted(p["pod_uid"] for p in simulated.pods)
 
 
 @pytest.mark.parametrize("column", TRUTH_STATS)
 def test_pod_stats_figure_matches_the_ground_truth(
-    sim: SimDb, pod_stats: pl.DataFrame, column: str
+    simulated: SimDb, pod_stats: pl.DataFrame, column: str
 ) -> None:
-    truth = sim.truth_stats().select("pod_uid", "scenario", pl.col(column).alias("truth"))
+    truth = simulated.truth_stats().select("pod_uid", "scenario", pl.col(column).alias("truth"))
     got = pod_stats.select("pod_uid", pl.col(column).alias("got"))
     both = truth.join(got, on="pod_uid", how="left")
     if both["truth"].dtype.is_numeric():
@@ -74,14 +63,14 @@ def test_pod_stats_figure_matches_the_ground_truth(
     assert wrong.height == 0, f"{column} differs for {wrong.height} pods:\n{wrong.head(10)}"
 
 
-def test_every_simulated_scenario_is_covered(sim: SimDb) -> None:
+def test_every_simulated_scenario_is_covered(simulated: SimDb) -> None:
     # the queries' known answers rely on each failure mode being present at least once
-    scenarios = {p["scenario"] for p in sim.pods}
+    scenarios = {p["scenario"] for p in simulated.pods}
     assert {"crashloop", "oom_kill", "unschedulable", "eviction", "readiness_flap"} <= scenarios
 
 
-def test_hand_built_deployment_pod_figures(hand: Path) -> None:
-    row = _one(hand, WEB[0])
+def test_hand_built_deployment_pod_figures(hand_built: Path) -> None:
+    row = _one(hand_built, WEB[0])
     # created 0, PodScheduled/Initialized True at 2, container started at 12, Ready at 20
     assert row["time_to_scheduled_s"] == 2.0
     assert row["time_to_initialized_s"] == 2.0
@@ -99,8 +88,8 @@ def test_hand_built_deployment_pod_figures(hand: Path) -> None:
     assert (row["workload"], row["workload_kind"], row["node"]) == ("web", "Deployment", "node-a")
 
 
-def test_hand_built_job_pod_figures(hand: Path) -> None:
-    row = _one(hand, JOB[0])
+def test_hand_built_job_pod_figures(hand_built: Path) -> None:
+    row = _one(hand_built, JOB[0])
     # image already present: no pull; started at 5, Ready at 5
     assert row["image_pull_s"] is None
     assert (row["pending_s"], row["time_to_ready_s"], row["time_to_scheduled_s"]) == (5, 5, 1)
@@ -113,8 +102,8 @@ def test_hand_built_job_pod_figures(hand: Path) -> None:
     assert (row["workload"], row["workload_kind"]) == ("report", "CronJob")
 
 
-def test_image_pulls_keep_the_kubelets_own_figure(hand: Path) -> None:
-    with Store(hand, read_only=True) as store:
+def test_image_pulls_keep_the_kubelets_own_figure(hand_built: Path) -> None:
+    with Store(hand_built, read_only=True) as store:
         pulls = store.frame("SELECT pod_uid, seconds, reported_s, node FROM image_pulls")
     # one real pull (the job's image was already present)
     assert pulls.to_dicts() == [
@@ -122,11 +111,11 @@ def test_image_pulls_keep_the_kubelets_own_figure(hand: Path) -> None:
     ]
 
 
-def _truth_group(sim: SimDb, keys: list[str]) -> pl.DataFrame:
+def _truth_group(simulated: SimDb, keys: list[str]) -> pl.DataFrame:
     # which group a pod is in is the lifecycle's call (pods.workload); the figures are the truth's
-    with Store(sim.db, read_only=True) as store:
+    with Store(simulated.db, read_only=True) as store:
         groups = store.frame("SELECT pod_uid, namespace, workload, node FROM pods")
-    t = sim.truth_stats().drop("namespace", "workload", "node").join(groups, on="pod_uid")
+    t = simulated.truth_stats().drop("namespace", "workload", "node").join(groups, on="pod_uid")
     return (
         t.group_by(keys)
         .agg(
@@ -144,12 +133,12 @@ def _truth_group(sim: SimDb, keys: list[str]) -> pl.DataFrame:
 
 
 @pytest.mark.parametrize("by", ["namespace", "node", "workload"])
-def test_grouped_counts_and_percentiles_match_the_ground_truth(sim: SimDb, by: str) -> None:
+def test_grouped_counts_and_percentiles_match_the_ground_truth(simulated: SimDb, by: str) -> None:
     keys = ["namespace", "workload"] if by == "workload" else [by]
-    expected = _truth_group(sim, keys)
-    with Store(sim.db, read_only=True) as store:
+    expected = _truth_group(simulated, keys)
+    with Store(simulated.db, read_only=True) as store:
         got = stats(store, by=by).select(expected.columns).sort(keys)
-    assert got["pods"].sum() == len(sim.pods)
+    assert got["pods"].sum() == len(simulated.pods)
     assert got.height == expected.height
     for col in expected.columns:
         x, y = got[col], expected[col]
@@ -160,19 +149,19 @@ def test_grouped_counts_and_percentiles_match_the_ground_truth(sim: SimDb, by: s
             assert x.cast(pl.String).to_list() == y.cast(pl.String).to_list(), col
 
 
-def test_restart_causes_count_the_simulated_restarts(sim: SimDb) -> None:
+def test_restart_causes_count_the_simulated_restarts(simulated: SimDb) -> None:
     truth: dict[str, int] = {}
-    for p in sim.pods:
+    for p in simulated.pods:
         for r in p["restarts"]:
             truth[r["cause"]] = truth.get(r["cause"], 0) + 1
-    with Store(sim.db, read_only=True) as store:
+    with Store(simulated.db, read_only=True) as store:
         frames = stats_sections(store, by="namespace")
     got = frames["restart_causes"].group_by("cause").agg(pl.col("restarts").sum())
     assert dict(got.iter_rows()) == truth
 
 
-def test_crash_looping_and_never_ready_sections_name_the_right_pods(sim: SimDb) -> None:
-    t = sim.truth_stats()
+def test_crash_looping_and_never_ready_sections_name_the_right_pods(simulated: SimDb) -> None:
+    t = simulated.truth_stats()
     looping = set(t.filter(pl.col("crashloop_s") > 0)["pod_uid"])
     never = set(
         t.filter(
@@ -181,7 +170,7 @@ def test_crash_looping_and_never_ready_sections_name_the_right_pods(sim: SimDb) 
             & (pl.col("final_phase") != "Succeeded")
         )["pod_uid"]
     )
-    with Store(sim.db, read_only=True) as store:
+    with Store(simulated.db, read_only=True) as store:
         frames = stats_sections(store, by="workload")
         uid = dict(store.rows("SELECT namespace || '/' || pod, pod_uid FROM pods"))
     assert {uid[f"{r['namespace']}/{r['pod']}"] for r in frames["crashlooping"].to_dicts()} == (
@@ -190,8 +179,8 @@ def test_crash_looping_and_never_ready_sections_name_the_right_pods(sim: SimDb) 
     assert {uid[f"{r['namespace']}/{r['pod']}"] for r in frames["never_ready"].to_dicts()} == never
 
 
-def test_latencies_section_agrees_with_the_summary(sim: SimDb) -> None:
-    with Store(sim.db, read_only=True) as store:
+def test_latencies_section_agrees_with_the_summary(simulated: SimDb) -> None:
+    with Store(simulated.db, read_only=True) as store:
         frames = stats_sections(store, by="namespace")
     summary, long = frames["summary"], frames["latencies"]
     assert set(long["metric"]) <= set(METRICS)
@@ -202,8 +191,8 @@ def test_latencies_section_agrees_with_the_summary(sim: SimDb) -> None:
         assert row["max_s"] == pytest.approx(srow[f"{stem}_max_s"])
 
 
-def test_failure_reasons_show_the_top_warning_events(sim: SimDb) -> None:
-    with Store(sim.db, read_only=True) as store:
+def test_failure_reasons_show_the_top_warning_events(simulated: SimDb) -> None:
+    with Store(simulated.db, read_only=True) as store:
         frames = stats_sections(store, by="namespace")
         warnings = store.frame(
             "SELECT namespace, reason, sum(count) AS n FROM pod_events WHERE type = 'Warning'"
@@ -221,14 +210,14 @@ def test_failure_reasons_show_the_top_warning_events(sim: SimDb) -> None:
         assert row["occurrences"].to_list() == [n]
 
 
-def test_namespace_filter_keeps_only_that_namespace(hand: Path) -> None:
-    with Store(hand, read_only=True) as store:
+def test_namespace_filter_keeps_only_that_namespace(hand_built: Path) -> None:
+    with Store(hand_built, read_only=True) as store:
         frame = stats(store, by="pod", namespace="batch")
     assert frame["pod"].to_list() == [JOB[2]]
 
 
-def test_since_and_until_select_pods_alive_in_the_window(hand: Path) -> None:
-    with Store(hand, read_only=True) as store:
+def test_since_and_until_select_pods_alive_in_the_window(hand_built: Path) -> None:
+    with Store(hand_built, read_only=True) as store:
         # the job was last seen at 10:01:00, the web pod until 10:01:50
         late = stats(store, by="pod", since="2024-05-01T10:01:30Z")
         both = stats(store, by="pod", since="2024-05-01T10:00:30", until="2024-05-01T10:00:40Z")
@@ -238,18 +227,18 @@ def test_since_and_until_select_pods_alive_in_the_window(hand: Path) -> None:
     assert sorted(both["pod"]) == sorted([WEB[2], JOB[2]])
 
 
-def test_a_window_that_ends_before_it_starts_is_refused(hand: Path) -> None:
+def test_a_window_that_ends_before_it_starts_is_refused(hand_built: Path) -> None:
     with (
-        Store(hand, read_only=True) as store,
+        Store(hand_built, read_only=True) as store,
         pytest.raises(EmptySelectionError, match="after --until"),
     ):
         stats(store, since="2024-05-01T11:00:00Z", until="2024-05-01T10:00:00Z")
-    with Store(hand, read_only=True) as store, pytest.raises(UsageError, match="not a time"):
+    with Store(hand_built, read_only=True) as store, pytest.raises(UsageError, match="not a time"):
         stats(store, since="yesterday")
 
 
-def test_stats_json_has_every_section(hand: Path) -> None:
-    res = CliRunner().invoke(app, ["stats", "--by", "node", "--format", "json", "--db", str(hand)])
+def test_stats_json_has_every_section(hand_built: Path) -> None:
+    res = run("stats", "--by", "node", "--format", "json", "--db", str(hand_built))
     assert res.exit_code == 0, res.stderr
     doc = json.loads(res.stdout)
     assert list(doc) == list(SECTIONS)
@@ -260,43 +249,53 @@ def test_stats_json_has_every_section(hand: Path) -> None:
     ]
 
 
-def test_stats_csv_prints_one_section(hand: Path) -> None:
-    args = ["stats", "--by", "workload", "--section", "latencies", "-f", "csv", "--db", str(hand)]
-    res = CliRunner().invoke(app, args)
+def test_stats_csv_prints_one_section(hand_built: Path) -> None:
+    args = [
+        "stats",
+        "--by",
+        "workload",
+        "--section",
+        "latencies",
+        "-f",
+        "csv",
+        "--db",
+        str(hand_built),
+    ]
+    res = run(*args)
     assert res.exit_code == 0, res.stderr
     lines = res.stdout.splitlines()
     assert lines[0] == "namespace,workload,metric,pods,p50_s,p90_s,p99_s,max_s"
     assert "shop,web,time_to_ready_s,1,20.0,20.0,20.0,20.0" in lines
 
 
-def test_stats_table_names_each_section(hand: Path) -> None:
-    res = CliRunner().invoke(app, ["stats", "--by", "namespace", "--db", str(hand)])
+def test_stats_table_names_each_section(hand_built: Path) -> None:
+    res = run("stats", "--by", "namespace", "--db", str(hand_built))
     assert res.exit_code == 0, res.stderr
     for title in ("pods by namespace", "latencies", "restart causes", "failure reasons"):
         assert title in res.stdout
 
 
-def test_stats_rejects_an_unknown_grouping_with_exit_2(hand: Path) -> None:
-    res = CliRunner().invoke(app, ["stats", "--by", "cluster", "--db", str(hand)])
+def test_stats_rejects_an_unknown_grouping_with_exit_2(hand_built: Path) -> None:
+    res = run("stats", "--by", "cluster", "--db", str(hand_built))
     assert res.exit_code == 2
     assert res.stdout == ""
 
 
 def test_stats_on_a_missing_database_says_so(tmp_path: Path) -> None:
-    res = CliRunner().invoke(app, ["stats", "--db", str(tmp_path / "none.duckdb")])
+    res = run("stats", "--db", str(tmp_path / "none.duckdb"))
     assert res.exit_code == 3
     assert res.stdout == ""
     assert res.stderr.startswith("podreplay: error: ")
 
 
-def test_workloads_view_adds_up_the_pods(sim: SimDb) -> None:
-    with Store(sim.db, read_only=True) as store:
+def test_workloads_view_adds_up_the_pods(simulated: SimDb) -> None:
+    with Store(simulated.db, read_only=True) as store:
         pods, restarts, groups = store.rows(
             "SELECT sum(pods)::BIGINT, sum(restarts)::BIGINT, count(*) FROM workloads"
         )[0]
         distinct = store.scalar("SELECT count(DISTINCT (namespace, workload)) FROM pods")
-    assert pods == len(sim.pods)
-    assert restarts == sum(p["stats"]["restarts"] for p in sim.pods)
+    assert pods == len(simulated.pods)
+    assert restarts == sum(p["stats"]["restarts"] for p in simulated.pods)
     assert groups == distinct
 
 

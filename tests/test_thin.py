@@ -13,13 +13,11 @@ from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from typer.testing import CliRunner
 
-from podreplay.cli import app
-from podreplay.derive import rebuild
-from podreplay.ingest import ingest_paths
 from podreplay.sim.simulate import simulate
 from podreplay.store import Store
+from tests.support.cli import run
+from tests.support.db import ingested
 
 SLACK = timedelta(seconds=1)  # timestamps have 1 s resolution
 
@@ -34,9 +32,7 @@ def thin_db(
     )  # fmt: skip
     db = out / "db.duckdb"
     paths = [p for p in (res.events_path, res.events_v1_path) if p] + res.snapshot_paths
-    with Store(db) as store:
-        ingest_paths(store, paths)
-        rebuild(store)
+    ingested(db, paths)
     return db, res.truth
 
 
@@ -137,9 +133,8 @@ def test_thin_captures_of_pods_older_than_the_capture_claim_nothing_false(
 
 def test_simulate_thin_writes_one_list_and_the_last_hour_of_events(tmp_path: Path) -> None:
     out = tmp_path / "cap"
-    res = CliRunner().invoke(
-        app,
-        ["simulate", "--thin", "--pods", "20", "--seed", "4", "--duration", "7200", "-o", str(out)],
+    res = run(
+        "simulate", "--thin", "--pods", "20", "--seed", "4", "--duration", "7200", "-o", str(out)
     )
     assert res.exit_code == 0, res.output
     assert [p.name for p in (out / "pods").iterdir()] == ["pods-20240301T040000Z.json"]

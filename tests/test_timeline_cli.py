@@ -8,17 +8,13 @@ import json
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from podreplay.cli.app import app
-from podreplay.derive import rebuild
-from podreplay.ingest import ingest_paths
 from podreplay.lifecycle import pod_story
 from podreplay.store import Store
-from tests.conftest import SAMPLE_LOGS, real
-from tests.lifecycle_rows import pod, rebuilt, source
-
-runner = CliRunner()
+from tests.support.cli import run
+from tests.support.db import ingested, load
+from tests.support.lifecycle_rows import pod, rebuilt, source
+from tests.support.paths import K3S_PODS, SAMPLE_LOGS, real
 
 
 @pytest.fixture(scope="module")
@@ -26,9 +22,7 @@ def sample_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     if not any(SAMPLE_LOGS.rglob("*.json")):
         pytest.skip("sample_logs/ has no captures yet")
     db = tmp_path_factory.mktemp("sample") / "sample.duckdb"
-    with Store(db) as store:
-        ingest_paths(store, [SAMPLE_LOGS])
-        rebuild(store)
+    ingested(db, [SAMPLE_LOGS])
     return db
 
 
@@ -42,7 +36,7 @@ def test_every_sample_pod_has_a_timeline_table(sample_db: Path) -> None:
     pods = sample_pods(sample_db)
     assert len(pods) > 10
     for uid, _, name in pods:
-        res = runner.invoke(app, ["timeline", uid, "--db", str(sample_db)])
+        res = run("timeline", uid, "--db", str(sample_db))
         assert res.exit_code == 0, (name, res.stderr)
         assert name in res.stdout
         assert "phase" in res.stdout
@@ -52,10 +46,7 @@ def test_json_gives_the_pod_summary_and_the_library_rows(sample_db: Path) -> Non
     db = str(sample_db)
     with Store(sample_db, read_only=True) as store:
         for uid, namespace, name in sample_pods(sample_db):
-            res = runner.invoke(
-                app,
-                ["timeline", name, "-n", namespace, "--uid", uid, "-f", "json", "--db", db],
-            )
+            res = run("timeline", name, "-n", namespace, "--uid", uid, "-f", "json", "--db", db)
             assert res.exit_code == 0, res.stderr
             doc = json.loads(res.stdout)
             assert doc["pod"]["pod_uid"] == uid and doc["pod"]["pod"] == name
@@ -86,7 +77,7 @@ def twin_db(tmp_path: Path) -> Path:
 def test_an_ambiguous_name_lists_the_candidates_and_exits_2(
     twin_db: Path, args: list[str], uids: list[str]
 ) -> None:
-    res = runner.invoke(app, ["timeline", *args, "--db", str(twin_db)])
+    res = run("timeline", *args, "--db", str(twin_db))
     assert res.exit_code == 2
     assert res.stdout == ""
     assert res.stderr.startswith("podreplay: error: ")
@@ -96,36 +87,34 @@ def test_an_ambiguous_name_lists_the_candidates_and_exits_2(
 
 @pytest.mark.parametrize("name", ["db-0", "shop/db-0", "db"])
 def test_a_recreated_pod_shows_every_incarnation_oldest_first(twin_db: Path, name: str) -> None:
-    res = runner.invoke(app, ["timeline", name, "--db", str(twin_db), "-f", "json"])
+    res = run("timeline", name, "--db", str(twin_db), "-f", "json")
     assert res.exit_code == 0, res.stderr
     assert [d["pod"]["pod_uid"] for d in json.loads(res.stdout)] == ["u-old", "u-new"]
-    table = runner.invoke(app, ["timeline", name, "--db", str(twin_db)])
+    table = run("timeline", name, "--db", str(twin_db))
     assert table.exit_code == 0, table.stderr
     assert table.stdout.index("u-old") < table.stdout.index("u-new")
     assert "2 incarnations of shop/db-0, oldest first" in table.stderr
-    csv = runner.invoke(app, ["timeline", name, "--db", str(twin_db), "-f", "csv"])
+    csv = run("timeline", name, "--db", str(twin_db), "-f", "csv")
     assert csv.stdout.splitlines()[0].startswith("pod_uid,ts,")
 
 
 def test_uid_picks_one_incarnation(twin_db: Path) -> None:
-    res = runner.invoke(
-        app, ["timeline", "db-0", "--uid", "u-n", "--db", str(twin_db), "-f", "json"]
-    )
+    res = run("timeline", "db-0", "--uid", "u-n", "--db", str(twin_db), "-f", "json")
     assert res.exit_code == 0, res.stderr
     assert json.loads(res.stdout)["pod"]["pod_uid"] == "u-new"
 
 
 def test_the_namespace_or_the_uid_picks_one_pod(twin_db: Path) -> None:
-    res = runner.invoke(app, ["timeline", "api-0", "-n", "dev", "--db", str(twin_db), "-f", "json"])
+    res = run("timeline", "api-0", "-n", "dev", "--db", str(twin_db), "-f", "json")
     assert res.exit_code == 0, res.stderr
     assert json.loads(res.stdout)["pod"]["pod_uid"] == "u-dev"
-    res = runner.invoke(app, ["timeline", "u-new", "--db", str(twin_db), "-f", "csv"])
+    res = run("timeline", "u-new", "--db", str(twin_db), "-f", "csv")
     assert res.exit_code == 0, res.stderr
     assert res.stdout.splitlines()[0] == "ts,end_ts,kind,subject,what,detail,count,basis"
 
 
 def test_an_unknown_pod_exits_3_with_empty_stdout(twin_db: Path) -> None:
-    res = runner.invoke(app, ["timeline", "nope-0", "--db", str(twin_db)])
+    res = run("timeline", "nope-0", "--db", str(twin_db))
     assert res.exit_code == 3
     assert res.stdout == ""
     assert "nope-0" in res.stderr
@@ -134,7 +123,7 @@ def test_an_unknown_pod_exits_3_with_empty_stdout(twin_db: Path) -> None:
 def test_html_writes_the_pod_timeline_page(sample_db: Path, tmp_path: Path) -> None:
     uid, _, name = sample_pods(sample_db)[0]
     out = tmp_path / "pod.html"
-    res = runner.invoke(app, ["timeline", uid, "--db", str(sample_db), "--html", str(out)])
+    res = run("timeline", uid, "--db", str(sample_db), "--html", str(out))
     assert res.exit_code == 0, res.stderr
     assert name in out.read_text(encoding="utf-8")
 
@@ -142,12 +131,9 @@ def test_html_writes_the_pod_timeline_page(sample_db: Path, tmp_path: Path) -> N
 def test_a_pod_can_be_named_namespace_slash_name(tmp_path: Path) -> None:
     db = tmp_path / "k3s.duckdb"
     with Store(db) as store:
-        ingest_paths(store, [real("k3s-v1.33_2025_troubleshoot-bundle__default__pods")])
-        rebuild(store)
+        load(store, [real(K3S_PODS)])
         uid = store.scalar("SELECT pod_uid FROM pods WHERE pod LIKE 'backend-api-%'")
         name = store.scalar("SELECT pod FROM pods WHERE pod_uid = ?", [uid])
-    result = CliRunner().invoke(
-        app, ["timeline", f"default/{name}", "--db", str(db), "--format", "json"]
-    )
+    result = run("timeline", f"default/{name}", "--db", str(db), "--format", "json")
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["pod"]["pod_uid"] == uid

@@ -11,17 +11,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner
 
-from podreplay.cli.app import app
-from podreplay.derive import rebuild
-from podreplay.ingest import ingest_paths
 from podreplay.store import Store
-from tests.analytics_data import SimDb, simulated_db
-from tests.conftest import REAL
-from tests.trace_rules import violations
-
-runner = CliRunner()
+from tests.support.analytics_data import SimDb
+from tests.support.cli import run
+from tests.support.db import ingested, load
+from tests.support.objects import core_event, write_list
+from tests.support.paths import REAL
+from tests.support.trace_rules import violations
 
 
 def us(value: datetime | str) -> int:
@@ -32,7 +29,7 @@ def us(value: datetime | str) -> int:
 
 
 def export(db: Path, out: Path, *extra: str) -> dict[str, Any]:
-    res = runner.invoke(app, ["export", "--trace", str(out), "--db", str(db), *extra])
+    res = run("export", "--trace", str(out), "--db", str(db), *extra)
     assert res.exit_code == 0, res.stderr
     assert res.stdout == ""
     doc: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))
@@ -40,13 +37,8 @@ def export(db: Path, out: Path, *extra: str) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def sim(tmp_path_factory: pytest.TempPathFactory) -> SimDb:
-    return simulated_db(tmp_path_factory.getbasetemp())
-
-
-@pytest.fixture(scope="module")
-def trace(sim: SimDb, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    return export(sim.db, tmp_path_factory.mktemp("trace") / "trace.json")
+def trace(simulated: SimDb, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    return export(simulated.db, tmp_path_factory.mktemp("trace") / "trace.json")
 
 
 def events_of(doc: dict[str, Any], ph: str, cat: str | None = None) -> list[dict[str, Any]]:
@@ -60,20 +52,20 @@ def test_the_simulated_trace_follows_the_format_rules(trace: dict[str, Any]) -> 
 
 @pytest.mark.parametrize("group_by", ["namespace", "node"])
 def test_one_process_per_group_and_one_pod_track_per_pod(
-    sim: SimDb, tmp_path: Path, group_by: str
+    simulated: SimDb, tmp_path: Path, group_by: str
 ) -> None:
-    doc = export(sim.db, tmp_path / "t.json", "--group-by", group_by)
+    doc = export(simulated.db, tmp_path / "t.json", "--group-by", group_by)
     assert violations(doc) == []
     procs = {
         e["pid"]: e["args"]["name"] for e in events_of(doc, "M") if e["name"] == "process_name"
     }
-    want_groups = {p[group_by] or "(no node)" for p in sim.pods}
+    want_groups = {p[group_by] or "(no node)" for p in simulated.pods}
     assert sorted(procs.values()) == sorted(want_groups)
     # every pod's phases are on one track of its group's process
     phase_tracks: dict[str, set[tuple[int, int]]] = {}
     for e in events_of(doc, "X", "phase"):
         phase_tracks.setdefault(e["args"]["pod_uid"], set()).add((e["pid"], e["tid"]))
-    truth = {p["pod_uid"]: p for p in sim.pods}
+    truth = {p["pod_uid"]: p for p in simulated.pods}
     assert set(phase_tracks) == set(truth)
     for uid, tracks in phase_tracks.items():
         assert len(tracks) == 1
@@ -81,14 +73,14 @@ def test_one_process_per_group_and_one_pod_track_per_pod(
         assert procs[pid] == (truth[uid][group_by] or "(no node)")
 
 
-def test_phase_slices_are_the_true_phases(sim: SimDb, trace: dict[str, Any]) -> None:
+def test_phase_slices_are_the_true_phases(simulated: SimDb, trace: dict[str, Any]) -> None:
     """Against the simulator's ground truth (within the sources' 1 s resolution); an open
     phase ends at the capture end."""
-    end = us(sim.truth["capture_end"])
+    end = us(simulated.truth["capture_end"])
     got: dict[str, list[tuple[str, int, int]]] = {}
     for e in events_of(trace, "X", "phase"):
         got.setdefault(e["args"]["pod_uid"], []).append((e["name"], e["ts"], e["ts"] + e["dur"]))
-    for pod in sim.pods:
+    for pod in simulated.pods:
         want = [
             (ph["phase"], us(ph["start"]), us(ph["end"]) if ph["end"] else end)
             for ph in pod["phases"]
@@ -108,9 +100,9 @@ def close(got: list[tuple[Any, ...]], want: list[tuple[Any, ...]]) -> bool:
 
 
 def test_condition_and_container_slices_are_the_true_ones(
-    sim: SimDb, trace: dict[str, Any]
+    simulated: SimDb, trace: dict[str, Any]
 ) -> None:
-    end = us(sim.truth["capture_end"])
+    end = us(simulated.truth["capture_end"])
     got: dict[tuple[str, ...], list[tuple[Any, ...]]] = {}
     for e in events_of(trace, "X", "condition"):
         a = e["args"]
@@ -121,7 +113,7 @@ def test_condition_and_container_slices_are_the_true_ones(
         key = (a["pod_uid"], "container", a["container"])
         got.setdefault(key, []).append((a["state"], a["reason"], e["ts"], e["ts"] + e["dur"]))
     want: dict[tuple[str, ...], list[tuple[Any, ...]]] = {}
-    for pod in sim.pods:
+    for pod in simulated.pods:
         uid = pod["pod_uid"]
         for c in pod["conditions"]:
             span = (us(c["start"]), us(c["end"]) if c["end"] else end)
@@ -142,8 +134,8 @@ def _rows(store: Store, sql: str) -> Counter[tuple[Any, ...]]:
     return Counter(tuple(r) for r in store.rows(sql))
 
 
-def test_every_interval_is_a_slice_with_its_times(sim: SimDb, trace: dict[str, Any]) -> None:
-    with Store(sim.db, read_only=True) as store:
+def test_every_interval_is_a_slice_with_its_times(simulated: SimDb, trace: dict[str, Any]) -> None:
+    with Store(simulated.db, read_only=True) as store:
         want = {
             "phase": _rows(
                 store,
@@ -173,8 +165,8 @@ def test_every_interval_is_a_slice_with_its_times(sim: SimDb, trace: dict[str, A
         assert got == rows, cat
 
 
-def test_every_pod_event_is_an_instant_at_its_time(sim: SimDb, trace: dict[str, Any]) -> None:
-    with Store(sim.db, read_only=True) as store:
+def test_every_pod_event_is_an_instant_at_its_time(simulated: SimDb, trace: dict[str, Any]) -> None:
+    with Store(simulated.db, read_only=True) as store:
         want = _rows(
             store,
             "SELECT event_key, reason, message, epoch_us(first_ts) FROM pod_events"
@@ -189,10 +181,10 @@ def test_every_pod_event_is_an_instant_at_its_time(sim: SimDb, trace: dict[str, 
 
 
 def test_core_events_in_the_capture_files_are_in_the_trace(
-    sim: SimDb, trace: dict[str, Any]
+    simulated: SimDb, trace: dict[str, Any]
 ) -> None:
     """Read from the kubectl file itself, not from the database."""
-    items = json.loads((sim.out_dir / "events.json").read_text())["items"]
+    items = json.loads((simulated.out_dir / "events.json").read_text())["items"]
     pod_events = [i for i in items if i["involvedObject"]["kind"] == "Pod"]
     at = {(e["args"]["event_key"], e["ts"]): e for e in events_of(trace, "i", "event")}
     assert pod_events
@@ -205,7 +197,9 @@ def test_core_events_in_the_capture_files_are_in_the_trace(
             assert e["args"]["count"] == item["count"]
 
 
-def test_probe_kill_flows_run_unhealthy_killing_restart(sim: SimDb, trace: dict[str, Any]) -> None:
+def test_probe_kill_flows_run_unhealthy_killing_restart(
+    simulated: SimDb, trace: dict[str, Any]
+) -> None:
     """Each flow starts at an Unhealthy instant, steps at the Killing one and ends on the
     restarted container's running slice; every probe kill starts or steps a flow."""
     events = trace["traceEvents"]
@@ -246,24 +240,10 @@ def test_probe_kill_flows_run_unhealthy_killing_restart(sim: SimDb, trace: dict[
 def test_messages_are_json_strings_whatever_they_hold(tmp_path: Path) -> None:
     """Untrusted text (quotes, backslashes, control characters, HTML, non-BMP) round-trips."""
     nasty = 'probe failed: "x"\\n\n\t\x01</script><b>&amp; \u2028 😀'
-    event = {
-        "apiVersion": "v1",
-        "kind": "Event",
-        "metadata": {"name": "p.1", "namespace": "ns", "uid": "ev-1"},
-        "involvedObject": {"kind": "Pod", "namespace": "ns", "name": 'p"1', "uid": "u-1"},
-        "reason": 'Weird"Reason',
-        "message": nasty,
-        "type": "Warning",
-        "count": 1,
-        "firstTimestamp": "2024-05-01T10:00:00Z",
-        "lastTimestamp": "2024-05-01T10:00:00Z",
-    }
-    src = tmp_path / "events.json"
-    src.write_text(json.dumps({"kind": "List", "items": [event]}), encoding="utf-8")
-    db = tmp_path / "t.duckdb"
-    with Store(db) as store:
-        ingest_paths(store, [src])
-        rebuild(store)
+    event = core_event(
+        'p"1', 'Weird"Reason', nasty, "2024-05-01T10:00:00Z", name="p.1", uid="ev-1", pod_uid="u-1"
+    )
+    db = ingested(tmp_path / "t.duckdb", [write_list(tmp_path / "events.json", [event])])
     doc = export(db, tmp_path / "t.json")
     assert violations(doc) == []
     (inst,) = events_of(doc, "i", "event")
@@ -273,24 +253,24 @@ def test_messages_are_json_strings_whatever_they_hold(tmp_path: Path) -> None:
     assert 'p"1' in names
 
 
-def test_trace_to_stdout(sim: SimDb) -> None:
-    res = runner.invoke(app, ["export", "--trace", "-", "--db", str(sim.db)])
+def test_trace_to_stdout(simulated: SimDb) -> None:
+    res = run("export", "--trace", "-", "--db", str(simulated.db))
     assert res.exit_code == 0, res.stderr
     assert violations(json.loads(res.stdout)) == []
     assert "probe-kill flows" in res.stderr
 
 
-def test_export_needs_something_to_write(sim: SimDb) -> None:
-    res = runner.invoke(app, ["export", "--db", str(sim.db)])
+def test_export_needs_something_to_write(simulated: SimDb) -> None:
+    res = run("export", "--db", str(simulated.db))
     assert res.exit_code == 2
     assert res.stderr.startswith("podreplay: error: nothing to export")
     assert res.stdout == ""
 
 
-def test_a_trace_into_a_missing_directory_is_a_clean_error(sim: SimDb, tmp_path: Path) -> None:
-    res = runner.invoke(
-        app, ["export", "--trace", str(tmp_path / "no" / "t.json"), "--db", str(sim.db)]
-    )
+def test_a_trace_into_a_missing_directory_is_a_clean_error(
+    simulated: SimDb, tmp_path: Path
+) -> None:
+    res = run("export", "--trace", str(tmp_path / "no" / "t.json"), "--db", str(simulated.db))
     assert res.exit_code == 2
     assert "no such directory" in res.stderr
     assert "Traceback" not in res.stderr
@@ -300,8 +280,7 @@ def test_a_trace_into_a_missing_directory_is_a_clean_error(sim: SimDb, tmp_path:
 def test_real_captures_give_valid_traces(tmp_path: Path, group_by: str) -> None:
     db = tmp_path / "real.duckdb"
     with Store(db) as store:
-        ingest_paths(store, [REAL])
-        rebuild(store)
+        load(store, [REAL])
         # a pod whose only evidence is one moment has no phase interval, hence no phase slice
         pods = store.scalar("SELECT count(DISTINCT pod_uid) FROM phase_intervals")
         events = store.scalar(
@@ -356,9 +335,9 @@ def test_the_rule_checker_catches_broken_traces(
     assert any(complaint in v for v in found), found
 
 
-def test_a_stretch_without_evidence_is_named_so(sim: SimDb, tmp_path: Path) -> None:
+def test_a_stretch_without_evidence_is_named_so(simulated: SimDb, tmp_path: Path) -> None:
     db = tmp_path / "gap.duckdb"
-    shutil.copyfile(sim.db, db)
+    shutil.copyfile(simulated.db, db)
     with Store(db) as store:
         store.execute(
             "UPDATE phase_intervals SET basis = 'gap', phase = 'unknown'"
@@ -369,9 +348,9 @@ def test_a_stretch_without_evidence_is_named_so(sim: SimDb, tmp_path: Path) -> N
     assert [e["name"] for e in gaps] == ["no evidence"]
 
 
-def test_group_by_without_a_trace_is_a_usage_error(sim: SimDb, tmp_path: Path) -> None:
-    res = runner.invoke(
-        app, ["export", "--parquet", str(tmp_path / "p"), "--group-by", "node", "--db", str(sim.db)]
+def test_group_by_without_a_trace_is_a_usage_error(simulated: SimDb, tmp_path: Path) -> None:
+    res = run(
+        "export", "--parquet", str(tmp_path / "p"), "--group-by", "node", "--db", str(simulated.db)
     )
     assert res.exit_code == 2
     assert "--group-by applies to --trace only" in res.stderr

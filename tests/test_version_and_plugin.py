@@ -13,7 +13,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.conftest import ROOT, SAMPLE_LOGS
+from tests.support.paths import ROOT, SAMPLE_LOGS
 
 BIN = Path(sys.executable).parent  # the venv's bin, where pip put the console scripts
 VERSION = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]

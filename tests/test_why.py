@@ -11,14 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner
 
-from podreplay.cli import app
 from podreplay.store import Store
-from tests.conftest import real
-
-runner = CliRunner()
-K3S = "k3s-v1.33_2025_troubleshoot-bundle"
+from tests.support.cli import run_ok as run
+from tests.support.objects import core_event, write_list
+from tests.support.paths import K3S_FILES
 
 # the problem each simulator scenario must read as (scenarios that end well read as nothing)
 SCENARIO_PROBLEM = {
@@ -46,14 +43,6 @@ WORDS = {
 }
 
 
-def run(*args: str, columns: int | None = None) -> str:
-    env = {"COLUMNS": str(columns) if columns else ""}
-    res = runner.invoke(app, list(args), env=env)
-    assert res.exit_code == 0, res.output
-    assert "Traceback" not in res.stderr, res.stderr
-    return res.stdout
-
-
 def pods_json(db: Path) -> list[dict[str, Any]]:
     doc = json.loads(run("stats", "--by", "pod", "--format", "json", "--db", str(db)))
     rows: list[dict[str, Any]] = doc["summary"]
@@ -72,7 +61,7 @@ def sim(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]
 @pytest.fixture(scope="module")
 def k3s(tmp_path_factory: pytest.TempPathFactory) -> Path:
     db = tmp_path_factory.mktemp("k3s") / "k3s.duckdb"
-    paths = sorted(str(p) for p in real(f"{K3S}__default__pods").parent.glob(f"{K3S}*"))
+    paths = [str(p) for p in K3S_FILES]
     run("ingest", *paths, "--db", str(db), "-q")
     return db
 
@@ -212,20 +201,11 @@ HOSTILE = '0/1 nodes are available: <img src=x onerror="alert(1)">&amp; Insuffic
 
 
 def test_a_hostile_scheduler_message_is_escaped_everywhere(tmp_path: Path) -> None:
-    event = {
-        "apiVersion": "v1",
-        "kind": "Event",
-        "metadata": {"name": "web.1", "namespace": "shop", "uid": "ev-1"},
-        "involvedObject": {"kind": "Pod", "namespace": "shop", "name": "web", "uid": "pod-1"},
-        "reason": "FailedScheduling",
-        "message": HOSTILE,
-        "type": "Warning",
-        "count": 3,
-        "firstTimestamp": "2024-03-01T02:00:00Z",
-        "lastTimestamp": "2024-03-01T02:10:00Z",
-    }
-    src = tmp_path / "events.json"
-    src.write_text(json.dumps({"apiVersion": "v1", "kind": "List", "items": [event]}))
+    event = core_event(
+        "web", "FailedScheduling", HOSTILE, "2024-03-01T02:00:00Z", "2024-03-01T02:10:00Z",
+        name="web.1", uid="ev-1", pod_uid="pod-1", namespace="shop", count=3,
+    )  # fmt: skip
+    src = write_list(tmp_path / "events.json", [event])
     db = tmp_path / "h.duckdb"
     run("ingest", str(src), "--db", str(db), "-q")
     (row,) = pods_json(db)

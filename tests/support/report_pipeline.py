@@ -10,10 +10,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from podreplay.derive import rebuild
-from podreplay.ingest import ingest_paths
 from podreplay.sim.simulate import ALL_FORMATS, TRUTH_FILE, simulate
-from podreplay.store import Store
+from tests.support.db import ingested
+from tests.support.objects import core_event
 
 HOSTILE_MESSAGE = (
     'Back-off <script>window.__pwned=1</script> then <img src=x onerror="window.__pwned=1"> & done'
@@ -30,25 +29,11 @@ def hostile_capture(path: Path) -> Path:
     def event(
         name: str, reason: str, message: str, kind: str, first: str, last: str, n: int
     ) -> Any:
-        return {
-            "apiVersion": "v1",
-            "kind": "Event",
-            "metadata": {"name": name, "namespace": HOSTILE_NS, "uid": f"uid-{name}"},
-            "involvedObject": {
-                "kind": "Pod",
-                "namespace": HOSTILE_NS,
-                "name": HOSTILE_POD,
-                "uid": HOSTILE_UID,
-                "fieldPath": "spec.containers{app}",
-            },
-            "reason": reason,
-            "message": message,
-            "type": kind,
-            "count": n,
-            "firstTimestamp": first,
-            "lastTimestamp": last,
-            "source": {"component": "kubelet", "host": "node-1"},
-        }
+        return core_event(
+            HOSTILE_POD, reason, message, first, last, name=name, uid=f"uid-{name}",
+            pod_uid=HOSTILE_UID, namespace=HOSTILE_NS, type_=kind, count=n, container="app",
+            component="kubelet", host="node-1",
+        )  # fmt: skip
 
     doc = {
         "apiVersion": "v1",
@@ -96,9 +81,7 @@ def build_database(
     if hostile:
         paths.append(hostile_capture(workdir / "hostile-events.json"))
     db = workdir / "report.duckdb"
-    with Store(db) as store:
-        ingest_paths(store, paths)
-        rebuild(store)
+    ingested(db, paths)
     return db, result.truth
 
 

@@ -10,10 +10,9 @@ from typing import Any
 
 import polars as pl
 
-from podreplay.derive import rebuild
-from podreplay.ingest import ingest_paths
 from podreplay.sim.simulate import simulate
-from podreplay.store import Store
+from tests.support.db import ingested
+from tests.support.objects import core_event
 
 # Events of both APIs plus the pod watch stream: every transition at 1 s resolution, and fast
 # to ingest (the periodic List snapshots add nothing the watch stream does not show).
@@ -63,9 +62,7 @@ def simulated_db(
         )
         db = out / "podreplay.duckdb"
         paths = [p for p in (result.events_path, result.events_v1_path, result.watch_path) if p]
-        with Store(db) as store:
-            ingest_paths(store, [*paths, *result.snapshot_paths])
-            rebuild(store)
+        ingested(db, [*paths, *result.snapshot_paths])
         truth = json.loads(result.truth_path.read_text(encoding="utf-8"))
         _CACHE[key] = SimDb(db=db, out_dir=out, truth=truth)
     return _CACHE[key]
@@ -140,26 +137,11 @@ def _event(
     count: int = 1,
     last: int | None = None,
 ) -> dict[str, Any]:
-    obj: dict[str, Any] = {"kind": "Pod", "namespace": ns, "name": pod, "uid": uid}
-    if container:
-        obj["fieldPath"] = f"spec.containers{{{container}}}"
-    return {
-        "apiVersion": "v1",
-        "kind": "Event",
-        "metadata": {
-            "name": f"{pod}.{reason}.{ts}",
-            "namespace": ns,
-            "uid": f"{uid}-{reason}-{ts}",
-        },
-        "involvedObject": obj,
-        "reason": reason,
-        "message": message,
-        "type": type_,
-        "count": count,
-        "firstTimestamp": at(ts),
-        "lastTimestamp": at(last if last is not None else ts),
-        "source": {"component": "kubelet"},
-    }
+    return core_event(
+        pod, reason, message, at(ts), at(last if last is not None else ts),
+        name=f"{pod}.{reason}.{ts}", uid=f"{uid}-{reason}-{ts}", pod_uid=uid, namespace=ns,
+        type_=type_, count=count, container=container, component="kubelet",
+    )  # fmt: skip
 
 
 WEB = ("uid-web", "shop", "web-7d4b9c8f6d-x2x4q")
@@ -171,6 +153,12 @@ def hand_capture(out: Path) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     running = {"running": {"startedAt": at(12)}}
     web_c = {"name": "app", "image": "shop/web:1.0"}
+
+    def web_app(ready: bool, state: dict[str, Any]) -> dict[str, Any]:
+        """The web pod's one container with its status (never restarted)."""
+        status = {**web_c, "ready": ready, "restartCount": 0, "state": state}
+        return {**web_c, "status": status}
+
     web = [
         # created at 0; scheduled at 2; Pulling 3 → Pulled 8; started 12; Ready at 20
         (
@@ -182,18 +170,7 @@ def hand_capture(out: Path) -> Path:
                 None,
                 "Pending",
                 [],
-                [
-                    {
-                        **web_c,
-                        "status": {
-                            "name": "app",
-                            "image": "shop/web:1.0",
-                            "ready": False,
-                            "restartCount": 0,
-                            "state": {"waiting": {"reason": "ContainerCreating"}},
-                        },
-                    }
-                ],
+                [web_app(False, {"waiting": {"reason": "ContainerCreating"}})],
             ),
         ),
         (
@@ -210,18 +187,7 @@ def hand_capture(out: Path) -> Path:
                     ("Ready", "False", 2),
                     ("ContainersReady", "False", 2),
                 ],
-                [
-                    {
-                        **web_c,
-                        "status": {
-                            "name": "app",
-                            "image": "shop/web:1.0",
-                            "ready": False,
-                            "restartCount": 0,
-                            "state": running,
-                        },
-                    }
-                ],
+                [web_app(False, running)],
                 start=2,
             ),
         ),
@@ -239,18 +205,7 @@ def hand_capture(out: Path) -> Path:
                     ("Ready", "True", 20),
                     ("ContainersReady", "True", 20),
                 ],
-                [
-                    {
-                        **web_c,
-                        "status": {
-                            "name": "app",
-                            "image": "shop/web:1.0",
-                            "ready": True,
-                            "restartCount": 0,
-                            "state": running,
-                        },
-                    }
-                ],
+                [web_app(True, running)],
                 start=2,
             ),
         ),
@@ -269,18 +224,7 @@ def hand_capture(out: Path) -> Path:
                     ("Ready", "True", 20),
                     ("ContainersReady", "True", 20),
                 ],
-                [
-                    {
-                        **web_c,
-                        "status": {
-                            "name": "app",
-                            "image": "shop/web:1.0",
-                            "ready": True,
-                            "restartCount": 0,
-                            "state": running,
-                        },
-                    }
-                ],
+                [web_app(True, running)],
                 start=2,
                 deletion=100,
             ),
@@ -300,23 +244,17 @@ def hand_capture(out: Path) -> Path:
                     ("ContainersReady", "False", 110),
                 ],
                 [
-                    {
-                        **web_c,
-                        "status": {
-                            "name": "app",
-                            "image": "shop/web:1.0",
-                            "ready": False,
-                            "restartCount": 0,
-                            "state": {
-                                "terminated": {
-                                    "reason": "Completed",
-                                    "exitCode": 0,
-                                    "startedAt": at(12),
-                                    "finishedAt": at(110),
-                                }
-                            },
+                    web_app(
+                        False,
+                        {
+                            "terminated": {
+                                "reason": "Completed",
+                                "exitCode": 0,
+                                "startedAt": at(12),
+                                "finishedAt": at(110),
+                            }
                         },
-                    }
+                    )
                 ],
                 start=2,
                 deletion=100,
@@ -497,7 +435,5 @@ def hand_db(out: Path) -> Path:
     """The hand-built capture ingested into `out/podreplay.duckdb` and rebuilt."""
     capture = hand_capture(out / "capture")
     db = out / "podreplay.duckdb"
-    with Store(db) as store:
-        ingest_paths(store, sorted(capture.iterdir()))
-        rebuild(store)
+    ingested(db, sorted(capture.iterdir()))
     return db
