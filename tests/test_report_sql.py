@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 import podreplay.render.html as html_pkg
-from podreplay.render.html.scope import Sql
+from podreplay.sqlfiles import Sql
 
 HTML = Path(html_pkg.__file__).parent
 SQL_FILES = sorted(HTML.glob("*.sql"))
