@@ -2,9 +2,10 @@
 `trace.sql`, `render/html/cluster.py` reads `render/html/cluster.sql`).
 
 A file is a series of blocks, each headed by a line `-- name: NAME`; comments may precede the
-first. A block may hold `{slot}`s that the caller fills with other blocks or with fixed SQL
-fragments (identifiers and expressions chosen by the code, never text from a user); values are
-always `?` or `$name` parameters.
+first. The comment lines that open a block document it and are not part of its text, so a
+block can be put in the middle of another as a fragment. A block may hold `{slot}`s that the
+caller fills with other blocks or with fixed SQL fragments (identifiers and expressions chosen
+by the code, never text from a user); values are always `?` or `$name` parameters.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from functools import cached_property
 from pathlib import Path
 
 _BLOCK = re.compile(r"^-- name: (\S+)\s*$", re.MULTILINE)
+_LEADING_COMMENTS = re.compile(r"\A(?:--[^\n]*\n\s*)+")
 
 
 class Sql:
@@ -25,14 +27,18 @@ class Sql:
 
     @cached_property
     def blocks(self) -> dict[str, str]:
-        """Every block by name; a name used twice, or SQL before the first name, is refused."""
+        """Every block's text by name (without its opening comments); a name used twice, or
+        SQL before the first name, is refused."""
         head, *parts = _BLOCK.split(self.path.read_text(encoding="utf-8"))
         names = parts[0::2]
         if any(not line.startswith("--") for line in head.splitlines() if line.strip()):
             raise ValueError(f"{self.path.name}: SQL before the first `-- name:` line")
         if len(set(names)) < len(names):
             raise ValueError(f"{self.path.name}: a query name is used twice")
-        return {name: body.strip() for name, body in zip(names, parts[1::2], strict=True)}
+        return {
+            name: _LEADING_COMMENTS.sub("", body.strip())
+            for name, body in zip(names, parts[1::2], strict=True)
+        }
 
     def __call__(self, name: str, /, **fragments: str) -> str:
         """The block `name`, its `{slot}`s filled from `fragments` (a block called without
