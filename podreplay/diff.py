@@ -21,7 +21,7 @@ from podreplay.errors import NotFoundError, PodreplayError, UsageError
 from podreplay.names import DIFF_SECTIONS
 from podreplay.sqlfiles import Sql
 from podreplay.store import Store
-from podreplay.times import CaptureSpan, capture_span, parse_moment
+from podreplay.times import CaptureSpan, capture_span, parse_moment, table_in
 
 DiffGrouping = Literal["workload", "namespace", "node"]
 DIFF_GROUPINGS: tuple[str, ...] = get_args(DiffGrouping)
@@ -119,10 +119,6 @@ class DiffResult:
         return self.metrics if name == "metrics" else self.failure_reasons
 
 
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
 def _with(cats: tuple[str, str], keys: tuple[str, ...], per_side: str) -> str:
     """`WITH` each side's selection and its `per_side` block (metrics_side, reasons_side)."""
     slots = {
@@ -158,7 +154,7 @@ def _reasons_sql(cats: tuple[str, str], keys: tuple[str, ...]) -> str:
 def _require_span(store: Store, cat: str, db: Path) -> CaptureSpan:
     """The capture span of the database attached as `cat`; a usage error naming `db` when it
     is not a podreplay database or holds no capture."""
-    if not store.scalar(SQL("is_podreplay"), [cat]):
+    if not table_in(store, "pod_stats", cat):
         raise UsageError(f"{db}: not a podreplay database (no pod_stats table)")
     span = capture_span(store, cat)
     if span is None:
@@ -168,7 +164,7 @@ def _require_span(store: Store, cat: str, db: Path) -> CaptureSpan:
 
 def _attach(store: Store, path: Path, cat: str) -> None:
     try:
-        store.execute(f"ATTACH {_literal(str(path))} AS {cat} (READ_ONLY)")
+        store.execute(f"ATTACH ? AS {cat} (READ_ONLY)", [str(path)])
     except PodreplayError as exc:
         raise UsageError(f"{path}: cannot open as a podreplay database: {exc}") from None
 

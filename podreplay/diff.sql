@@ -3,11 +3,6 @@
 -- and $SIDE_incl (whether hi is the capture end, so a moment at hi still counts).
 -- {k} is the grouping's key columns, {sk} the same on the alias s.
 
--- name: is_podreplay
--- Whether the database attached as ? has the derived tables (pod_stats).
-SELECT count(*) FROM information_schema.tables
-WHERE table_catalog = ? AND table_name = 'pod_stats'
-
 -- name: selection
 -- The pods of one side: alive in its window (life overlaps it), or created in it.
 sel_{side} AS (
