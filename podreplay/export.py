@@ -12,10 +12,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from podreplay.errors import UsageError
+from podreplay.sqlfiles import Sql
 from podreplay.store import Store
 
 MANIFEST = "_manifest.json"
 PARTITION_COLUMN = "namespace"
+SQL = Sql(__file__)
 
 
 @dataclass(frozen=True)
@@ -42,22 +44,7 @@ def quote_literal(text: str) -> str:
 
 def exportable_objects(store: Store) -> list[tuple[str, str, bool]]:
     """(name, kind, has a namespace column) for every table and view in the main schema."""
-    rows = store.rows(
-        """
-        SELECT
-            t.table_name,
-            CASE WHEN t.table_type = 'VIEW' THEN 'view' ELSE 'table' END,
-            bool_or(c.column_name = ?)
-        FROM information_schema.tables t
-        JOIN information_schema.columns c
-            ON c.table_schema = t.table_schema AND c.table_name = t.table_name
-        WHERE t.table_schema = 'main' AND t.table_catalog = current_database()
-          AND c.table_catalog = current_database()
-        GROUP BY ALL
-        ORDER BY t.table_name
-        """,
-        [PARTITION_COLUMN],
-    )
+    rows = store.rows(SQL("objects"), [PARTITION_COLUMN])
     return [(str(name), str(kind), bool(ns)) for name, kind, ns in rows]
 
 

@@ -1,7 +1,8 @@
 """One pod's lifecycle, read from the derived tables: finding a pod by name and telling its story.
 
 The intervals themselves are rebuilt set-based by `podreplay/sql/derive_10..39_*.sql` (see
-docs/lifecycle.md); this module only selects from them. It never prints.
+docs/lifecycle.md); this module only selects from them (its queries are the named blocks of
+`lifecycle.sql`; a pod's story is `podreplay/sql/lifecycle_story.sql`). It never prints.
 """
 
 from __future__ import annotations
@@ -12,26 +13,13 @@ from typing import Any
 import polars as pl
 
 from podreplay.errors import AmbiguousError, NotFoundError
+from podreplay.sqlfiles import Sql
 from podreplay.store import Store, sql_text
 
 STORY_COLUMNS = ("ts", "end_ts", "kind", "subject", "what", "detail", "count", "basis")
 MAX_CANDIDATES = 20  # an ambiguous name lists at most this many pods
 
-_CANDIDATES = """
-SELECT pod_uid, namespace, pod, created_at, final_phase, node, workload
-FROM pods
-WHERE (pod = $name OR pod_uid = $name)
-    AND ($namespace IS NULL OR namespace = $namespace)
-ORDER BY namespace, pod, created_at, pod_uid
-"""
-
-_PREFIX = """
-SELECT pod_uid, namespace, pod, created_at, final_phase, node, workload
-FROM pods
-WHERE (starts_with(pod, $name) OR starts_with(pod_uid, $name))
-    AND ($namespace IS NULL OR namespace = $namespace)
-ORDER BY namespace, pod, created_at, pod_uid
-"""
+SQL = Sql(__file__)
 
 
 def _require_lifecycle(store: Store) -> None:
@@ -46,9 +34,9 @@ def find_pods(store: Store, name: str, namespace: str | None = None) -> pl.DataF
     """
     _require_lifecycle(store)
     params: dict[str, object] = {"name": name, "namespace": namespace}
-    found = store.frame(_CANDIDATES, params)
+    found = store.frame(SQL("named"), params)
     if found.height == 0:
-        found = store.frame(_PREFIX, params)
+        found = store.frame(SQL("prefixed"), params)
     if found.height == 0 and namespace is None and name.count("/") == 1:
         ns, pod = name.split("/")
         return find_pods(store, pod, ns)
@@ -108,16 +96,8 @@ def pod_summary(store: Store, pod_uid: str) -> dict[str, Any]:
     """The pod's `pods` row (plus its restart total and its worst problem in words, `why`,
     from pod_why) as a dict; NotFoundError if unknown."""
     _require_lifecycle(store)
-    why = (
-        "(SELECT w.why FROM pod_why AS w WHERE w.pod_uid = p.pod_uid)"
-        if store.has_table("pod_why")
-        else "NULL::VARCHAR"
-    )
-    row = store.frame(
-        "SELECT p.*, (SELECT count(*) FROM restarts AS r WHERE r.pod_uid = p.pod_uid)"
-        f" AS restarts, {why} AS why FROM pods AS p WHERE p.pod_uid = ?",
-        [pod_uid],
-    )
+    why = SQL("summary_why") if store.has_table("pod_why") else "NULL::VARCHAR"
+    row = store.frame(SQL("summary", why=why), [pod_uid])
     if row.height == 0:
         raise NotFoundError(f"no pod with uid {pod_uid!r} in {store.path}")
     return row.row(0, named=True)
@@ -139,10 +119,4 @@ def ensure_pod_why(store: Store) -> None:
     the pod's own reason) so commands keep working until the next ingest rebuilds it."""
     if store.has_table("pod_why") or not store.has_table("pods"):
         return
-    store.execute(
-        "CREATE OR REPLACE TEMP VIEW pod_why AS SELECT pod_uid, namespace, pod,"
-        " NULL::VARCHAR AS problem, NULL::INTEGER AS severity, NULL::VARCHAR AS why,"
-        " NULL::VARCHAR AS evidence, []::VARCHAR[] AS problems,"
-        " CASE WHEN final_phase = 'Failed' OR final_reason IS NOT NULL"
-        " THEN coalesce(final_reason, 'reason unknown') END AS failure FROM pods"
-    )
+    store.execute(SQL("pod_why_stand_in"))

@@ -19,8 +19,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from podreplay.errors import EmptySelectionError, UsageError
+from podreplay.sqlfiles import Sql
 from podreplay.store import Store
 
+SQL = Sql(__file__)
 _KEY = r"[A-Za-z0-9][-A-Za-z0-9_./]*"
 _VALUE = r"[-A-Za-z0-9_.]*"
 _REQUIREMENT = re.compile(
@@ -98,29 +100,15 @@ def parse_selector(text: str) -> list[Requirement]:
     return out
 
 
-_LABELS = """
-CREATE OR REPLACE TEMP TABLE pod_labels AS
-WITH latest AS (
-    SELECT pod_uid, arg_max(raw, observed_at) AS raw
-    FROM pod_snapshots
-    WHERE raw IS NOT NULL
-    GROUP BY pod_uid
-)
-SELECT pod_uid, k AS key, json_extract_string(raw -> 'metadata' -> 'labels', k) AS value
-FROM latest, unnest(json_keys(raw -> 'metadata' -> 'labels')) AS u(k)
-"""
-
-
 def _label_clauses(requirements: list[Requirement], params: dict[str, object]) -> list[str]:
     clauses = []
     for n, req in enumerate(requirements):
         params[f"k{n}"] = req.key
-        has = f"SELECT 1 FROM temp.pod_labels l WHERE l.pod_uid = p.pod_uid AND l.key = $k{n}"
-        if req.op in ("exists", "absent"):
-            test = f"EXISTS ({has})"
-        else:
+        and_value = ""
+        if req.op not in ("exists", "absent"):
             params[f"v{n}"] = list(req.values)
-            test = f"EXISTS ({has} AND list_contains($v{n}::VARCHAR[], l.value))"
+            and_value = SQL("label_value", n=str(n))
+        test = SQL("has_label", n=str(n), and_value=and_value)
         negate = req.op in ("absent", "!=", "notin")
         clauses.append(f"NOT {test}" if negate else test)
     return clauses
@@ -137,30 +125,11 @@ def select_pods(store: Store, selection: Selection) -> int:
     clauses = []
     if selection.selector is not None:
         requirements = parse_selector(selection.selector)
-        store.execute(_LABELS)
+        store.execute(SQL("labels"))
         clauses = _label_clauses(requirements, params)
-    phase_end = (
-        "(SELECT max(end_ts) FROM phase_intervals i WHERE i.pod_uid = p.pod_uid"
-        " AND i.phase NOT IN ('Succeeded', 'Failed'))"
-        if store.has_table("phase_intervals")
-        else "NULL::TIMESTAMPTZ"
-    )
-    labels = "".join(f"\n      AND {c}" for c in clauses)
-    store.execute(
-        f"""
-        CREATE OR REPLACE TEMP TABLE selected_pods AS
-        SELECT p.pod_uid
-        FROM pods p
-        WHERE ($namespace::VARCHAR IS NULL OR p.namespace = $namespace::VARCHAR)
-          AND ($uids::VARCHAR[] IS NULL OR list_contains($uids::VARCHAR[], p.pod_uid))
-          AND ($since::TIMESTAMPTZ IS NULL
-               OR greatest(p.last_seen, p.deleted_at, p.first_seen, {phase_end})
-                  >= $since::TIMESTAMPTZ)
-          AND ($until::TIMESTAMPTZ IS NULL
-               OR least(p.created_at, p.first_seen) <= $until::TIMESTAMPTZ){labels}
-        """,
-        params,
-    )
+    phase_end = SQL("phase_end") if store.has_table("phase_intervals") else "NULL::TIMESTAMPTZ"
+    labels = "".join(f"\n  AND {c}" for c in clauses)
+    store.execute(SQL("selected_pods", phase_end=phase_end, labels=labels), params)
     return int(store.scalar("SELECT count(*) FROM temp.selected_pods"))
 
 

@@ -26,6 +26,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from podreplay.errors import EmptySelectionError, NotFoundError, UsageError
+from podreplay.sqlfiles import Sql
 
 if TYPE_CHECKING:
     from podreplay.store import Store
@@ -37,6 +38,7 @@ TIME_FORMS = (
 )
 ABSOLUTE_FORMS = "TIME: RFC 3339 (no zone means UTC), e.g. 2024-03-01T02:00:00Z."
 
+SQL = Sql(__file__)
 _EXAMPLES = "examples: 2025-09-11T20:45:00Z, +5m, -30s, start, end, 20:45"
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)")
 _UNIT_S = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
@@ -133,6 +135,14 @@ def parse_window(
     return lo, hi
 
 
+def table_in(store: Store, name: str, catalog: str | None = None) -> bool:
+    """Whether the table `name` exists in the store's database, or in the one attached as
+    `catalog`."""
+    if catalog is None:
+        return store.has_table(name)
+    return bool(store.scalar(SQL("has_table"), {"catalog": catalog, "name": name}))
+
+
 def capture_span(store: Store, catalog: str | None = None) -> CaptureSpan | None:
     """The capture's first and last observation; None when the database holds none.
 
@@ -140,32 +150,11 @@ def capture_span(store: Store, catalog: str | None = None) -> CaptureSpan | None
     from the snapshots and events the same way. `catalog` names a database attached under
     that name (as `diff` attaches its two sides) to read instead of the store's own.
     """
-    if catalog is None:
-        has, at = store.has_table, ""
-    else:
-
-        def has(name: str) -> bool:
-            return bool(
-                store.scalar(
-                    "SELECT count(*) FROM information_schema.tables"
-                    " WHERE table_catalog = ? AND table_name = ?",
-                    [catalog, name],
-                )
-            )
-
-        at = '"' + catalog.replace('"', '""') + '".'
-    if has("capture_span"):
-        row = store.rows(f"SELECT start_ts, end_ts FROM {at}capture_span LIMIT 1")
-    elif has("pod_snapshots"):
-        row = store.rows(
-            f"""
-            SELECT
-                least((SELECT min(observed_at) FROM {at}pod_snapshots),
-                      (SELECT min(least(first_ts, event_ts, last_ts)) FROM {at}events)),
-                greatest((SELECT max(observed_at) FROM {at}pod_snapshots),
-                         (SELECT max(greatest(first_ts, event_ts, last_ts)) FROM {at}events))
-            """
-        )
+    at = "" if catalog is None else '"' + catalog.replace('"', '""') + '".'
+    if table_in(store, "capture_span", catalog):
+        row = store.rows(SQL("span", at=at))
+    elif table_in(store, "pod_snapshots", catalog):
+        row = store.rows(SQL("span_from_evidence", at=at))
     else:
         return None
     if not row or row[0][0] is None or row[0][1] is None:

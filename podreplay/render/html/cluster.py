@@ -29,7 +29,8 @@ from podreplay.render.html.plot import (
     trace,
     ts_text,
 )
-from podreplay.render.html.scope import ReportData, Sql, phase_intervals
+from podreplay.render.html.scope import ReportData, phase_intervals
+from podreplay.sqlfiles import Sql
 from podreplay.store import Store
 
 SQL = Sql(__file__)

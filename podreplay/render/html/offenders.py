@@ -11,7 +11,8 @@ from typing import Any
 import polars as pl
 
 from podreplay.render.html.page import Page, phase_badge, pod_link, secs, table, ts, why
-from podreplay.render.html.scope import ReportData, Sql
+from podreplay.render.html.scope import ReportData
+from podreplay.sqlfiles import Sql
 from podreplay.store import Store
 
 SQL = Sql(__file__)

@@ -8,7 +8,8 @@ from html import escape
 import polars as pl
 
 from podreplay.render.html.page import Page, phase_badge, secs, table, ts
-from podreplay.render.html.scope import ReportData, Sql, table_exists
+from podreplay.render.html.scope import ReportData, table_exists
+from podreplay.sqlfiles import Sql
 from podreplay.store import Store
 
 SQL = Sql(__file__)

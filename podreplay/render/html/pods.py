@@ -17,11 +17,11 @@ from podreplay.render.html.scope import (
     TIMELINE_CAP,
     ReportData,
     Scope,
-    Sql,
     phase_intervals,
     select_scope,
     table_exists,
 )
+from podreplay.sqlfiles import Sql
 from podreplay.store import Store
 
 SQL = Sql(__file__)

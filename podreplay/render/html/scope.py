@@ -1,6 +1,6 @@
 """The data base of the report's sections: which pods and window a report covers (the temp
-table `report_pods`), the frames several sections share, and the loader of the named queries
-each section keeps in the `.sql` file beside it.
+table `report_pods`), the frames several sections share, and the named queries of
+`scope.sql` (`podreplay.sqlfiles.Sql`, the loader every section uses).
 
 Everything is set-based (one query per table, not per pod). A derived table that is missing
 (an older database, or a pipeline stage not built) gives an empty frame and a note, never an
@@ -9,47 +9,20 @@ error.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import cached_property
-from pathlib import Path
 
 import polars as pl
 
 from podreplay.derive import DERIVED_TABLES
 from podreplay.selection import Selection, select_pods
+from podreplay.sqlfiles import Sql
 from podreplay.store import Store
 from podreplay.times import capture_span
 
 PHASES = ["Pending", "Running", "Succeeded", "Failed", "Unknown"]
 TIMELINE_CAP = 50  # per-pod timelines in one report
 IN_SCOPE = "pod_uid IN (SELECT pod_uid FROM temp.report_pods)"
-_BLOCK = re.compile(r"^-- name: (\S+)\s*$", re.MULTILINE)
-
-
-class Sql:
-    """The named queries of the `.sql` file beside a module: blocks headed `-- name: NAME`,
-    whose `{fragment}` slots take other blocks or fixed conditions (values are always `?`
-    parameters)."""
-
-    def __init__(self, module_file: str) -> None:
-        self.path = Path(module_file).with_suffix(".sql")
-
-    @cached_property
-    def blocks(self) -> dict[str, str]:
-        """Every block by name; a name used twice, or SQL before the first name, is refused."""
-        head, *parts = _BLOCK.split(self.path.read_text(encoding="utf-8"))
-        names = parts[0::2]
-        if any(not line.startswith("--") for line in head.splitlines() if line.strip()):
-            raise ValueError(f"{self.path.name}: SQL before the first `-- name:` line")
-        if len(set(names)) < len(names):
-            raise ValueError(f"{self.path.name}: a query name is used twice")
-        return {name: body.strip() for name, body in zip(names, parts[1::2], strict=True)}
-
-    def __call__(self, name: str, **fragments: str) -> str:
-        text = self.blocks[name]
-        return text.format(**fragments) if fragments else text
 
 
 SQL = Sql(__file__)

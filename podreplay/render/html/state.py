@@ -8,7 +8,8 @@ import polars as pl
 
 from podreplay.render.html.page import Page, json_for_script
 from podreplay.render.html.plot import PHASE_COLORS
-from podreplay.render.html.scope import PHASES, ReportData, Sql
+from podreplay.render.html.scope import PHASES, ReportData
+from podreplay.sqlfiles import Sql
 from podreplay.store import Store
 
 SQL = Sql(__file__)
