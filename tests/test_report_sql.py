@@ -72,7 +72,7 @@ def test_the_wheel_ships_every_sql_file() -> None:
         package = ".".join(path.parent.relative_to(ROOT).parts)
         if isinstance(config.get("packages"), list):  # else found by discovery
             assert package in config["packages"], package
-        patterns = package_data.get(package, [])
+        patterns = package_data.get(package, []) + package_data.get("*", [])
         assert any(fnmatch.fnmatch(path.name, pat) for pat in patterns), _rel(path)
 
 
