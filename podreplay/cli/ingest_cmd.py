@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Annotated
 
@@ -100,8 +101,8 @@ def ingest(
     import polars as pl
 
     from podreplay.cli.output import emit
-    from podreplay.derive import rebuild
-    from podreplay.ingest import IngestOptions, expand_paths, ingest_paths, total_bytes
+    from podreplay.derive import ingest_and_rebuild
+    from podreplay.ingest import IngestOptions, expand_paths, total_bytes
     from podreplay.render.terminal import with_total
     from podreplay.store import writing
 
@@ -119,12 +120,14 @@ def ingest(
             show_bar = not quiet and stderr_is_tty() and size is not None
             # the rebuild too stays within the ingest's memory limit (it spills beyond it)
             with store.memory_limit(options.memory_limit):
-                if show_bar and size is not None and size >= PROGRESS_MIN_BYTES:
-                    result = _with_progress(store, paths, options, size)
-                else:
-                    result = ingest_paths(store, paths, options)
-                held.start()
-                rebuild(store)
+                bar = show_bar and size is not None and size >= PROGRESS_MIN_BYTES
+                result, _ = ingest_and_rebuild(
+                    store,
+                    paths,
+                    options,
+                    ingest=partial(_with_progress, size=size or 0) if bar else None,
+                    before_rebuild=held.start,
+                )
         if quiet:
             if result.interrupted is None:
                 note(summary_line(result))
@@ -147,7 +150,7 @@ def ingest(
 
 
 def _with_progress(
-    store: Store, paths: list[str], options: IngestOptions, size: int
+    store: Store, paths: list[str], options: IngestOptions, *, size: int
 ) -> IngestResult:
     from rich.progress import (  # only when a bar is drawn
         BarColumn,
