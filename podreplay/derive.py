@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import duckdb
@@ -218,10 +219,10 @@ def note_owners(store: Store) -> int:
 
 def ingest_and_rebuild(
     store: Store,
-    paths: Sequence[str],
+    paths: Sequence[str | Path],
     options: IngestOptions | None = None,
     *,
-    ingest: Callable[[Store, list[str], IngestOptions], IngestResult] | None = None,
+    ingest: Callable[[Store, list[str | Path], IngestOptions], IngestResult] | None = None,
     before_rebuild: Callable[[], None] | None = None,
 ) -> tuple[IngestResult, RebuildStats]:
     """Ingest `paths` (one transaction per source) and rebuild what the new sources touch

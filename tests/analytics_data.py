@@ -10,8 +10,7 @@ from typing import Any
 
 import polars as pl
 
-from podreplay.derive import rebuild
-from podreplay.ingest import ingest_paths
+from podreplay.derive import ingest_and_rebuild
 from podreplay.simulate import simulate
 from podreplay.store import Store
 
@@ -64,8 +63,7 @@ def simulated_db(
         db = out / "podreplay.duckdb"
         paths = [p for p in (result.events_path, result.events_v1_path, result.watch_path) if p]
         with Store(db) as store:
-            ingest_paths(store, [*paths, *result.snapshot_paths])
-            rebuild(store)
+            ingest_and_rebuild(store, [*paths, *result.snapshot_paths])
         truth = json.loads(result.truth_path.read_text(encoding="utf-8"))
         _CACHE[key] = SimDb(db=db, out_dir=out, truth=truth)
     return _CACHE[key]
@@ -498,6 +496,5 @@ def hand_db(out: Path) -> Path:
     capture = hand_capture(out / "capture")
     db = out / "podreplay.duckdb"
     with Store(db) as store:
-        ingest_paths(store, sorted(capture.iterdir()))
-        rebuild(store)
+        ingest_and_rebuild(store, sorted(capture.iterdir()))
     return db

@@ -10,8 +10,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from podreplay.derive import rebuild
-from podreplay.ingest import ingest_paths
+from podreplay.derive import ingest_and_rebuild
 from podreplay.simulate import ALL_FORMATS, TRUTH_FILE, simulate
 from podreplay.store import Store
 
@@ -97,8 +96,7 @@ def build_database(
         paths.append(hostile_capture(workdir / "hostile-events.json"))
     db = workdir / "report.duckdb"
     with Store(db) as store:
-        ingest_paths(store, paths)
-        rebuild(store)
+        ingest_and_rebuild(store, paths)
     return db, result.truth
 
 

@@ -29,7 +29,7 @@ from typer.testing import CliRunner
 
 from podreplay.capture import GAPS_FILE, CaptureOptions, CaptureResult, capture, iter_json_values
 from podreplay.cli.app import app
-from podreplay.derive import rebuild
+from podreplay.derive import ingest_and_rebuild
 from podreplay.ingest import IngestOptions, file_timestamp, ingest_paths
 from podreplay.store import Store
 from tests.support.apiserver import ApiServer, ClusterState
@@ -213,12 +213,10 @@ def test_capture_then_ingest_gives_the_same_database_as_ingesting_the_recordings
     assert result.records == {"pods": len(_items("pods")), "events": len(_items("events"))}
 
     with Store(tmp_path / "captured.duckdb") as captured:
-        ingest_paths(captured, [out])
-        rebuild(captured)
+        ingest_and_rebuild(captured, [out])
         with Store(tmp_path / "recorded.duckdb") as recorded:
             recordings = sorted(RECORDINGS.glob("*.json"))
-            ingest_paths(recorded, recordings, IngestOptions(observed_at=observed))
-            rebuild(recorded)
+            ingest_and_rebuild(recorded, recordings, IngestOptions(observed_at=observed))
             # how each row was timed and which file it came from differ by design
             ignore = ["source_id", "observed_basis", "watch_type", "raw"]
             for table in [

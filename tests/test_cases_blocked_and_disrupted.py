@@ -16,8 +16,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from podreplay.cli.app import app
-from podreplay.derive import rebuild
-from podreplay.ingest import ingest_paths
+from podreplay.derive import ingest_and_rebuild
 from podreplay.queries import run_named
 from podreplay.store import Store
 from tests.lifecycle_rows import check_intervals_tile_time
@@ -241,8 +240,7 @@ def test_every_reason_of_these_cases_is_recognised(tmp_path: Path) -> None:
     src = tmp_path / "events.json"
     src.write_text(json.dumps({"apiVersion": "v1", "kind": "List", "items": items}))
     with Store(tmp_path / "db.duckdb") as store:
-        ingest_paths(store, [src])
-        rebuild(store)
+        ingest_and_rebuild(store, [src])
         got = dict(store.rows("SELECT pod, cause FROM creation_blocks"))
         assert got == {f"b{i}": cause for i, (_, _, cause) in enumerate(BLOCK_EVENTS)}
         got = dict(store.rows("SELECT pod, disruption_reason FROM pods WHERE pod LIKE 'd%'"))
@@ -283,8 +281,7 @@ def test_waiting_config_errors_block_creation(tmp_path: Path) -> None:
     src = tmp_path / "pods-20240501T101000Z.json"
     src.write_text(json.dumps({"apiVersion": "v1", "kind": "List", "items": pods}))
     with Store(tmp_path / "db.duckdb") as store:
-        ingest_paths(store, [src])
-        rebuild(store)
+        ingest_and_rebuild(store, [src])
         rows = store.rows("SELECT pod, cause, reasons, open FROM creation_blocks ORDER BY pod")
         assert rows == [
             ("cfg", "config", "CreateContainerConfigError", True),
@@ -301,8 +298,7 @@ def stuck_db(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, 
     res = simulate(root / "cap", pods=9, seed=5, scenarios=[*STUCK, *DISRUPTED], duration_s=1800)
     db = root / "db.duckdb"
     with Store(db) as store:
-        ingest_paths(store, [root / "cap"])
-        rebuild(store)
+        ingest_and_rebuild(store, [root / "cap"])
     return db, res.truth
 
 

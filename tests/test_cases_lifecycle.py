@@ -19,8 +19,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from podreplay.cli import app
-from podreplay.derive import rebuild
-from podreplay.ingest import ingest_paths
+from podreplay.derive import ingest_and_rebuild
 from podreplay.simulate import simulate
 from podreplay.store import Store
 from tests.lifecycle_rows import check_intervals_tile_time
@@ -129,8 +128,7 @@ def test_pods_that_predate_the_capture_are_rebuilt_from_its_start_on(
             snapshot_every_s=300, lead_in_s=LEAD_IN_S,
         )  # fmt: skip
         with Store(Path(tmp) / "test.duckdb") as store:
-            ingest_paths(store, [out])
-            rebuild(store)
+            ingest_and_rebuild(store, [out])
             check_intervals_tile_time(store)
             lo = ts(res.truth["capture_start"])
             assert lo is not None

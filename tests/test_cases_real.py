@@ -13,8 +13,7 @@ from typing import Any
 import pytest
 import yaml
 
-from podreplay.derive import rebuild
-from podreplay.ingest import ingest_paths
+from podreplay.derive import ingest_and_rebuild
 from podreplay.lifecycle import pod_story
 from podreplay.store import Store
 from tests.conftest import real
@@ -24,8 +23,7 @@ from tests.lifecycle_rows import check_intervals_tile_time
 @pytest.fixture
 def rebuilt(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Store]:
     with Store(tmp_path / "real.duckdb") as store:
-        ingest_paths(store, [real(request.param)])
-        rebuild(store)
+        ingest_and_rebuild(store, [real(request.param)])
         check_intervals_tile_time(store)
         yield store
 
@@ -128,8 +126,7 @@ def test_an_in_place_resize_is_a_condition_not_a_restart(tmp_path: Path) -> None
         paths.append(tmp_path / f"pods-{name}.yaml")
         paths[-1].write_text(yaml.safe_dump({"apiVersion": "v1", "kind": "List", "items": [obj]}))
     with Store(tmp_path / "db.duckdb") as store:
-        ingest_paths(store, paths)
-        rebuild(store)
+        ingest_and_rebuild(store, paths)
         check_intervals_tile_time(store)
         assert rows(
             store,

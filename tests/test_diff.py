@@ -15,9 +15,8 @@ import pytest
 from typer.testing import CliRunner
 
 from podreplay.cli.app import app
-from podreplay.derive import rebuild
+from podreplay.derive import ingest_and_rebuild
 from podreplay.diff import diff, parse_window
-from podreplay.ingest import ingest_paths
 from podreplay.simulate import simulate
 from podreplay.store import Store
 from tests.conftest import REAL
@@ -34,8 +33,7 @@ def build(root: Path, name: str, seed: int, scenarios: list[str]) -> tuple[Path,
     res = simulate(out, pods=30, seed=seed, scenarios=scenarios, snapshot_every_s=120)
     db = root / f"{name}.duckdb"
     with Store(db) as store:
-        ingest_paths(store, [out])
-        rebuild(store)
+        ingest_and_rebuild(store, [out])
     truth: dict[str, Any] = json.loads(res.truth_path.read_text(encoding="utf-8"))
     return db, truth
 
@@ -260,8 +258,7 @@ def _events_only_db(path: Path, reason: str) -> Path:
     src = path.with_suffix(".json")
     src.write_text(json.dumps({"kind": "List", "items": [event]}), encoding="utf-8")
     with Store(path) as store:
-        ingest_paths(store, [src])
-        rebuild(store)
+        ingest_and_rebuild(store, [src])
     return path
 
 
@@ -309,8 +306,7 @@ def test_a_whole_capture_counts_pods_created_before_its_first_observation(
     for name in ("k3s-v1.33_*__kube-system__pods", "kurl-*__pods"):
         db = tmp_path / f"{name[:3]}.duckdb"
         with Store(db) as store:
-            ingest_paths(store, sorted(REAL.glob(f"{name}.json")))
-            rebuild(store)
+            ingest_and_rebuild(store, sorted(REAL.glob(f"{name}.json")))
             ready = store.rows(
                 "SELECT namespace, quantile_cont(time_to_ready_s, 0.5) FROM pod_stats"
                 " GROUP BY namespace"

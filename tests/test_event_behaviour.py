@@ -17,8 +17,7 @@ import pytest
 from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
 
-from podreplay.derive import rebuild
-from podreplay.ingest import ingest_paths
+from podreplay.derive import ingest_and_rebuild
 from podreplay.simevents import EVENT_BEHAVIOURS
 from podreplay.simulate import SCENARIO_NAMES, generate, simulate, write_capture
 from podreplay.store import Store
@@ -48,8 +47,7 @@ def rebuilt(
             event_behaviour=EVENT_BEHAVIOURS,
         )
         with Store(Path(tmp) / "test.duckdb") as store:
-            ingest_paths(store, [out])
-            rebuild(store)
+            ingest_and_rebuild(store, [out])
             yield store, res.truth
 
 
@@ -147,8 +145,7 @@ def test_spam_filter_keeps_25_then_one_per_5_minutes_and_combines_similar_events
         pytest.fail("no seed keeps the sandbox failing")
     assert k["written"] < k["occurred"]
     with Store(tmp_path / "db.duckdb") as store:
-        ingest_paths(store, [tmp_path / f"c{seed}"])
-        rebuild(store)
+        ingest_and_rebuild(store, [tmp_path / f"c{seed}"])
         rows = store.rows(
             "SELECT combined, count(*), sum(count) FROM pod_events"
             " WHERE reason = 'FailedCreatePodSandBox' GROUP BY combined ORDER BY combined"

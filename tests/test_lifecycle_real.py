@@ -13,8 +13,7 @@ from typing import Any
 import pytest
 import yaml
 
-from podreplay.derive import rebuild
-from podreplay.ingest import ingest_paths
+from podreplay.derive import ingest_and_rebuild
 from podreplay.lifecycle import pod_story
 from podreplay.store import Store
 from tests.conftest import REAL
@@ -53,8 +52,7 @@ def restart_counts(path: Path) -> list[tuple[str, str, str, int]]:
 def real_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
     db = tmp_path_factory.mktemp("real") / "real.duckdb"
     with Store(db) as store:
-        ingest_paths(store, CAPTURES)
-        rebuild(store)
+        ingest_and_rebuild(store, CAPTURES)
         yield store
 
 
@@ -89,8 +87,7 @@ def test_events_only_pods_get_the_restarts_their_kill_events_announce() -> None:
                 announced[key] = announced.get(key, 0) + int(ev.get("count") or 1)
     assert announced, "the captures hold liveness kills"
     with Store(":memory:") as store:
-        ingest_paths(store, EVENT_FILES)
-        rebuild(store)
+        ingest_and_rebuild(store, EVENT_FILES)
         for (uid, name), n in announced.items():
             got = store.scalar("SELECT count(*) FROM restarts WHERE pod_uid = ?", [uid])
             assert got >= n, (name, got, n)

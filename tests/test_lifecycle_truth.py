@@ -21,8 +21,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from podreplay.derive import rebuild
-from podreplay.ingest import ingest_paths
+from podreplay.derive import ingest_and_rebuild
 from podreplay.simulate import SCENARIO_NAMES, simulate
 from podreplay.store import Store
 from tests.lifecycle_rows import check_intervals_tile_time
@@ -55,8 +54,7 @@ def rebuilt_capture(
             **kwargs,
         )
         with Store(Path(tmp) / "test.duckdb") as store:
-            ingest_paths(store, [out])
-            rebuild(store)
+            ingest_and_rebuild(store, [out])
             yield store, res.truth
 
 

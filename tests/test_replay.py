@@ -20,8 +20,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from podreplay.cli.app import app
-from podreplay.derive import rebuild
-from podreplay.ingest import ingest_paths
+from podreplay.derive import ingest_and_rebuild
 from podreplay.replay import paced
 from podreplay.simulate import simulate
 from podreplay.store import Store
@@ -64,8 +63,7 @@ def sim(tmp_path_factory: pytest.TempPathFactory) -> Sim:
     result = simulate(out / "capture", pods=30, seed=7, duration_s=1500, snapshot_every_s=300)
     db = out / "sim.duckdb"
     with Store(db) as store:
-        ingest_paths(store, [result.out_dir / n for n in _capture_files(result.out_dir)])
-        rebuild(store)
+        ingest_and_rebuild(store, [result.out_dir / n for n in _capture_files(result.out_dir)])
     return Sim(result.out_dir, db, result.truth)
 
 
@@ -336,8 +334,7 @@ def k3s_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The real k3s recordings (tests/data/capture) ingested."""
     db = tmp_path_factory.mktemp("k3s") / "k3s.duckdb"
     with Store(db) as store:
-        ingest_paths(store, sorted(RECORDED.glob("*.json")))
-        rebuild(store)
+        ingest_and_rebuild(store, sorted(RECORDED.glob("*.json")))
     return db
 
 

@@ -458,15 +458,13 @@ def test_state_table_shows_container_states_and_filters_by_reason_and_phase(
 
 @pytest.fixture(scope="module")
 def k3s_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from podreplay.derive import rebuild
-    from podreplay.ingest import ingest_paths
+    from podreplay.derive import ingest_and_rebuild
     from tests.conftest import real
 
     work = tmp_path_factory.mktemp("k3s-report")
     first = real("k3s-v1.33_2025_troubleshoot-bundle__default__pods")
     with Store(work / "k3s.duckdb") as store:
-        ingest_paths(store, sorted(first.parent.glob("k3s-v1.33_2025_troubleshoot-bundle*")))
-        rebuild(store)
+        ingest_and_rebuild(store, sorted(first.parent.glob("k3s-v1.33_2025_troubleshoot-bundle*")))
         write_report(store, work / "k3s.html")
     return work / "k3s.html"
 

@@ -17,8 +17,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from podreplay.cli.app import app
-from podreplay.derive import rebuild
-from podreplay.ingest import ingest_paths
+from podreplay.derive import ingest_and_rebuild
 from podreplay.store import Store
 from tests.conftest import REAL
 from tests.lifecycle_rows import at, condition, container, event, pod, rebuilt, source
@@ -150,8 +149,7 @@ def test_overlapping_event_objects_date_no_restart(store: Store) -> None:
 def k3s(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
     db = tmp_path_factory.mktemp("k3s") / "k3s.duckdb"
     with Store(db) as store:
-        ingest_paths(store, sorted(REAL.glob("k3s-*")))
-        rebuild(store)
+        ingest_and_rebuild(store, sorted(REAL.glob("k3s-*")))
         yield store
 
 
@@ -222,8 +220,7 @@ def test_minikube_liveness_kills_are_placed_where_the_events_allow(tmp_path: Pat
     # instance 0's start and instance 1's: restart 1's chain; the other two kills are not dated
     # (the middle occurrence is unknown, the last follows the last start) and go in order
     with Store(tmp_path / "minikube.duckdb") as store:
-        ingest_paths(store, sorted(REAL.glob("minikube_2023_troubleshoot-fixture__multi*")))
-        rebuild(store)
+        ingest_and_rebuild(store, sorted(REAL.glob("minikube_2023_troubleshoot-fixture__multi*")))
         got = rows(
             store,
             'SELECT restart_no, "at", cause, killing_ts FROM restarts'
@@ -399,8 +396,7 @@ def test_aws_calico_node_not_ready_spell_joins_its_restart(tmp_path: Path) -> No
     # 17:03:18; four readiness failures 17:02:38..17:03:08 at the default 10 s period made it
     # not ready from the third (17:02:58): one not-ready spell 17:02:58..17:03:18
     with Store(tmp_path / "aws.duckdb") as store:
-        ingest_paths(store, sorted(REAL.glob("aws-*")))
-        rebuild(store)
+        ingest_and_rebuild(store, sorted(REAL.glob("aws-*")))
         assert rows(
             store,
             "SELECT condition, status, start_ts, basis FROM condition_intervals"

@@ -16,8 +16,7 @@ import pytest
 
 from podreplay import names
 from podreplay.cli import app
-from podreplay.derive import rebuild
-from podreplay.ingest import ingest_paths
+from podreplay.derive import ingest_and_rebuild
 from podreplay.simscenarios import SCENARIOS
 from podreplay.store import Store
 from tests.conftest import ROOT, SAMPLE_LOGS
@@ -72,8 +71,7 @@ def test_every_command_help_loads_no_heavy_library(command: str) -> None:
 def small_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     db = tmp_path_factory.mktemp("startup") / "small.duckdb"
     with Store(db) as store:
-        ingest_paths(store, [SAMPLE_LOGS])
-        rebuild(store)
+        ingest_and_rebuild(store, [SAMPLE_LOGS])
     return db
 
 

@@ -16,8 +16,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from podreplay.cli import app
-from podreplay.derive import rebuild
-from podreplay.ingest import ingest_paths
+from podreplay.derive import ingest_and_rebuild
 from podreplay.simulate import simulate
 from podreplay.store import Store
 
@@ -30,8 +29,7 @@ def thin_db(root: Path, seed: int, duration: int, every: int | None) -> tuple[Pa
     db = out / "db.duckdb"
     paths = [p for p in (res.events_path, res.events_v1_path) if p] + res.snapshot_paths
     with Store(db) as store:
-        ingest_paths(store, paths)
-        rebuild(store)
+        ingest_and_rebuild(store, paths)
     return db, res.truth
 
 

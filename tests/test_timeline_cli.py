@@ -11,8 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from podreplay.cli.app import app
-from podreplay.derive import rebuild
-from podreplay.ingest import ingest_paths
+from podreplay.derive import ingest_and_rebuild
 from podreplay.lifecycle import pod_story
 from podreplay.store import Store
 from tests.conftest import SAMPLE_LOGS, real
@@ -27,8 +26,7 @@ def sample_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
         pytest.skip("sample_logs/ has no captures yet")
     db = tmp_path_factory.mktemp("sample") / "sample.duckdb"
     with Store(db) as store:
-        ingest_paths(store, [SAMPLE_LOGS])
-        rebuild(store)
+        ingest_and_rebuild(store, [SAMPLE_LOGS])
     return db
 
 
@@ -142,8 +140,7 @@ def test_html_writes_the_pod_timeline_page(sample_db: Path, tmp_path: Path) -> N
 def test_a_pod_can_be_named_namespace_slash_name(tmp_path: Path) -> None:
     db = tmp_path / "k3s.duckdb"
     with Store(db) as store:
-        ingest_paths(store, [real("k3s-v1.33_2025_troubleshoot-bundle__default__pods")])
-        rebuild(store)
+        ingest_and_rebuild(store, [real("k3s-v1.33_2025_troubleshoot-bundle__default__pods")])
         uid = store.scalar("SELECT pod_uid FROM pods WHERE pod LIKE 'backend-api-%'")
         name = store.scalar("SELECT pod FROM pods WHERE pod_uid = ?", [uid])
     result = CliRunner().invoke(

@@ -14,8 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from podreplay.cli.app import app
-from podreplay.derive import rebuild
-from podreplay.ingest import ingest_paths
+from podreplay.derive import ingest_and_rebuild
 from podreplay.store import Store
 from tests.analytics_data import SimDb, simulated_db
 from tests.conftest import REAL
@@ -262,8 +261,7 @@ def test_messages_are_json_strings_whatever_they_hold(tmp_path: Path) -> None:
     src.write_text(json.dumps({"kind": "List", "items": [event]}), encoding="utf-8")
     db = tmp_path / "t.duckdb"
     with Store(db) as store:
-        ingest_paths(store, [src])
-        rebuild(store)
+        ingest_and_rebuild(store, [src])
     doc = export(db, tmp_path / "t.json")
     assert violations(doc) == []
     (inst,) = events_of(doc, "i", "event")
@@ -300,8 +298,7 @@ def test_a_trace_into_a_missing_directory_is_a_clean_error(sim: SimDb, tmp_path:
 def test_real_captures_give_valid_traces(tmp_path: Path, group_by: str) -> None:
     db = tmp_path / "real.duckdb"
     with Store(db) as store:
-        ingest_paths(store, [REAL])
-        rebuild(store)
+        ingest_and_rebuild(store, [REAL])
         # a pod whose only evidence is one moment has no phase interval, hence no phase slice
         pods = store.scalar("SELECT count(DISTINCT pod_uid) FROM phase_intervals")
         events = store.scalar(
