@@ -194,6 +194,7 @@ def _drop_helpers(store: Store) -> None:
         "moved_sources",
         "moved_scopes",
         "list_names",
+        "shadow_event_rows",
     ):
         store.execute(f"DROP TABLE IF EXISTS temp.main.{table}")
 

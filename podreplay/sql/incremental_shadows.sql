@@ -19,20 +19,27 @@ CREATE OR REPLACE TEMP TABLE kept_first_seen AS
 SELECT pod_uid, first_seen FROM {db}.main.pods ANTI JOIN rebuild_pods USING (pod_uid);
 
 -- the shadows, in the order of the tables (the derive files break ties by it)
--- (the events' documents stay behind: no derive file reads them)
+-- (the events' documents stay behind: no derive file reads them). The controllers' events
+-- naming a touched pod: any of the forms derive_15 and derive_70 read.
+CREATE OR REPLACE TEMP TABLE shadow_event_rows AS
+SELECT e.rowid AS r
+FROM {db}.main.events AS e
+SEMI JOIN rebuild_names AS n ON n.namespace = e.object_namespace AND n.pod = e.object_name
+WHERE coalesce(e.object_kind, 'Pod') = 'Pod'
+UNION
+SELECT r FROM (
+    SELECT rowid AS r, coalesce(object_namespace, namespace) AS namespace,
+        regexp_extract(message,
+            '(?:Created pod: |[Cc]reate Pod |^Deleted pod: |^delete Pod )(\S+)', 1) AS pod
+    FROM {db}.main.events
+    WHERE reason IN ('SuccessfulCreate', 'SuccessfulDelete')
+) AS c
+SEMI JOIN rebuild_names AS n ON n.namespace = c.namespace AND n.pod = c.pod;
+
 CREATE OR REPLACE TEMP TABLE events AS
-SELECT e.* EXCLUDE (raw) FROM {db}.main.events AS e
-LEFT JOIN rebuild_names AS n ON n.namespace = e.object_namespace AND n.pod = e.object_name
-LEFT JOIN rebuild_names AS c
-    ON e.reason IN ('SuccessfulCreate', 'SuccessfulDelete')
-    AND c.namespace = coalesce(e.object_namespace, e.namespace)
-    AND c.pod = coalesce(
-        nullif(regexp_extract(e.message, 'Created pod: (\S+)', 1), ''),
-        nullif(regexp_extract(e.message, '[Cc]reate Pod (\S+) in StatefulSet', 1), ''),
-        nullif(regexp_extract(e.message, '^Deleted pod: (\S+)', 1), ''),
-        nullif(regexp_extract(e.message, '^delete Pod (\S+) in', 1), ''))
-WHERE (n.pod IS NOT NULL AND coalesce(e.object_kind, 'Pod') = 'Pod') OR c.pod IS NOT NULL
-ORDER BY e.rowid;
+SELECT * EXCLUDE (raw) FROM {db}.main.events
+WHERE rowid IN (SELECT r FROM shadow_event_rows)
+ORDER BY rowid;
 
 CREATE OR REPLACE TEMP TABLE event_versions AS
 SELECT * FROM {db}.main.event_versions AS v
