@@ -104,7 +104,7 @@ def ingest(
     from podreplay.derive import ingest_and_rebuild
     from podreplay.ingest import IngestOptions, expand_paths, total_bytes
     from podreplay.render.terminal import with_total
-    from podreplay.store import writing
+    from podreplay.store import in_place_worthwhile, writing
 
     with reporting_errors():
         when = parse_moment(observed_at, None, "--observed-at") if observed_at else None
@@ -112,10 +112,12 @@ def ingest(
             raise UsageError("--cluster: give a cluster name")
         files = expand_paths(paths)
         size = total_bytes(files)
-        # works on a copy renamed over the database at the end: readers are never blocked,
-        # and a failed, interrupted or killed ingest leaves the database as it was
+        # a small input into a big database changes it in place in one transaction (readers
+        # wait a moment), a big one works on a copy renamed over it (readers never wait); a
+        # failed, interrupted or killed ingest leaves the database as it was either way
+        in_place = in_place_worthwhile(db, size)
         held = HeldInterrupt()  # Ctrl-C in the rebuild or the commit waits for them to finish
-        with held, writing(db, wait=wait) as store:
+        with held, writing(db, wait=wait, in_place=in_place) as store:
             options = IngestOptions(observed_at=when, cluster=cluster, max_decompressed=max_gz_size)
             show_bar = not quiet and stderr_is_tty() and size is not None
             # the rebuild too stays within the ingest's memory limit (it spills beyond it)
