@@ -157,6 +157,8 @@ list_obs AS (
         UNION ALL
         SELECT pod_uid, first_seen FROM kept_first_seen
     ) AS w ON w.pod_uid = ps.pod_uid
+    -- only the namespaces of the pods made here can use it (`vanished`)
+    SEMI JOIN window_ AS here ON here.cluster = lv.cluster AND here.namespace = lv.namespace
     GROUP BY lv.source_id, lv.cluster, lv.grp, lv.namespace, lv.observed_at
 ),
 vanished AS (

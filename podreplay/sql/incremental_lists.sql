@@ -9,7 +9,18 @@
 --   (the first List after its evidence may be another one now).
 -- Their names go to list_names; derive.py runs the pass again when it holds a new one.
 CREATE OR REPLACE TEMP TABLE list_names AS
-WITH now_first AS (
+WITH candidates AS (
+    -- the Lists whose continues_from can have moved: those showing a touched pod, and the
+    -- views that are new or gone
+    SELECT DISTINCT source_id, observed_at FROM list_members SEMI JOIN rebuild_pods USING (pod_uid)
+    UNION
+    SELECT source_id, observed_at FROM (
+        (SELECT * FROM list_views EXCEPT SELECT * FROM before_list_views)
+        UNION ALL
+        (SELECT * FROM before_list_views EXCEPT SELECT * FROM list_views)
+    )
+),
+now_first AS (
     SELECT pod_uid, first_seen FROM temp.main.pods
     UNION ALL
     SELECT pod_uid, first_seen FROM kept_first_seen
@@ -18,6 +29,7 @@ now_ AS (
     SELECT lv.source_id, lv.observed_at, lv.cluster, lv.grp, lv.namespace,
         min(f.first_seen) AS continues_from
     FROM list_views AS lv
+    SEMI JOIN candidates AS c ON c.source_id = lv.source_id AND c.observed_at = lv.observed_at
     JOIN list_members AS m ON m.source_id = lv.source_id AND m.observed_at = lv.observed_at
     JOIN now_first AS f ON f.pod_uid = m.pod_uid
     GROUP BY ALL
@@ -26,6 +38,7 @@ before_ AS (
     SELECT lv.source_id, lv.observed_at, lv.cluster, lv.grp, lv.namespace,
         min(f.first_seen) AS continues_from
     FROM before_list_views AS lv
+    SEMI JOIN candidates AS c ON c.source_id = lv.source_id AND c.observed_at = lv.observed_at
     JOIN list_members AS m ON m.source_id = lv.source_id AND m.observed_at = lv.observed_at
     JOIN {db}.main.pods AS f ON f.pod_uid = m.pod_uid
     GROUP BY ALL
