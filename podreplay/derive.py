@@ -116,11 +116,12 @@ def _incremental(store: Store, since: int) -> RebuildStats:
     # the global tables as the last rebuild left them, to see which scopes the new sources moved
     for table in ("source_groups", "list_views", "capture_scopes"):
         store.execute(f"CREATE OR REPLACE TEMP TABLE before_{table} AS SELECT * FROM {table}")
-    # owner records before the ingest (note_owners); unknown: every owner record is new
+    # owner records and event versions before the ingest (note_before); unknown: all new
     store.execute(
         "CREATE TEMP TABLE IF NOT EXISTS before_owners AS "
         "SELECT namespace, kind, name, owner_kind, owner_name FROM owners WHERE false"
     )
+    store.execute("CREATE TEMP TABLE IF NOT EXISTS before_counts AS SELECT 0 AS n_event_versions")
     files = derive_files()
     global_files = [n for n in files if n.startswith(GLOBAL_FILE_PREFIX)]
     per_pod = [n for n in files if n not in global_files]
@@ -190,6 +191,7 @@ def _drop_helpers(store: Store) -> None:
         "before_list_views",
         "before_capture_scopes",
         "before_owners",
+        "before_counts",
         "new_sources",
         "moved_sources",
         "moved_scopes",
@@ -208,12 +210,17 @@ def last_source(store: Store) -> int:
     return int(store.scalar("SELECT coalesce(max(source_id), 0) FROM sources"))
 
 
-def note_owners(store: Store) -> int:
-    """Before an ingest: keep the owner records (which pods' workloads new ones may rename)
-    and return the last source_id, the `since` of the incremental rebuild after it."""
+def note_before(store: Store) -> int:
+    """Before an ingest: keep what the incremental rebuild after it compares with (the owner
+    records, which pods' workloads new ones may rename; how many event versions there are) and
+    return the last source_id, the rebuild's `since`."""
     store.execute(
         "CREATE OR REPLACE TEMP TABLE before_owners AS "
         "SELECT DISTINCT namespace, kind, name, owner_kind, owner_name FROM owners"
+    )
+    store.execute(
+        "CREATE OR REPLACE TEMP TABLE before_counts AS "
+        "SELECT count(*) AS n_event_versions FROM event_versions"
     )
     return last_source(store)
 
@@ -231,7 +238,7 @@ def ingest_and_rebuild(
     progress bar); `before_rebuild` runs between the two (the CLI holds Ctrl-C from then)."""
     from podreplay.ingest import IngestOptions, ingest_paths
 
-    since = note_owners(store)
+    since = note_before(store)
     result = (ingest or ingest_paths)(store, list(paths), options or IngestOptions())
     if before_rebuild is not None:
         before_rebuild()

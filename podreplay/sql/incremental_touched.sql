@@ -4,8 +4,9 @@
 -- ('rebuild_since') the last source_id that rebuild covered and {db} the database's catalog.
 -- A pod is touched (by its namespace and name: events and snapshots meet by name, and a name
 -- gives the uid of every pod that had it) when:
--- * a new source has an event or a snapshot of it, or a controller's SuccessfulCreate /
---   SuccessfulDelete event naming it (its creation time, its deleter);
+-- * a new source has an event or a snapshot of it, an earlier state of one of its events, or
+--   a controller's SuccessfulCreate / SuccessfulDelete event naming it (its creation time, its
+--   deleter);
 -- * a source it has evidence in changed source group or group end (its source group, the end
 --   of a watch that showed it, the gaps between captures);
 -- * its cluster and namespace's capture scope ended elsewhere (its scope_end);
@@ -32,7 +33,16 @@ WHERE e.reason IN ('SuccessfulCreate', 'SuccessfulDelete')
 UNION
 SELECT ps.namespace, ps.pod
 FROM {db}.main.pod_snapshots AS ps
-SEMI JOIN new_sources AS n ON n.source_id = ps.source_id;
+SEMI JOIN new_sources AS n ON n.source_id = ps.source_id
+UNION
+-- earlier states of a stored event a new source showed (event_versions is only appended to;
+-- its stored row may still be the old source's, holding the higher count)
+SELECT e.object_namespace, e.object_name
+FROM {db}.main.events AS e
+WHERE e.object_name IS NOT NULL AND e.event_key IN (
+    SELECT event_key FROM {db}.main.event_versions
+    WHERE rowid >= (SELECT n_event_versions FROM before_counts)
+);
 
 -- the sources whose group changed (new sources included)
 CREATE OR REPLACE TEMP TABLE moved_sources AS
