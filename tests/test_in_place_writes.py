@@ -124,3 +124,29 @@ def test_only_small_inputs_into_bigger_databases_are_written_in_place(db: Path) 
     assert not in_place_worthwhile(db, size)
     assert not in_place_worthwhile(db, None)  # stdin: size unknown
     assert not in_place_worthwhile(db.with_name("new.duckdb"), 10)
+
+
+def test_a_writer_killed_after_its_commit_left_the_whole_write(db: Path) -> None:
+    """Killed between the commit and the CHECKPOINT: the write-ahead log holds the write, and
+    the next reader and writer see it whole."""
+    script = (
+        "import os, sys\n"
+        "from podreplay.derive import ingest_and_rebuild\n"
+        "from podreplay.store import Store\n"
+        "store = Store(sys.argv[1])\n"
+        "store.execute(\"SET checkpoint_threshold = '1GB'\")\n"
+        "with store.transaction():\n"
+        "    ingest_and_rebuild(store, [sys.argv[2]])\n"
+        "os.kill(os.getpid(), 9)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", script, str(db), str(real(K3S_SYS_EVENTS))])
+    assert proc.returncode == -signal.SIGKILL
+    assert Path(f"{db}.wal").exists()
+    with Store(db, read_only=True) as store:
+        assert store.scalar("SELECT count(DISTINCT source_id) FROM events") == 2
+        n_pods = store.scalar("SELECT count(*) FROM pods")
+    res = run("ingest", str(real(K3S_SYS_EVENTS)), "--db", str(db), "-q")  # a duplicate now
+    assert res.exit_code == 0, res.stderr
+    with Store(db, read_only=True) as store:
+        assert store.scalar("SELECT count(DISTINCT source_id) FROM events") == 2
+        assert store.scalar("SELECT count(*) FROM pods") == n_pods
