@@ -129,6 +129,10 @@ def _incremental(store: Store, since: int) -> RebuildStats:
     for name in global_files:
         store.execute(sql_text(name))
     store.execute(_with_db("incremental_touched.sql", db))
+    if store.scalar(
+        "SELECT count(*) > (SELECT n_event_versions FROM before_counts) FROM event_versions"
+    ):
+        store.execute(_with_db("incremental_versions.sql", db))
     made: list[str] = []
     for _ in range(MAX_PASSES):
         store.execute(_with_db("incremental_shadows.sql", db))

@@ -1,5 +1,5 @@
--- The pods an incremental rebuild recomputes (rebuild_pods), and the shadows of the fact tables
--- holding only their rows. Run by derive.py after derive_10 recomputed the global tables, with
+-- The pod names an incremental rebuild recomputes (rebuild_names; incremental_shadows.sql turns
+-- them into uids and shadow tables). Run by derive.py after derive_10 recomputed the global tables, with
 -- before_* holding the global tables as the previous rebuild left them, getvariable
 -- ('rebuild_since') the last source_id that rebuild covered and {db} the database's catalog.
 -- A pod is touched (by its namespace and name: events and snapshots meet by name, and a name
@@ -34,15 +34,7 @@ UNION
 SELECT ps.namespace, ps.pod
 FROM {db}.main.pod_snapshots AS ps
 SEMI JOIN new_sources AS n ON n.source_id = ps.source_id
-UNION
--- earlier states of a stored event a new source showed (event_versions is only appended to;
--- its stored row may still be the old source's, holding the higher count)
-SELECT e.object_namespace, e.object_name
-FROM {db}.main.events AS e
-WHERE e.object_name IS NOT NULL AND e.event_key IN (
-    SELECT event_key FROM {db}.main.event_versions
-    WHERE rowid >= (SELECT n_event_versions FROM before_counts)
-);
+;
 
 -- the sources whose group changed (new sources included)
 CREATE OR REPLACE TEMP TABLE moved_sources AS
