@@ -15,6 +15,8 @@ resolves before the database's own tables; each per-pod table is then replaced f
 
 from __future__ import annotations
 
+import functools
+import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -89,13 +91,29 @@ def rebuild(store: Store, since: int | None = None) -> RebuildStats:
 
 
 def _rebuild(store: Store, since: int | None) -> RebuildStats:
-    if since is None or not all(store.has_table(t) for t in DERIVED_TABLES):
+    version = derive_version()
+    made_by = store.scalar("SELECT value FROM meta WHERE key = 'derive_version'")
+    store.execute("INSERT OR REPLACE INTO meta VALUES ('derive_version', ?)", [version])
+    # derived rows another version of the derive SQL made are not reused
+    if since is None or made_by != version or not all(store.has_table(t) for t in DERIVED_TABLES):
         _prepare_full(store)
         for name in derive_files():
             store.execute(sql_text(name))
         _drop_helpers(store)
         return RebuildStats(full=True, pods=int(store.scalar("SELECT count(*) FROM pods")))
+    if last_source(store) == since:  # nothing new (duplicates only): nothing to recompute
+        _drop_helpers(store)
+        return RebuildStats(full=False, pods=0)
     return _incremental(store, since)
+
+
+@functools.cache
+def derive_version() -> str:
+    """A digest of the derive SQL: an incremental rebuild keeps only rows the same SQL made."""
+    digest = hashlib.sha256()
+    for name in [*derive_files(), *sql_files("incremental_")]:
+        digest.update(name.encode() + b"\0" + sql_text(name).encode() + b"\0")
+    return digest.hexdigest()[:16]
 
 
 def _prepare_full(store: Store) -> None:

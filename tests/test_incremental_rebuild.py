@@ -121,3 +121,20 @@ def test_a_one_pod_snapshot_rebuilds_few_pods(tmp_path: Path, sim_capture: list[
     assert not stats.full
     assert 0 < stats.pods < total / 2
     assert parted == _full(tmp_path / "full.duckdb", [*sim_capture, str(one)])
+
+
+def test_rows_another_derive_version_made_are_rebuilt_in_full(
+    tmp_path: Path, sim_capture: list[str]
+) -> None:
+    """A database rebuilt by another podreplay (other derive SQL) is not patched pod by pod."""
+    paths = sorted(sim_capture)
+    with Store(tmp_path / "a.duckdb") as store:
+        ingest_and_rebuild(store, paths[:-1])
+        store.execute("UPDATE meta SET value = 'older' WHERE key = 'derive_version'")
+        store.execute("UPDATE pods SET final_phase = 'stale'")
+        _, stats = ingest_and_rebuild(store, paths[-1:])
+        assert stats.full
+        assert store.scalar("SELECT count(*) FROM pods WHERE final_phase = 'stale'") == 0
+        _, stats = ingest_and_rebuild(store, paths[-1:])  # a duplicate: nothing touched
+        assert not stats.full
+        assert stats.pods == 0
