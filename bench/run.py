@@ -2,6 +2,7 @@
 
     python bench/run.py                      # full run (1M events; 10-15 min), docs/performance.md
     python bench/run.py --quick              # seconds; CI; writes bench/out/performance-quick.md
+    python bench/run.py --only add           # the add-to-empty/big rows and what they read
 
 Every measured step runs in its own subprocess so its peak memory (ru_maxrss from wait4) is
 its own. The floor is DuckDB's read_ndjson over the same events as NDJSON, in the same run.

@@ -24,6 +24,7 @@ from podreplay.errors import DatabaseBusyError, NotFoundError, QueryError, Usage
 from podreplay.names import DB_ENV as DB_ENV
 from podreplay.names import DEFAULT_DB as DEFAULT_DB
 
+OPEN_WAIT_S = 30.0  # how long opening waits for an in-place writer (small writes take ~1 s)
 SCHEMA_VERSION = "2"  # 2: sources.cluster, capture_gaps
 
 Params = Sequence[object] | dict[str, object] | None
@@ -71,27 +72,22 @@ class Store:
     """A podreplay database: a DuckDB file (or ':memory:') with the podreplay schema.
 
     Writers create the file and apply the schema; readers open it read-only and never
-    take the write lock.
+    take the write lock. While a writer changes the file in place (`writing`, small writes)
+    DuckDB's own file lock keeps others out: opening retries for up to `open_wait` seconds
+    (default OPEN_WAIT_S), then fails with DatabaseBusyError.
     """
 
-    def __init__(self, path: str | Path, *, read_only: bool = False) -> None:
+    def __init__(
+        self, path: str | Path, *, read_only: bool = False, open_wait: float | None = None
+    ) -> None:
         self.path = str(path)
         self.read_only = read_only
+        self._depth = 0  # transaction() nesting
         if read_only and self.path != ":memory:" and not Path(self.path).exists():
             raise NotFoundError(f"{self.path}: no such database (run `podreplay ingest` first)")
         if self.path != ":memory:":
             check_database_path(Path(self.path))
-        try:
-            self.con = duckdb.connect(self.path, read_only=read_only)
-        except duckdb.IOException as exc:
-            if "lock" in str(exc).lower():
-                raise DatabaseBusyError(
-                    f"{self.path}: the database is in use by another podreplay process"
-                    " (try again when it finishes, or use --wait)"
-                ) from exc
-            raise QueryError(f"{self.path}: cannot open database: {_first_line(exc)}") from exc
-        except duckdb.Error as exc:
-            raise QueryError(f"{self.path}: cannot open database: {_first_line(exc)}") from exc
+        self.con = self._connect(open_wait)
         self.con.execute("SET TimeZone = 'UTC'")
         # DuckDB draws its own progress bar on stdout during long queries: stdout is for data
         self.con.execute("SET enable_progress_bar = false")
@@ -100,6 +96,27 @@ class Store:
             self.con.execute(
                 "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [SCHEMA_VERSION]
             )
+
+    def _connect(self, open_wait: float | None) -> duckdb.DuckDBPyConnection:
+        """Connect, retrying while another process holds DuckDB's lock on the file."""
+        deadline = time.monotonic() + (OPEN_WAIT_S if open_wait is None else open_wait)
+        while True:
+            try:
+                return duckdb.connect(self.path, read_only=self.read_only)
+            except duckdb.IOException as exc:
+                if "lock" not in str(exc).lower():
+                    raise QueryError(
+                        f"{self.path}: cannot open database: {_first_line(exc)}"
+                    ) from exc
+                if time.monotonic() < deadline:
+                    time.sleep(0.05)
+                    continue
+                raise DatabaseBusyError(
+                    f"{self.path}: the database is in use by another process (a podreplay "
+                    "ingest writing it, or a foreign DuckDB client); try again when it finishes"
+                ) from exc
+            except duckdb.Error as exc:
+                raise QueryError(f"{self.path}: cannot open database: {_first_line(exc)}") from exc
 
     def __enter__(self) -> Store:
         return self
@@ -177,13 +194,25 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        """All statements inside commit together or not at all."""
+        """All statements inside commit together or not at all. Inside another transaction
+        the block joins it: an exception leaves the block with nothing undone (the outer
+        transaction rolls back if it does not catch it)."""
+        if self._depth:
+            self._depth += 1
+            try:
+                yield
+            finally:
+                self._depth -= 1
+            return
         self.con.execute("BEGIN TRANSACTION")
+        self._depth = 1
         try:
             yield
         except BaseException:
+            self._depth = 0
             self.con.execute("ROLLBACK")
             raise
+        self._depth = 0
         self.con.execute("COMMIT")
 
 
@@ -192,14 +221,22 @@ WORK_MARK = ".writing-"
 
 
 @contextmanager
-def writing(path: str | Path, *, wait: float | None = None) -> Iterator[Store]:
-    """A Store for changing the database at `path` without ever blocking its readers.
+def writing(
+    path: str | Path, *, wait: float | None = None, in_place: bool = False
+) -> Iterator[Store]:
+    """A Store for changing the database at `path`: all of the change or none of it.
 
     Takes the exclusive lock `<db>.lock` (another writer: DatabaseBusyError, or poll up to
-    `wait` seconds), works on a copy beside the database and atomically renames it over the
-    original on success. Readers see the old file or the new one, never a half-written one; a
-    failure, Ctrl-C or SIGKILL leaves the original untouched (a killed writer's copy is removed
-    by the next writer).
+    `wait` seconds), then either
+    * `in_place` (small writes): changes the file itself inside one DuckDB transaction. DuckDB's
+      WAL makes the commit atomic (a failure, Ctrl-C or SIGKILL before it leaves the file as it
+      was; the next open replays a committed WAL), and its file lock keeps readers out for the
+      second or so it takes: they wait for it (Store's open_wait). If readers hold the file
+      open for longer than IN_PLACE_WAIT_S, the write falls back to a copy;
+    * or works on a copy beside the database and atomically renames it over the original on
+      success: readers are never blocked and see the old file or the new one (a killed
+      writer's copy is removed by the next writer). Copying costs about what reading the whole
+      file costs, worth it for writes that take long (a big ingest) and the first write.
     """
     if str(path) == ":memory:":
         with Store(path) as store:
@@ -211,25 +248,63 @@ def writing(path: str | Path, *, wait: float | None = None) -> Iterator[Store]:
     try:
         for stale in db.parent.glob(f"{db.name}{WORK_MARK}*"):
             stale.unlink(missing_ok=True)
-        work = db.with_name(f"{db.name}{WORK_MARK}{os.getpid()}")
-        if db.exists():
-            # a read-only probe fails if a foreign process (duckdb CLI) holds it read-write
-            Store(db, read_only=True).close()
-            shutil.copyfile(db, work)
-            shutil.copymode(db, work)  # the renamed copy keeps the database's permissions
-            wal = Path(f"{db}.wal")
-            if wal.exists():
-                shutil.copyfile(wal, f"{work}.wal")
-        try:
-            with Store(work) as store:
-                yield store
-                store.execute("CHECKPOINT")
-            os.replace(work, db)
-        finally:
-            for leftover in (work, Path(f"{work}.wal")):
-                leftover.unlink(missing_ok=True)
+        placed = _open_in_place(db) if in_place and db.exists() else None
+        if placed is not None:
+            with placed:
+                with placed.transaction():
+                    yield placed
+                placed.execute("CHECKPOINT")
+            return
+        with _copy_of(db) as copy:
+            yield copy
     finally:
         os.close(lock)
+
+
+IN_PLACE_MAX_BYTES = 64 << 20  # inputs above this take seconds to ingest: copy, keep readers
+
+
+def in_place_worthwhile(path: str | Path, input_bytes: int | None) -> bool:
+    """Whether a write of `input_bytes` of captures should change the database in place: a
+    small input into a database several times its size (the copy would cost more than the
+    write, and readers wait for only a moment). Unknown sizes (stdin) copy."""
+    db = Path(path)
+    if input_bytes is None or str(path) == ":memory:" or not db.is_file():
+        return False
+    return input_bytes < IN_PLACE_MAX_BYTES and input_bytes * 4 < db.stat().st_size
+
+
+IN_PLACE_WAIT_S = 2.0  # an in-place write waits this long for readers, then copies instead
+
+
+def _open_in_place(db: Path) -> Store | None:
+    """The database itself, opened for writing; None while readers keep it open."""
+    try:
+        return Store(db, open_wait=IN_PLACE_WAIT_S)
+    except DatabaseBusyError:
+        return None
+
+
+@contextmanager
+def _copy_of(db: Path) -> Iterator[Store]:
+    """A Store on a copy of `db`, renamed over it when the block succeeds."""
+    work = db.with_name(f"{db.name}{WORK_MARK}{os.getpid()}")
+    if db.exists():
+        # a read-only probe fails if a foreign process (duckdb CLI) holds it read-write
+        Store(db, read_only=True).close()
+        shutil.copyfile(db, work)
+        shutil.copymode(db, work)  # the renamed copy keeps the database's permissions
+        wal = Path(f"{db}.wal")
+        if wal.exists():
+            shutil.copyfile(wal, f"{work}.wal")
+    try:
+        with Store(work) as store:
+            yield store
+            store.execute("CHECKPOINT")
+        os.replace(work, db)
+    finally:
+        for leftover in (work, Path(f"{work}.wal")):
+            leftover.unlink(missing_ok=True)
 
 
 def _lock(db: Path, wait: float | None) -> int:

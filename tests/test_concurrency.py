@@ -22,7 +22,7 @@ from podreplay.cli.app import ExitCode
 from podreplay.store import Store
 from tests.support.cli import run
 from tests.support.dbstate import snapshot
-from tests.support.ingest_process import big_capture, start_ingest, wait_until_reading
+from tests.support.ingest_process import big_capture, release, start_ingest, wait_until_reading
 from tests.support.paths import K3S_EVENTS, K3S_PODS, K3S_SYS_EVENTS, real
 
 # a writer that empties `events` in its working copy, then holds the lock until told to finish
@@ -61,11 +61,6 @@ def holder(db: Path) -> Iterator[subprocess.Popen[str]]:
     assert proc.stdout is not None and proc.stdout.readline() == "holding\n"
     yield proc
     release(proc)
-
-
-def release(proc: subprocess.Popen[str]) -> None:
-    if proc.poll() is None:
-        proc.communicate("done\n", timeout=60)
 
 
 def test_a_second_ingest_while_another_writes_exits_4_with_one_line(

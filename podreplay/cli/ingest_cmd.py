@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -97,10 +98,10 @@ def ingest(
     """
     # imported here, not at the top: `--help` must not load DuckDB, polars or plotly
     from podreplay.cli.output import show
-    from podreplay.derive import rebuild
-    from podreplay.ingest import IngestOptions, expand_paths, ingest_paths, total_bytes
+    from podreplay.derive import ingest_and_rebuild
+    from podreplay.ingest import IngestOptions, expand_paths, total_bytes
     from podreplay.render.terminal import ingest_summary
-    from podreplay.store import writing
+    from podreplay.store import in_place_worthwhile, writing
 
     with reporting_errors():
         when = parse_moment(observed_at, None, "--observed-at") if observed_at else None
@@ -108,20 +109,24 @@ def ingest(
             raise UsageError("--cluster: give a cluster name")
         files = expand_paths(paths)
         size = total_bytes(files)
-        # works on a copy renamed over the database at the end: readers are never blocked,
-        # and a failed, interrupted or killed ingest leaves the database as it was
+        # a small input into a big database changes it in place in one transaction (readers
+        # wait a moment), a big one works on a copy renamed over it (readers never wait); a
+        # failed, interrupted or killed ingest leaves the database as it was either way
+        in_place = in_place_worthwhile(db, size)
         held = HeldInterrupt()  # Ctrl-C in the rebuild or the commit waits for them to finish
-        with held, writing(db, wait=wait) as store:
+        with held, writing(db, wait=wait, in_place=in_place) as store:
             options = IngestOptions(observed_at=when, cluster=cluster, max_decompressed=max_gz_size)
             show_bar = not quiet and stderr_is_tty() and size is not None
             # the rebuild too stays within the ingest's memory limit (it spills beyond it)
             with store.memory_limit(options.memory_limit):
-                if show_bar and size is not None and size >= PROGRESS_MIN_BYTES:
-                    result = _with_progress(store, paths, options, size)
-                else:
-                    result = ingest_paths(store, paths, options)
-                held.start()
-                rebuild(store)
+                bar = show_bar and size is not None and size >= PROGRESS_MIN_BYTES
+                result, _ = ingest_and_rebuild(
+                    store,
+                    paths,
+                    options,
+                    ingest=partial(_with_progress, size=size or 0) if bar else None,
+                    before_rebuild=held.start,
+                )
         if quiet:
             if result.interrupted is None:
                 note(ingest_summary.summary_line(result))
@@ -143,7 +148,7 @@ def ingest(
 
 
 def _with_progress(
-    store: Store, paths: list[str], options: IngestOptions, size: int
+    store: Store, paths: list[str], options: IngestOptions, *, size: int
 ) -> IngestResult:
     from rich.progress import (  # only when a bar is drawn
         BarColumn,

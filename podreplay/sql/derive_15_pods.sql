@@ -147,12 +147,18 @@ window_ AS (
 list_obs AS (
     -- each List of a namespace, with the earliest time any pod it shows was seen: a List only
     -- proves a pod gone when it continues that pod's capture (shows a pod seen back then), not
-    -- when it is a much later capture of the same namespace name
+    -- when it is a much later capture of the same namespace name. list_members: the pods of
+    -- every List; kept_first_seen: the pods an incremental rebuild does not recompute (derive.py)
     SELECT lv.cluster, lv.grp, lv.namespace, lv.observed_at, min(w.first_seen) AS continues_from
     FROM list_views AS lv
-    JOIN pod_snapshots AS ps ON ps.source_id = lv.source_id AND ps.observed_at = lv.observed_at
-        AND ps.watch_type IS NULL
-    JOIN window_ AS w ON w.pod_uid = ps.pod_uid
+    JOIN list_members AS ps ON ps.source_id = lv.source_id AND ps.observed_at = lv.observed_at
+    JOIN (
+        SELECT pod_uid, first_seen FROM window_
+        UNION ALL
+        SELECT pod_uid, first_seen FROM kept_first_seen
+    ) AS w ON w.pod_uid = ps.pod_uid
+    -- only the namespaces of the pods made here can use it (`vanished`)
+    SEMI JOIN window_ AS here ON here.cluster = lv.cluster AND here.namespace = lv.namespace
     GROUP BY lv.source_id, lv.cluster, lv.grp, lv.namespace, lv.observed_at
 ),
 vanished AS (

@@ -398,7 +398,8 @@ SELECT
     m.basis,
     (m.next_start IS NULL OR m.next_start > stop.ts) AND p.deleted_at IS NULL AS open
 FROM (
-    SELECT *, lead(basis) OVER (PARTITION BY pod_uid, condition ORDER BY start_ts) AS next_basis
+    SELECT *, lead(basis) OVER (PARTITION BY pod_uid, condition ORDER BY start_ts, status)
+        AS next_basis
     FROM merged
 ) AS m
 JOIN pods AS p ON p.pod_uid = m.pod_uid

@@ -7,14 +7,21 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from podreplay.derive import rebuild
+from podreplay.derive import ingest_and_rebuild, rebuild
 from podreplay.ingest import IngestOptions, ingest_paths
 from podreplay.store import Store
 
 
 def load(store: Store, paths: Sequence[Path], options: IngestOptions | None = None) -> None:
-    """Ingest `paths` into the open `store`, then rebuild its derived tables."""
-    ingest_paths(store, paths, options)
+    """Ingest `paths` into the open `store`, then rebuild what they touch (the library's one
+    ingest-then-rebuild, `derive.ingest_and_rebuild`, as the CLI runs it)."""
+    ingest_and_rebuild(store, paths, options)
+
+
+def load_with_full_rebuild(store: Store, paths: Sequence[str | Path]) -> None:
+    """Ingest `paths`, then rebuild every derived table from scratch: the reference an
+    incremental rebuild must equal."""
+    ingest_paths(store, paths)
     rebuild(store)
 
 

@@ -53,3 +53,9 @@ def wait_until_reading(proc: subprocess.Popen[str], path: Path, db: Path) -> Non
             return
         time.sleep(0.01)
     raise AssertionError("the ingest never started reading")
+
+
+def release(proc: subprocess.Popen[str]) -> None:
+    """Let a process waiting for a line on its stdin (a writer holding the lock) finish."""
+    if proc.poll() is None:
+        proc.communicate("done\n", timeout=60)
