@@ -11,6 +11,8 @@ import pytest
 
 from podreplay.store import Store
 from tests.support.analytics_data import SimDb, hand_db, simulated_db
+from tests.support.cli import run
+from tests.support.paths import K3S_EVENTS, K3S_PODS, real
 
 
 @pytest.fixture
@@ -38,3 +40,13 @@ def hand_built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The database of the hand-built capture whose answers are reasoned out
     (tests/support/analytics_data.py); read it, never write it."""
     return hand_db(tmp_path_factory.mktemp("hand"))
+
+
+@pytest.fixture
+def k3s_db(tmp_path: Path) -> Path:
+    """A database file holding the k3s bundle's default namespace (events and pods), ingested
+    through the CLI: what the atomicity and concurrency tests write into."""
+    path = tmp_path / "shared.duckdb"
+    res = run("ingest", str(real(K3S_EVENTS)), str(real(K3S_PODS)), "--db", str(path), "-q")
+    assert res.exit_code == 0, res.stderr
+    return path

@@ -41,12 +41,9 @@ def n_items(name: str) -> int:
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> Path:
-    """A database holding the k3s default namespace (events and pods)."""
-    path = tmp_path / "shared.duckdb"
-    res = run("ingest", str(real(K3S_EVENTS)), str(real(K3S_PODS)), "--db", str(path), "-q")
-    assert res.exit_code == 0, res.stderr
-    return path
+def db(k3s_db: Path) -> Path:
+    """The k3s default namespace's database (conftest's `k3s_db`)."""
+    return k3s_db
 
 
 @pytest.fixture

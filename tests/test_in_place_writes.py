@@ -20,7 +20,7 @@ from podreplay.store import Store, in_place_worthwhile
 from tests.support.cli import run
 from tests.support.dbstate import snapshot
 from tests.support.ingest_process import release
-from tests.support.paths import K3S_EVENTS, K3S_PODS, K3S_SYS_EVENTS, real
+from tests.support.paths import K3S_SYS_EVENTS, real
 
 # an in-place writer: ingests a file and rebuilds (what `podreplay ingest` does for a small
 # input), then holds its open transaction until told to finish
@@ -37,11 +37,9 @@ with writing(sys.argv[1], in_place=True) as store:
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> Path:
-    path = tmp_path / "shared.duckdb"
-    res = run("ingest", str(real(K3S_EVENTS)), str(real(K3S_PODS)), "--db", str(path), "-q")
-    assert res.exit_code == 0, res.stderr
-    return path
+def db(k3s_db: Path) -> Path:
+    """The k3s default namespace's database (conftest's `k3s_db`)."""
+    return k3s_db
 
 
 def start(db: Path) -> subprocess.Popen[str]:
