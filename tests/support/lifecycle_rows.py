@@ -233,3 +233,13 @@ def check_intervals_tile_time(store: Store) -> None:
             " OR (next_start IS NOT NULL AND (next_start <> end_ts OR open))"
         )
         assert broken == [], (table, broken[:5])
+
+
+def ready_rows(store: Store, uid: str = "uid-1") -> list[tuple[Any, ...]]:
+    """The pod's Ready and ContainersReady intervals: condition, status, start, end, basis, open."""
+    return store.rows(
+        "SELECT condition, status, start_ts, end_ts, basis, open FROM condition_intervals"
+        " WHERE pod_uid = ? AND condition IN ('Ready', 'ContainersReady')"
+        " ORDER BY condition, start_ts",
+        [uid],
+    )
