@@ -9,20 +9,28 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, Route, sync_playwright
+from playwright.sync_api import Browser, Page, sync_playwright
 
 from podreplay.render.html.pods import write_pod_timeline
 from podreplay.render.html.report import write_report
 from podreplay.store import Store
-from tests.support.browser import chromium_executable
+from tests.support.browser import (
+    ARTIFACTS,
+    CHROMIUM_ARGS,
+    Watched,
+    chromium_executable,
+    hover_marker,
+    shot,
+    watch_page,
+)
 from tests.support.db import load
-from tests.support.paths import K3S_FILES, ROOT
+from tests.support.paths import K3S_FILES
 from tests.support.report_pipeline import (
     HOSTILE_MESSAGE,
     HOSTILE_NS,
@@ -32,17 +40,6 @@ from tests.support.report_pipeline import (
 )
 
 pytestmark = pytest.mark.browser
-
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
-ARTIFACTS = ROOT / "tests" / "artifacts"
 
 
 @dataclass
@@ -57,23 +54,6 @@ class Site:
     busy_uid: str
     busy_event: str  # an event of that pod whose marker no other marker is near
     hostile_pod: Path
-
-
-@dataclass
-class Watched:
-    """A page plus everything it logged and requested."""
-
-    page: Page
-    errors: list[str] = field(default_factory=list)
-    requests: list[str] = field(default_factory=list)
-
-    def open(self, path: Path) -> None:
-        """Load a page and wait until every eagerly drawn figure is laid out."""
-        self.page.goto(path.as_uri())
-        self.page.wait_for_selector(".js-plotly-plot .main-svg")
-        self.page.wait_for_function(
-            "document.querySelectorAll('.plot[data-eager]:not([data-ready])').length === 0"
-        )
 
 
 @pytest.fixture(scope="module")
@@ -121,60 +101,7 @@ def browser() -> Iterator[Browser]:
 
 @pytest.fixture
 def watched(browser: Browser) -> Iterator[Watched]:
-    yield from _watch(browser, 1400)
-
-
-def _watch(browser: Browser, width: int) -> Iterator[Watched]:
-    """A page of `width` px whose errors and requests are kept; only file:// loads."""
-    context = browser.new_context(viewport={"width": width, "height": 1000})
-    page = context.new_page()
-    w = Watched(page)
-    page.on("console", lambda m: w.errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: w.errors.append(str(e)))
-    page.on("request", lambda r: w.requests.append(r.url))
-
-    def only_files(route: Route) -> None:
-        if route.request.url.startswith("file://"):
-            route.continue_()
-        else:
-            route.abort()
-
-    page.route("**/*", only_files)
-    yield w
-    context.close()
-
-
-def _shot(page: Page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / name))
-
-
-def _hover_marker(page: Page, root: str, trace_name: str, point: int) -> str:
-    """Move the mouse onto a scatter point of the figure under `root`; the hover label text."""
-    page.wait_for_selector(f"{root} .plot[data-ready]")
-    box = page.evaluate(
-        """([root, name, point]) => {
-            const gd = document.querySelector(root + ' .js-plotly-plot');
-            const i = gd.data.findIndex(t => t.name === name);
-            const fl = gd._fullLayout, x = gd.data[i].x[point], y = gd.data[i].y[point];
-            const rect = gd.querySelector('.main-svg').getBoundingClientRect();
-            return [rect.left + fl._size.l + fl.xaxis.d2p(x),
-                    rect.top + fl._size.t + fl.yaxis.d2p(y)];
-        }""",
-        [root, trace_name, point],
-    )
-    # one jump from outside the plot: a gliding path would hover neighbours on the way
-    page.mouse.move(0, 0)
-    page.mouse.move(box[0], box[1])
-    page.wait_for_selector(f"{root} .hoverlayer .hovertext")
-    page.wait_for_timeout(150)  # plotly coalesces hover events per animation frame
-    return str(
-        page.evaluate(
-            "root => Array.from(document.querySelectorAll(root + ' .hoverlayer .hovertext'))"
-            ".map(e => e.textContent).join('\\n')",
-            root,
-        )
-    )
+    yield from watch_page(browser, 1400)
 
 
 def test_report_loads_offline_without_console_errors_and_draws_every_plot(
@@ -192,7 +119,7 @@ def test_report_loads_offline_without_console_errors_and_draws_every_plot(
     assert page.locator("#fig-cluster .bars .point").count() > 0
     assert watched.errors == []
     assert watched.requests == [site.report.as_uri()]
-    _shot(page, "report.png")
+    shot(page, "report.png")
 
 
 def test_hover_over_an_event_marker_shows_its_message(site: Site, watched: Watched) -> None:
@@ -210,11 +137,11 @@ def test_hover_over_an_event_marker_shows_its_message(site: Site, watched: Watch
         [name, at.strftime("%Y-%m-%d %H:%M:%S.000")],
     )
     assert index >= 0
-    label = _hover_marker(page, "body", name, index)
+    label = hover_marker(page, "body", name, index)
     # the label's lines are separate SVG text spans: compare without whitespace
     assert "".join(message.split()) in "".join(label.split())
     assert watched.errors == [] and watched.requests == [site.busy_pod.as_uri()]
-    _shot(page, "pod-timeline.png")
+    shot(page, "pod-timeline.png")
 
 
 def test_a_worst_offender_link_opens_that_pods_timeline(site: Site, watched: Watched) -> None:
@@ -232,7 +159,7 @@ def test_a_worst_offender_link_opens_that_pods_timeline(site: Site, watched: Wat
     assert -2 <= top < 200  # scrolled to it
     assert watched.errors == []
     page.wait_for_timeout(300)
-    _shot(page, "report-pod-timeline.png")
+    shot(page, "report-pod-timeline.png")
 
 
 def test_time_slider_shows_the_cluster_state_at_the_chosen_moment(
@@ -275,7 +202,7 @@ def test_time_slider_shows_the_cluster_state_at_the_chosen_moment(
     assert "02:20:00.500" in page.locator("#state-label").inner_text()
     assert watched.errors == []
     page.locator("#state").scroll_into_view_if_needed()
-    _shot(page, "report-time-slider.png")
+    shot(page, "report-time-slider.png")
 
 
 @pytest.mark.parametrize("which", ["hostile_pod", "hostile_report"])
@@ -293,7 +220,7 @@ def test_a_hostile_event_message_renders_as_text_and_runs_nothing(
     assert cell.is_visible()
     assert page.locator("table.events img").count() == 0
     root = "article.pod"
-    label = _hover_marker(page, root, "Warning event", 0)
+    label = hover_marker(page, root, "Warning event", 0)
     assert "<script>window.__pwned=1</script>" in label
     assert '<img src=x onerror="window.__pwned=1">' in label
     assert page.evaluate("typeof window.__pwned") == "undefined"
@@ -359,7 +286,7 @@ def test_a_report_of_2000_pods_stays_usable_in_the_browser(
     page.locator("#state-time").dispatch_event("input")
     assert f"{gone['namespace']}/{gone['pod']}" in _state_rows(page, gone["pod"])
     assert watched.errors == [] and watched.requests == [out.as_uri()]
-    _shot(page, "report-2000-pods.png")
+    shot(page, "report-2000-pods.png")
 
 
 def test_clicking_a_pod_row_in_the_cluster_timeline_opens_its_timeline(
@@ -401,7 +328,7 @@ def test_clicking_a_pod_row_in_the_cluster_timeline_opens_its_timeline(
 
 @pytest.fixture
 def narrow(browser: Browser) -> Iterator[Watched]:
-    yield from _watch(browser, 800)
+    yield from watch_page(browser, 800)
 
 
 def _boxes(page: Page, selector: str) -> list[list[float]]:
