@@ -83,6 +83,7 @@ class Store:
         self.path = str(path)
         self.read_only = read_only
         self._depth = 0  # transaction() nesting
+        self._doomed: BaseException | None = None  # a nested block failed: roll back all
         if read_only and self.path != ":memory:" and not Path(self.path).exists():
             raise NotFoundError(f"{self.path}: no such database (run `podreplay ingest` first)")
         if self.path != ":memory:":
@@ -195,17 +196,22 @@ class Store:
     @contextmanager
     def transaction(self) -> Iterator[None]:
         """All statements inside commit together or not at all. Inside another transaction
-        the block joins it: an exception leaves the block with nothing undone (the outer
-        transaction rolls back if it does not catch it)."""
+        the block joins it; DuckDB cannot undo part of a transaction, so a nested block that
+        ends in an exception dooms the outer one: even if the exception is caught, the outer
+        block then rolls everything back and raises KeyboardInterrupt again if that was the
+        exception (the CLI exits 130, nothing written), else QueryError."""
         if self._depth:
             self._depth += 1
             try:
                 yield
+            except BaseException as exc:
+                self._doomed = self._doomed or exc
+                raise
             finally:
                 self._depth -= 1
             return
         self.con.execute("BEGIN TRANSACTION")
-        self._depth = 1
+        self._depth, self._doomed = 1, None
         try:
             yield
         except BaseException:
@@ -213,6 +219,12 @@ class Store:
             self.con.execute("ROLLBACK")
             raise
         self._depth = 0
+        doomed, self._doomed = self._doomed, None
+        if doomed is not None:
+            self.con.execute("ROLLBACK")
+            if isinstance(doomed, KeyboardInterrupt):
+                raise KeyboardInterrupt
+            raise QueryError(f"{self.path}: part of this write failed ({doomed}); nothing written")
         self.con.execute("COMMIT")
 
 

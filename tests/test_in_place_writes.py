@@ -5,6 +5,7 @@ keep it open make the writer fall back to a copy instead of waiting for them."""
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import subprocess
 import sys
@@ -15,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from podreplay.errors import DatabaseBusyError
+from podreplay.errors import DatabaseBusyError, QueryError
 from podreplay.store import Store, in_place_worthwhile
 from tests.support.cli import run
 from tests.support.dbstate import snapshot
@@ -149,3 +150,30 @@ def test_a_writer_killed_after_its_commit_left_the_whole_write(db: Path) -> None
     with Store(db, read_only=True) as store:
         assert store.scalar("SELECT count(DISTINCT source_id) FROM events") == 2
         assert store.scalar("SELECT count(*) FROM pods") == n_pods
+
+
+@pytest.mark.parametrize("failure", [KeyboardInterrupt, ValueError])
+def test_a_failed_part_of_an_in_place_write_leaves_nothing_written(
+    tmp_path: Path, failure: type[BaseException]
+) -> None:
+    """In place, every source shares the write's one transaction, and DuckDB cannot undo part
+    of one: a source whose own transaction fails (Ctrl-C in the middle of storing it, which
+    the ingest catches to keep the sources before it) dooms the whole write, so nothing of
+    it lands, never half a source."""
+    db = tmp_path / "t.duckdb"
+    with Store(db) as store:
+        store.execute("CREATE TABLE t (x INTEGER)")
+        store.execute("INSERT INTO t VALUES (1)")
+    expected = KeyboardInterrupt if failure is KeyboardInterrupt else QueryError
+    with Store(db) as store, pytest.raises(expected), store.transaction():
+        store.execute("INSERT INTO t VALUES (2)")  # a source stored whole
+        with contextlib.suppress(failure), store.transaction():
+            store.execute("INSERT INTO t VALUES (3)")  # half of the next one
+            raise failure()
+    with Store(db, read_only=True) as store:
+        assert store.rows("SELECT x FROM t") == [(1,)]
+        # the connection is usable again: the next write commits
+    with Store(db) as store:
+        with store.transaction():
+            store.execute("INSERT INTO t VALUES (4)")
+        assert store.rows("SELECT x FROM t ORDER BY x") == [(1,), (4,)]
