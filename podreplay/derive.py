@@ -156,7 +156,6 @@ def _incremental(store: Store, since: int) -> RebuildStats:
         "CREATE OR REPLACE TEMP TABLE shadow_events AS "
         f"SELECT * EXCLUDE (raw), rowid AS r FROM {db}.main.events WHERE false"
     )
-    store.execute("DROP TABLE IF EXISTS temp.main.controller_pods")
     store.execute("CREATE OR REPLACE TEMP TABLE new_names AS SELECT * FROM rebuild_names")
     made: list[str] = []
     for _ in range(MAX_PASSES):
@@ -215,6 +214,7 @@ def _drop_helpers(store: Store) -> None:
         store.execute(f"DROP VIEW IF EXISTS temp.main.{view}")
     for table in (
         "kept_first_seen",
+        "kept_from_db",
         "rebuild_pods",
         "rebuild_names",
         "before_source_groups",
@@ -228,7 +228,6 @@ def _drop_helpers(store: Store) -> None:
         "list_names",
         "shadow_event_rows",
         "shadow_events",
-        "controller_pods",
         "new_names",
     ):
         store.execute(f"DROP TABLE IF EXISTS temp.main.{table}")
