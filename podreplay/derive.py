@@ -151,6 +151,12 @@ def _incremental(store: Store, since: int) -> RebuildStats:
         "SELECT count(*) > (SELECT n_event_versions FROM before_counts) FROM event_versions"
     ):
         store.execute(_with_db("incremental_versions.sql", db))
+    # the events of the passes so far, by rowid; each pass fetches those of its new names only
+    store.execute(
+        "CREATE OR REPLACE TEMP TABLE shadow_events AS "
+        f"SELECT * EXCLUDE (raw), rowid AS r FROM {db}.main.events WHERE false"
+    )
+    store.execute("CREATE OR REPLACE TEMP TABLE new_names AS SELECT * FROM rebuild_names")
     made: list[str] = []
     for _ in range(MAX_PASSES):
         store.execute(_with_db("incremental_shadows.sql", db))
@@ -160,6 +166,7 @@ def _incremental(store: Store, since: int) -> RebuildStats:
         if not store.scalar("SELECT count(*) FROM list_names"):
             break
         store.execute("INSERT INTO rebuild_names SELECT * FROM list_names")
+        store.execute("CREATE OR REPLACE TEMP TABLE new_names AS SELECT * FROM list_names")
     else:
         raise AssertionError("incremental rebuild: the touched pods did not settle")
     made += _run_shadowed(store, per_pod[len(first_pass) :])
@@ -207,6 +214,7 @@ def _drop_helpers(store: Store) -> None:
         store.execute(f"DROP VIEW IF EXISTS temp.main.{view}")
     for table in (
         "kept_first_seen",
+        "kept_from_db",
         "rebuild_pods",
         "rebuild_names",
         "before_source_groups",
@@ -219,6 +227,8 @@ def _drop_helpers(store: Store) -> None:
         "moved_scopes",
         "list_names",
         "shadow_event_rows",
+        "shadow_events",
+        "new_names",
     ):
         store.execute(f"DROP TABLE IF EXISTS temp.main.{table}")
 

@@ -20,28 +20,43 @@ WITH candidates AS (
         (SELECT * FROM before_list_views EXCEPT SELECT * FROM list_views)
     )
 ),
-now_first AS (
-    SELECT pod_uid, first_seen FROM temp.main.pods
-    UNION ALL
-    SELECT pod_uid, first_seen FROM kept_first_seen
+-- each candidate List's members with their first sightings before (the database's pods) and
+-- now (the recomputed pods, and kept_first_seen: the database's for the pods outside
+-- kept_from_db): one pass over the members for both
+member_first AS (
+    SELECT m.source_id, m.observed_at,
+        b.first_seen AS before_first,
+        b.pod_uid IS NOT NULL AS before_known,
+        least(CASE WHEN r.pod_uid IS NULL THEN b.first_seen END, t.first_seen) AS now_first,
+        (r.pod_uid IS NULL AND b.pod_uid IS NOT NULL) OR t.pod_uid IS NOT NULL AS now_known
+    FROM list_members AS m
+    SEMI JOIN candidates AS c ON c.source_id = m.source_id AND c.observed_at = m.observed_at
+    LEFT JOIN {db}.main.pods AS b ON b.pod_uid = m.pod_uid
+    LEFT JOIN kept_from_db AS r ON r.pod_uid = m.pod_uid
+    LEFT JOIN temp.main.pods AS t ON t.pod_uid = m.pod_uid
+),
+list_first AS (
+    SELECT source_id, observed_at,
+        min(before_first) FILTER (WHERE before_known) AS before_from,
+        bool_or(before_known) AS before_known,
+        min(now_first) FILTER (WHERE now_known) AS now_from,
+        bool_or(now_known) AS now_known
+    FROM member_first
+    GROUP BY ALL
 ),
 now_ AS (
-    SELECT lv.source_id, lv.observed_at, lv.cluster, lv.grp, lv.namespace,
-        min(f.first_seen) AS continues_from
+    SELECT DISTINCT lv.source_id, lv.observed_at, lv.cluster, lv.grp, lv.namespace,
+        f.now_from AS continues_from
     FROM list_views AS lv
-    SEMI JOIN candidates AS c ON c.source_id = lv.source_id AND c.observed_at = lv.observed_at
-    JOIN list_members AS m ON m.source_id = lv.source_id AND m.observed_at = lv.observed_at
-    JOIN now_first AS f ON f.pod_uid = m.pod_uid
-    GROUP BY ALL
+    JOIN list_first AS f ON f.source_id = lv.source_id AND f.observed_at = lv.observed_at
+    WHERE f.now_known
 ),
 before_ AS (
-    SELECT lv.source_id, lv.observed_at, lv.cluster, lv.grp, lv.namespace,
-        min(f.first_seen) AS continues_from
+    SELECT DISTINCT lv.source_id, lv.observed_at, lv.cluster, lv.grp, lv.namespace,
+        f.before_from AS continues_from
     FROM before_list_views AS lv
-    SEMI JOIN candidates AS c ON c.source_id = lv.source_id AND c.observed_at = lv.observed_at
-    JOIN list_members AS m ON m.source_id = lv.source_id AND m.observed_at = lv.observed_at
-    JOIN {db}.main.pods AS f ON f.pod_uid = m.pod_uid
-    GROUP BY ALL
+    JOIN list_first AS f ON f.source_id = lv.source_id AND f.observed_at = lv.observed_at
+    WHERE f.before_known
 ),
 moved AS (
     SELECT
