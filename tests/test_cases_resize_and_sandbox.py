@@ -15,14 +15,57 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from podreplay.ingest import IngestOptions, ingest_paths
 from podreplay.lifecycle import pod_story
 from podreplay.store import Store
 from tests.support.db import load
 from tests.support.lifecycle_rows import check_intervals_tile_time
+from tests.support.paths import K3S_PODS, real
 from tests.support.truth import SETTINGS, check_pod_exactly, rebuilt_capture, ts
 
 VERSIONS = ["1.28", "1.31", "1.32", "1.33", "1.35"]
 EVENTS_ONLY = ("events", "events_v1")
+
+
+@pytest.mark.parametrize("fast_min_bytes", [0, 1 << 62], ids=["fast path", "python reader"])
+def test_status_resize_is_stored_as_its_condition_unless_the_pod_reports_one(
+    store: Store, tmp_path: Path, fast_min_bytes: int
+) -> None:
+    # one pod per case: status.resize alone, status.resize beside the condition that
+    # replaced it (the condition wins), a value that is no resize state, no field at all
+    pods = json.loads(real(K3S_PODS).read_text())["items"][:4]
+    for pod in pods:
+        pod["status"]["conditions"] = []
+    pods[0]["status"]["resize"] = "Deferred"
+    pods[1]["status"]["resize"] = "InProgress"
+    pods[1]["status"]["conditions"] = [
+        {
+            "type": "PodResizeInProgress",
+            "status": "True",
+            "lastTransitionTime": "2025-09-11T20:53:00Z",
+        }
+    ]
+    pods[2]["status"]["resize"] = "Unknown"
+    path = tmp_path / "pods-20250911T205400Z.json"
+    path.write_text(json.dumps({"apiVersion": "v1", "kind": "List", "items": pods}))
+    ingest_paths(store, [path], IngestOptions(fast_min_bytes=fast_min_bytes))
+    got = store.rows(
+        "SELECT p.pod, c.condition, c.status, c.reason, c.last_transition_ts"
+        " FROM condition_snapshots c"
+        " JOIN pod_snapshots p USING (pod_uid, observed_at) ORDER BY p.pod"
+    )
+    assert got == sorted(
+        [
+            (pods[0]["metadata"]["name"], "PodResizePending", "True", "Deferred", None),
+            (
+                pods[1]["metadata"]["name"],
+                "PodResizeInProgress",
+                "True",
+                None,
+                ts("2025-09-11T20:53:00Z"),
+            ),
+        ]
+    )
 
 
 @pytest.mark.slow

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import errno
 import json
+import re
 from pathlib import Path
 
 import polars as pl
@@ -19,7 +20,7 @@ from podreplay import fastpath
 from podreplay.ingest import IngestOptions, ingest_paths
 from podreplay.sim.simulate import simulate
 from podreplay.store import Store
-from tests.support.paths import REAL
+from tests.support.paths import K3S_PODS, REAL
 
 INGESTED = [
     "sources",
@@ -271,3 +272,41 @@ def test_reingesting_a_fast_path_file_is_a_duplicate(tmp_path: Path) -> None:
         assert first.sources[0].status == "ingested" and first.sources[0].n_events == 5
         assert again.sources[0].status == "duplicate"
         assert store.scalar("SELECT count(*) FROM events") == 5
+
+
+@pytest.mark.parametrize("fast_min_bytes", [0, 1 << 62], ids=["fast path", "python reader"])
+def test_a_record_without_its_stamp_is_dated_by_its_latest_status_time(
+    tmp_path: Path, fast_min_bytes: int
+) -> None:
+    # a watch stream (no time in its name) whose second record lost its observedAt: that one
+    # is dated by the latest time its status shows, the stamped one by its stamp
+    pods = json.loads((REAL / f"{K3S_PODS}.json").read_text())["items"]
+    stamps = re.compile(
+        r'"(lastTransitionTime|lastProbeTime|startedAt|finishedAt|startTime|creationTimestamp)"'
+        r': "([^"]+)"'
+    )
+    latest = {p["metadata"]["name"]: max(v for _, v in stamps.findall(json.dumps(p))) for p in pods}
+    # a pod whose latest time is in its status (not its creation or start)
+    pod = next(
+        p
+        for p in pods
+        if latest[p["metadata"]["name"]]
+        > max(p["metadata"]["creationTimestamp"], p["status"].get("startTime", ""))
+    )
+    path = tmp_path / "pods-watch.ndjson"
+    path.write_text(
+        json.dumps({"type": "ADDED", "object": pods[0], "observedAt": "2030-01-01T00:00:00Z"})
+        + "\n"
+        + json.dumps({"type": "MODIFIED", "object": pod})
+        + "\n"
+    )
+    with Store(tmp_path / "db.duckdb") as store:
+        ingest_paths(store, [path], IngestOptions(fast_min_bytes=fast_min_bytes))
+        got = store.rows(
+            "SELECT watch_type, strftime(observed_at, '%Y-%m-%dT%H:%M:%SZ'), observed_basis"
+            " FROM pod_snapshots ORDER BY watch_type"
+        )
+    assert got == [
+        ("ADDED", "2030-01-01T00:00:00Z", "record"),
+        ("MODIFIED", latest[pod["metadata"]["name"]], "inferred"),
+    ]
