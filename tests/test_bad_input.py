@@ -22,7 +22,7 @@ from podreplay.store import Store
 from tests.support.cli import ingest, run
 from tests.support.db import rows
 from tests.support.dbstate import snapshot
-from tests.support.paths import DATA, K3S_EVENTS, K3S_PODS, real
+from tests.support.paths import DATA, K3S_EVENTS, K3S_PODS, real, real_items
 
 BAD = DATA / "bad"
 
@@ -38,11 +38,6 @@ def the_error(res: Result, path: Path) -> str:
     prefix = f"podreplay: error: {path}:"
     assert lines[0].startswith(prefix), lines[0]
     return lines[0][len(prefix) :]
-
-
-def items_of(name: str) -> list[dict[str, Any]]:
-    """The objects of a real JSON capture, read with json."""
-    return list(json.loads(real(name).read_text())["items"])
 
 
 def text_lines(path: Path) -> list[str]:
@@ -142,7 +137,7 @@ def test_a_damaged_item_in_a_large_list_loses_only_itself(
 ) -> None:
     # the reader refills its buffer while it looks at a damaged item; it must still find the
     # item's indent to resume at the next one (it used to swallow the rest of the List)
-    events = items_of(K3S_EVENTS)
+    events = real_items(K3S_EVENTS)
     docs = []
     for i in range(1500):
         doc = json.loads(json.dumps(events[i % len(events)]))

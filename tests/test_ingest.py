@@ -1,4 +1,5 @@
-"""Ingest: every capture form lands with exact counts; merging, idempotence, observation times.
+"""Ingest: every capture form lands with exact counts; merging, idempotence (when snapshots were
+taken: test_snapshot_times.py).
 
 Expected counts come from tests/data/real/SOURCES.md (counted independently when the files were
 collected) and are cross-checked against the files themselves with json/yaml.
@@ -11,14 +12,13 @@ import io
 import json
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
 import yaml
 
-from podreplay.ingest import IngestOptions, file_timestamp, ingest_paths, ingest_stream
+from podreplay.ingest import IngestOptions, ingest_paths, ingest_stream
 from podreplay.store import Store
-from tests.support.paths import K3S_EVENTS, K3S_PODS, real
+from tests.support.paths import K3S_EVENTS, K3S_PODS, real, real_items
 
 HARVESTER_CORE = "harvester-system__events_core-v1"
 HARVESTER_V1 = "harvester-system__events_events.k8s.io-v1"
@@ -28,20 +28,13 @@ SONOBUOY_PODS = "sonobuoy-results__kube-system__Pods"
 MINIKUBE_JOB = "imagepull-and-oom-job__events"
 
 
-def items(name: str) -> list[dict[str, Any]]:
-    """The objects of a real capture, read independently of podreplay."""
-    text = real(name).read_text()
-    doc = json.loads(text) if real(name).suffix == ".json" else yaml.safe_load(text)
-    return list(doc["items"] if isinstance(doc, dict) else doc)
-
-
 def count(store: Store, table: str) -> int:
     return int(store.scalar(f"SELECT count(*) FROM {table}"))
 
 
 def test_core_v1_event_list_lands_every_event(store: Store) -> None:
     result = ingest_paths(store, [real(K3S_EVENTS)])
-    assert len(items(K3S_EVENTS)) == 56
+    assert len(real_items(K3S_EVENTS)) == 56
     assert count(store, "events") == 56
     assert result.sources[0].n_events == 56 and result.n_rejects == 0
     assert result.sources[0].format == "json"
@@ -50,7 +43,7 @@ def test_core_v1_event_list_lands_every_event(store: Store) -> None:
 def test_events_with_only_event_time_get_first_and_last_from_it(store: Store) -> None:
     ingest_paths(store, [real(K3S_EVENTS)])
     only_event_time = [
-        e for e in items(K3S_EVENTS) if e.get("eventTime") and not e.get("firstTimestamp")
+        e for e in real_items(K3S_EVENTS) if e.get("eventTime") and not e.get("firstTimestamp")
     ]
     assert len(only_event_time) == 8  # SOURCES.md: 8 events have only eventTime
     rows = store.rows(
@@ -66,7 +59,7 @@ def test_container_is_parsed_from_field_path(store: Store) -> None:
     ingest_paths(store, [real(K3S_EVENTS)])
     expected = {
         e["metadata"]["uid"]: e["involvedObject"]["fieldPath"].split("{")[1].rstrip("}")
-        for e in items(K3S_EVENTS)
+        for e in real_items(K3S_EVENTS)
         if "{" in (e["involvedObject"].get("fieldPath") or "")
     }
     got = dict(store.rows("SELECT uid, container FROM events WHERE container IS NOT NULL"))
@@ -75,14 +68,14 @@ def test_container_is_parsed_from_field_path(store: Store) -> None:
 
 def test_aggregated_count_is_kept(store: Store) -> None:
     ingest_paths(store, [real(K3S_EVENTS)])
-    backoff = [e for e in items(K3S_EVENTS) if e["reason"] == "BackOff"]
+    backoff = [e for e in real_items(K3S_EVENTS) if e["reason"] == "BackOff"]
     assert len(backoff) == 1
     assert store.scalar("SELECT count FROM events WHERE reason = 'BackOff'") == backoff[0]["count"]
 
 
 def test_pod_list_gives_one_snapshot_per_pod_with_containers_and_conditions(store: Store) -> None:
     ingest_paths(store, [real(K3S_PODS)])
-    pods = items(K3S_PODS)
+    pods = real_items(K3S_PODS)
     n_containers = sum(
         len(p["status"].get("containerStatuses", []))
         + len(p["status"].get("initContainerStatuses", []))
@@ -102,7 +95,9 @@ def test_pod_list_gives_one_snapshot_per_pod_with_containers_and_conditions(stor
 
 def test_init_containers_are_marked(store: Store) -> None:
     ingest_paths(store, [real("velero__pods")])
-    n_init = sum(len(p["status"].get("initContainerStatuses", [])) for p in items("velero__pods"))
+    n_init = sum(
+        len(p["status"].get("initContainerStatuses", [])) for p in real_items("velero__pods")
+    )
     assert n_init == 10  # 5 in velero-6996dd565b-xl44t, 5 in the other velero pod
     assert store.scalar("SELECT count(*) FROM container_snapshots WHERE is_init") == n_init
 
@@ -139,7 +134,7 @@ def test_both_event_apis_map_to_the_same_rows(store: Store) -> None:
 
 def test_series_count_is_the_occurrence_count(store: Store) -> None:
     ingest_paths(store, [real(MINIKUBE_JOB)])
-    with_series = [e for e in items(MINIKUBE_JOB) if e.get("series")]
+    with_series = [e for e in real_items(MINIKUBE_JOB) if e.get("series")]
     assert len(with_series) == 1
     event = with_series[0]
     got = store.rows("SELECT count, last_ts FROM events WHERE uid = ?", [event["metadata"]["uid"]])[
@@ -160,7 +155,7 @@ def test_reingesting_a_file_is_a_no_op(store: Store) -> None:
 
 
 def test_overlapping_captures_do_not_double_count(store: Store, tmp_path: Path) -> None:
-    events = items(K3S_EVENTS)
+    events = real_items(K3S_EVENTS)
     first, second = tmp_path / "a.json", tmp_path / "b.json"
     first.write_text(json.dumps({"kind": "List", "items": events[:40]}))
     # the second capture repeats 20 events, one of them seen again with a higher count
@@ -186,7 +181,7 @@ def test_versions_of_one_event_in_one_source_keep_the_latest_once(
 ) -> None:
     # a watch-like List repeating events as they were updated; event_key is not a declared
     # PRIMARY KEY, so uniqueness rests on the ingest SQL alone
-    events = items(K3S_EVENTS)
+    events = real_items(K3S_EVENTS)
     first = events[0]
     updates = []
     for n, last in ((3, "2025-09-11T21:03:00Z"), (2, "2025-09-11T21:02:00Z")):
@@ -211,7 +206,7 @@ def test_versions_of_one_event_in_one_source_keep_the_latest_once(
 
 
 def test_pods_are_keyed_by_uid_so_a_recreated_pod_is_two_pods(store: Store, tmp_path: Path) -> None:
-    pod = items(K3S_PODS)[0]
+    pod = real_items(K3S_PODS)[0]
     again = json.loads(json.dumps(pod))
     again["metadata"]["uid"] = "00000000-0000-0000-0000-000000000001"
     again["metadata"]["creationTimestamp"] = "2025-09-11T22:00:00Z"
@@ -224,7 +219,7 @@ def test_pods_are_keyed_by_uid_so_a_recreated_pod_is_two_pods(store: Store, tmp_
 
 
 def test_pods_without_uid_get_a_stable_surrogate(store: Store, tmp_path: Path) -> None:
-    pod = json.loads(json.dumps(items(K3S_PODS)[0]))
+    pod = json.loads(json.dumps(real_items(K3S_PODS)[0]))
     del pod["metadata"]["uid"]
     path = tmp_path / "pods.json"
     path.write_text(json.dumps({"kind": "List", "items": [pod]}))
@@ -234,84 +229,12 @@ def test_pods_without_uid_get_a_stable_surrogate(store: Store, tmp_path: Path) -
     assert uid.startswith(f"{ns}/{name}/2025-09-11")
 
 
-# ------------------------------------------------------------------ when snapshots were taken
-
-
-def test_file_name_time_is_the_observation_time(store: Store, tmp_path: Path) -> None:
-    path = tmp_path / "pods-20250911T205400Z.json"
-    path.write_bytes(real(K3S_PODS).read_bytes())
-    ingest_paths(store, [path])
-    assert store.rows("SELECT DISTINCT observed_at, observed_basis FROM pod_snapshots") == [
-        (datetime(2025, 9, 11, 20, 54, tzinfo=UTC), "file_name")
-    ]
-
-
-def test_observed_at_option_wins_over_the_file_name(store: Store, tmp_path: Path) -> None:
-    path = tmp_path / "pods-20250911T205400Z.json"
-    path.write_bytes(real(K3S_PODS).read_bytes())
-    when = datetime(2025, 9, 11, 20, 55, 30, tzinfo=UTC)
-    ingest_paths(store, [path], IngestOptions(observed_at=when))
-    assert store.rows("SELECT DISTINCT observed_at, observed_basis FROM pod_snapshots") == [
-        (when, "option")
-    ]
-
-
-def test_without_a_time_a_snapshot_is_dated_by_its_latest_timestamp(store: Store) -> None:
-    ingest_paths(store, [real(K3S_PODS)])
-    latest = max(_timestamps(items(K3S_PODS)))
-    assert store.rows("SELECT DISTINCT observed_at, observed_basis FROM pod_snapshots") == [
-        (latest, "inferred")
-    ]
-
-
-def _timestamps(pods: list[dict[str, Any]]) -> list[datetime]:
-    found: list[datetime] = []
-    for pod in pods:
-        status = pod["status"]
-        values = [pod["metadata"].get("creationTimestamp"), status.get("startTime")]
-        values += [c.get("lastTransitionTime") for c in status.get("conditions", [])]
-        values += [c.get("lastProbeTime") for c in status.get("conditions", [])]
-        for cs in status.get("containerStatuses", []) + status.get("initContainerStatuses", []):
-            for state in cs.get("state", {}).values():
-                values += [state.get("startedAt"), state.get("finishedAt")]
-            for state in cs.get("lastState", {}).values():
-                values.append(state.get("finishedAt"))
-        found += [datetime.fromisoformat(v) for v in values if v]
-    return found
-
-
-def test_watch_records_use_their_observed_at_stamp(store: Store, tmp_path: Path) -> None:
-    pods = items(K3S_PODS)
-    lines = [
-        json.dumps({"type": "ADDED", "object": p, "observedAt": f"2025-09-11T21:00:0{i}Z"})
-        for i, p in enumerate(pods)
-    ]
-    path = tmp_path / "pods-watch.ndjson"
-    path.write_text("\n".join(lines) + "\n")
-    ingest_paths(store, [path])
-    rows = store.rows(
-        "SELECT pod, observed_at, observed_basis, watch_type FROM pod_snapshots "
-        "ORDER BY observed_at"
-    )
-    assert [r[0] for r in rows] == [p["metadata"]["name"] for p in pods]
-    assert {r[2] for r in rows} == {"record"} and {r[3] for r in rows} == {"ADDED"}
-    assert rows[0][1] == datetime(2025, 9, 11, 21, 0, 0, tzinfo=UTC)
-
-
-def test_file_timestamp_reads_compact_and_rfc3339_names() -> None:
-    assert file_timestamp("pods-20240301T021300Z.json") == datetime(2024, 3, 1, 2, 13, tzinfo=UTC)
-    assert file_timestamp("dump/2024-03-01T02-13-00Z.yaml") == datetime(
-        2024, 3, 1, 2, 13, tzinfo=UTC
-    )
-    assert file_timestamp("pods.json") is None
-
-
 # ------------------------------------------------------------------ the other input shapes
 
 
 def test_pretty_printed_watch_stream_of_concatenated_objects(store: Store, tmp_path: Path) -> None:
     path = tmp_path / "events-watch.json"
-    path.write_text("".join(json.dumps(e, indent=4) + "\n" for e in items(K3S_EVENTS)))
+    path.write_text("".join(json.dumps(e, indent=4) + "\n" for e in real_items(K3S_EVENTS)))
     result = ingest_paths(store, [path])
     assert result.sources[0].format == "json-stream"
     assert count(store, "events") == 56 and result.n_rejects == 0
@@ -319,13 +242,13 @@ def test_pretty_printed_watch_stream_of_concatenated_objects(store: Store, tmp_p
 
 def test_ndjson_events(store: Store, tmp_path: Path) -> None:
     path = tmp_path / "events.ndjson"
-    path.write_text("".join(json.dumps(e) + "\n" for e in items(K3S_EVENTS)))
+    path.write_text("".join(json.dumps(e) + "\n" for e in real_items(K3S_EVENTS)))
     ingest_paths(store, [path])
     assert count(store, "events") == 56
 
 
 def test_multi_document_yaml(store: Store, tmp_path: Path) -> None:
-    pods = items(HARVESTER_PODS)
+    pods = real_items(HARVESTER_PODS)
     path = tmp_path / "pods.yaml"
     path.write_text("".join("---\n" + yaml.safe_dump(p) for p in pods))
     result = ingest_paths(store, [path])
@@ -338,9 +261,9 @@ def test_cluster_info_dump_on_stdout_with_logs_between_lists(store: Store, tmp_p
     text = (
         json.dumps(nodes, indent=4)
         + "\n"
-        + json.dumps({"kind": "EventList", "items": items(K3S_EVENTS)}, indent=4)
+        + json.dumps({"kind": "EventList", "items": real_items(K3S_EVENTS)}, indent=4)
         + "\n"
-        + json.dumps({"kind": "PodList", "items": items(K3S_PODS)}, indent=4)
+        + json.dumps({"kind": "PodList", "items": real_items(K3S_PODS)}, indent=4)
         + "\n==== START logs for container app of pod default/x ====\n"
         + "Warning: this is log text {not json}\n"
         + "==== END logs for container app of pod default/x ====\n"
@@ -404,7 +327,7 @@ def test_other_kinds_are_counted_as_skipped_and_owners_kept(store: Store, tmp_pa
 
 
 def test_malformed_objects_go_to_rejects_and_good_ones_land(store: Store, tmp_path: Path) -> None:
-    events = items(K3S_EVENTS)[:5]
+    events = real_items(K3S_EVENTS)[:5]
     bad_ts = dict(events[3], firstTimestamp="yesterday")
     lines = ["Warning: kubectl said something", json.dumps(events[0]), json.dumps(events[1])]
     lines += ['{"kind": "Event", "reason": ', json.dumps(events[2]), json.dumps(bad_ts)]
@@ -464,7 +387,7 @@ def test_an_unchanged_snapshot_taken_later_is_not_a_duplicate(store: Store, tmp_
 def test_repeats_within_one_folder_are_stored_once(store: Store, tmp_path: Path) -> None:
     """One batch of small files: identical bytes observed at the same time are a duplicate, and
     a pod snapshot an earlier file of the batch stored is not stored again."""
-    pods = items(K3S_PODS)
+    pods = real_items(K3S_PODS)
     folder = tmp_path / "capture"
     folder.mkdir()
     stamp = "20250911T205400Z"

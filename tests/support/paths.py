@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
+
+import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "tests" / "data"
@@ -23,3 +27,11 @@ def real(name: str) -> Path:
     matches = sorted(REAL.glob(f"*{name}*"))
     assert len(matches) == 1, f"{name!r} matches {matches}"
     return matches[0]
+
+
+def real_items(name: str) -> list[dict[str, Any]]:
+    """The objects of the real capture `real(name)`, read independently of podreplay (json or
+    yaml, a List or a bare array)."""
+    text = real(name).read_text()
+    doc = json.loads(text) if real(name).suffix == ".json" else yaml.safe_load(text)
+    return list(doc["items"] if isinstance(doc, dict) else doc)
