@@ -8,9 +8,10 @@ scopes): they are always recomputed in full. Every later file makes per-pod tabl
 a `pod_uid` and depends only on that pod's facts and the global tables). A full rebuild runs the
 files as they are ("every pod"). An incremental rebuild (`rebuild(store, since=N)`, after sources
 N+1.. were added) runs the same SQL over *shadows*: temporary tables of the same names holding
-only the facts of the pods the new evidence touches (see `incremental.sql`), which DuckDB
-resolves before the database's own tables; each per-pod table is then replaced for those pods
-(DELETE their rows, INSERT the recomputed ones).
+only the facts of the pods the new evidence touches (`incremental_touched.sql` finds them,
+`incremental_shadows.sql` copies their facts), which DuckDB resolves before the database's own
+tables; each per-pod table is then replaced for those pods (DELETE their rows, INSERT the
+recomputed ones).
 """
 
 from __future__ import annotations
@@ -43,7 +44,8 @@ DERIVED_TABLES = (
 )
 
 GLOBAL_FILE_PREFIX = "derive_10_"  # the global tables: recomputed in full each time
-# the fact tables a per-pod file may read, shadowed by the touched pods' rows (incremental.sql)
+# the fact tables a per-pod file may read, shadowed by the touched pods' rows
+# (incremental_shadows.sql)
 SHADOWED_FACTS = (
     "events",
     "event_versions",
