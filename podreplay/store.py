@@ -21,8 +21,6 @@ import duckdb
 import polars as pl
 
 from podreplay.errors import DatabaseBusyError, NotFoundError, QueryError, UsageError
-from podreplay.names import DB_ENV as DB_ENV
-from podreplay.names import DEFAULT_DB as DEFAULT_DB
 
 OPEN_WAIT_S = 30.0  # how long opening waits for an in-place writer (small writes take ~1 s)
 SCHEMA_VERSION = "2"  # 2: sources.cluster, capture_gaps
@@ -30,11 +28,6 @@ SCHEMA_VERSION = "2"  # 2: sources.cluster, capture_gaps
 Params = Sequence[object] | dict[str, object] | None
 # Column types polars cannot take from an Arrow C stream (it panics): they go through .pl()
 _NO_C_STREAM = re.compile(r"\b(INTERVAL|UNION)\b")
-
-
-def default_db_path() -> Path:
-    """The database path used when --db is not given: $PODREPLAY_DB, else podreplay.duckdb."""
-    return Path(os.environ.get(DB_ENV) or DEFAULT_DB)
 
 
 def sql_text(name: str) -> str:
