@@ -95,7 +95,10 @@ LEFT JOIN stage_events_latest AS e USING (src)
 WHERE p.error = '';
 
 CREATE OR REPLACE TEMP TABLE new_pods AS
-SELECT n.*, k.obj AS raw
+SELECT n.*,
+    -- (a watch record's pod unwrapped: only a record has a watch_type)
+    CASE WHEN n.watch_type IS NULL THEN s.doc::JSON ELSE json_extract(s.doc, '$.object') END
+        AS raw
 FROM (
     SELECT
         src, observed_at, observed_basis, watch_type,
@@ -112,31 +115,10 @@ FROM (
                      coalesce(watch_type, '')
         ORDER BY seq DESC) = 1
 ) AS n
-JOIN stage_kind AS k USING (seq);
+JOIN stage AS s USING (seq);
 
 -- containers and conditions from the pod's struct (keyed by the pod's seq: only the pods a source
 -- stores take theirs along)
-CREATE OR REPLACE TEMP TABLE stage_containers AS
-WITH c AS (
-    SELECT seq, observed_at, pod_uid, false AS is_init, unnest(p.containers) AS cs
-    FROM new_pods JOIN stage_pods AS p USING (seq)
-    UNION ALL
-    SELECT seq, observed_at, pod_uid, true AS is_init, unnest(p.init_containers) AS cs
-    FROM new_pods JOIN stage_pods AS p USING (seq)
-)
-SELECT seq, observed_at, pod_uid, is_init, cs,
-    json_extract_string(cs.state, ['$.terminated', '$.running', '$.waiting']) AS k,
-    json_extract_string(cs.lastState, ['$.terminated', '$.running', '$.waiting']) AS lk,
-    CASE WHEN nn(k[1]) IS NOT NULL THEN 'terminated' WHEN nn(k[2]) IS NOT NULL THEN 'running'
-         WHEN nn(k[3]) IS NOT NULL THEN 'waiting' END AS state,
-    CASE WHEN nn(lk[1]) IS NOT NULL THEN 'terminated' WHEN nn(lk[2]) IS NOT NULL THEN 'running'
-         WHEN nn(lk[3]) IS NOT NULL THEN 'waiting' END AS last_state,
-    json_extract_string(cs.state->('$.' || state),
-                        ['$.reason', '$.message', '$.exitCode', '$.startedAt', '$.finishedAt']) AS s,
-    json_extract_string(cs.lastState->('$.' || last_state),
-                        ['$.reason', '$.exitCode', '$.startedAt', '$.finishedAt']) AS l
-FROM c;
-
 CREATE OR REPLACE TEMP TABLE stage_container_rows AS
 SELECT seq, observed_at, pod_uid, coalesce(nn(cs.name), '?') AS container, is_init,
     nn(cs.image) AS image, state,
@@ -146,7 +128,36 @@ SELECT seq, observed_at, pod_uid, coalesce(nn(cs.name), '?') AS container, is_in
     try_cast(nn(cs.restartCount) AS INTEGER) AS restart_count,
     last_state, nn(l[1]) AS last_reason, try_cast(l[2] AS INTEGER) AS last_exit_code,
     ts(nn(l[3])) AS last_started_at, ts(nn(l[4])) AS last_finished_at
-FROM stage_containers;
+FROM (
+    -- which of waiting/running/terminated a state holds, then that one's fields
+    SELECT *,
+        json_extract_string(cs.state->('$.' || state),
+                            ['$.reason', '$.message', '$.exitCode', '$.startedAt', '$.finishedAt'])
+            AS s,
+        json_extract_string(cs.lastState->('$.' || last_state),
+                            ['$.reason', '$.exitCode', '$.startedAt', '$.finishedAt']) AS l
+    FROM (
+        SELECT *,
+            CASE WHEN nn(k[1]) IS NOT NULL THEN 'terminated' WHEN nn(k[2]) IS NOT NULL THEN 'running'
+                 WHEN nn(k[3]) IS NOT NULL THEN 'waiting' END AS state,
+            CASE WHEN nn(lk[1]) IS NOT NULL THEN 'terminated'
+                 WHEN nn(lk[2]) IS NOT NULL THEN 'running'
+                 WHEN nn(lk[3]) IS NOT NULL THEN 'waiting' END AS last_state
+        FROM (
+            SELECT *,
+                json_extract_string(cs.state, ['$.terminated', '$.running', '$.waiting']) AS k,
+                json_extract_string(cs.lastState, ['$.terminated', '$.running', '$.waiting'])
+                    AS lk
+            FROM (
+                SELECT seq, observed_at, pod_uid, false AS is_init, unnest(p.containers) AS cs
+                FROM new_pods JOIN stage_pods AS p USING (seq)
+                UNION ALL
+                SELECT seq, observed_at, pod_uid, true AS is_init, unnest(p.init_containers) AS cs
+                FROM new_pods JOIN stage_pods AS p USING (seq)
+            )
+        )
+    )
+);
 
 CREATE OR REPLACE TEMP TABLE stage_condition_rows AS
 WITH c AS (
@@ -178,3 +189,6 @@ FROM (
     SELECT src, seq, location, 'pod snapshot without any timestamp to date it (use --observed-at)'
     FROM timed_pods WHERE observed_at IS NULL
 ) AS p JOIN stage AS s USING (seq);
+
+-- (the pods' structs are read: their memory is free for storing)
+DROP TABLE stage_pods;
