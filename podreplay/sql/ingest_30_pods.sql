@@ -9,44 +9,52 @@
 -- A pod seen more than once in one List or array is not one snapshot but successive states (a
 -- watch saved as an array, Lists merged by hand): each of its states is dated like a record.
 
+-- Speed: each pod is parsed once (`pod_type()`, ingest_00_macros.sql), into a struct its fields,
+-- the status times that may date it, its containers and its conditions are all read from; a
+-- watch record's pod is read inside the record (not unwrapped first).
 CREATE OR REPLACE TEMP TABLE stage_pods AS
 SELECT seq, src, location, listed, list_no, watch_type,
     nn(record_observed) AS record_observed,
-    f[1] AS uid, f[2] AS namespace, f[3] AS pod, f[4] AS t_created, f[5] AS t_start,
-    f[6] AS t_deleted, f[7] AS deletion_grace, f[8] AS node, f[9] AS phase, f[10] AS reason,
-    f[11] AS message, f[12] AS qos_class, f[13] AS termination_grace, f[14] AS owner_kind,
-    f[15] AS owner_name, f[16] AS restart_policy, f[17] AS resource_version, f[18] AS resize,
-    -- one list, one conversion (a lambda per list costs each small source its set-up); only
-    -- where it may date a snapshot (a source without --observed-at or a time in its name, and
-    -- a pod listed, its List dated together, or without its record's stamp): 8 more parses of
-    -- each pod that a stamped watch or a dated file does not need
+    nn(p.metadata.uid) AS uid, nn(p.metadata.namespace) AS namespace, nn(p.metadata.name) AS pod,
+    nn(p.metadata.creationTimestamp) AS t_created, nn(p.status.startTime) AS t_start,
+    nn(p.metadata.deletionTimestamp) AS t_deleted,
+    nn(p.metadata.deletionGracePeriodSeconds) AS deletion_grace, nn(p.spec.nodeName) AS node,
+    nn(p.status.phase) AS phase, nn(p.status.reason) AS reason, nn(p.status.message) AS message,
+    nn(p.status.qosClass) AS qos_class,
+    nn(p.spec.terminationGracePeriodSeconds) AS termination_grace,
+    nn(p.metadata.ownerReferences[1].kind) AS owner_kind,
+    nn(p.metadata.ownerReferences[1].name) AS owner_name,
+    nn(p.spec.restartPolicy) AS restart_policy, nn(p.metadata.resourceVersion) AS resource_version,
+    nn(p.status.resize) AS resize,
+    -- the latest time the pod's status shows, only where it may date a snapshot (a source
+    -- without --observed-at or a time in its name, and a pod listed, its List dated together,
+    -- or without its record's stamp); `.*`: whichever state a container is in
     CASE WHEN undated AND (listed OR nn(record_observed) IS NULL) THEN max_ts(flatten([
-        json_extract_string(obj, '$.status.conditions[*].lastTransitionTime'),
-        json_extract_string(obj, '$.status.conditions[*].lastProbeTime'),
-        json_extract_string(obj, '$.status.containerStatuses[*].state.*.startedAt'),
-        json_extract_string(obj, '$.status.containerStatuses[*].state.*.finishedAt'),
-        json_extract_string(obj, '$.status.containerStatuses[*].lastState.*.finishedAt'),
-        json_extract_string(obj, '$.status.initContainerStatuses[*].state.*.startedAt'),
-        json_extract_string(obj, '$.status.initContainerStatuses[*].state.*.finishedAt'),
-        json_extract_string(obj, '$.status.ephemeralContainerStatuses[*].state.*.startedAt')
-    ])) END AS status_latest
+        list_transform(p.status.conditions, lambda c: c.lastTransitionTime),
+        list_transform(p.status.conditions, lambda c: c.lastProbeTime),
+        flatten(list_transform(p.status.containerStatuses, lambda c: list_concat(
+            json_extract_string(c.state, '$.*.startedAt'),
+            json_extract_string(c.state, '$.*.finishedAt'),
+            json_extract_string(c.lastState, '$.*.finishedAt')))),
+        flatten(list_transform(p.status.initContainerStatuses, lambda c: list_concat(
+            json_extract_string(c.state, '$.*.startedAt'),
+            json_extract_string(c.state, '$.*.finishedAt')))),
+        flatten(list_transform(p.status.ephemeralContainerStatuses,
+                               lambda c: json_extract_string(c.state, '$.*.startedAt')))
+    ])) END AS status_latest,
+    p.status.conditions AS conditions, p.status.containerStatuses AS containers,
+    p.status.initContainerStatuses AS init_containers
 FROM (
-    SELECT *, list_transform(json_extract_string(obj, [
-            '$.metadata.uid', '$.metadata.namespace', '$.metadata.name',
-            '$.metadata.creationTimestamp', '$.status.startTime', '$.metadata.deletionTimestamp',
-            '$.metadata.deletionGracePeriodSeconds', '$.spec.nodeName', '$.status.phase',
-            '$.status.reason', '$.status.message', '$.status.qosClass',
-            '$.spec.terminationGracePeriodSeconds', '$.metadata.ownerReferences[0].kind',
-            '$.metadata.ownerReferences[0].name', '$.spec.restartPolicy',
-            '$.metadata.resourceVersion', '$.status.resize'
-        ]), lambda v: nn(v)) AS f,
+    SELECT c.seq, c.src, s.location, s.listed, s.list_no, c.watch_type, c.record_observed,
+        CASE WHEN c.is_watch THEN json_transform(s.doc, '{"object":' || pod_type() || '}').object
+             ELSE json_transform(s.doc, pod_type()) END AS p,
         m.observed_at IS NULL AND m.file_ts IS NULL AS undated
-    FROM stage_kind JOIN stage_meta AS m USING (src)
-    WHERE kind = 'Pod'
+    FROM stage_class AS c JOIN stage AS s USING (seq) JOIN stage_meta AS m ON m.src = c.src
+    WHERE c.kind = 'Pod'
 );
 
 CREATE OR REPLACE TEMP TABLE checked_pods AS
-SELECT *,
+SELECT * EXCLUDE (conditions, containers, init_containers),
     listed AND count(*) OVER (PARTITION BY src, listed, list_no, coalesce(uid, namespace || '/' || pod))
         > 1 AS repeated,
     ts(t_created) AS created_at, ts(t_start) AS start_time, ts(t_deleted) AS deleted_at,
@@ -87,7 +95,10 @@ LEFT JOIN stage_events_latest AS e USING (src)
 WHERE p.error = '';
 
 CREATE OR REPLACE TEMP TABLE new_pods AS
-SELECT n.*, k.obj AS raw
+SELECT n.*,
+    -- (a watch record's pod unwrapped: only a record has a watch_type)
+    CASE WHEN n.watch_type IS NULL THEN s.doc::JSON ELSE json_extract(s.doc, '$.object') END
+        AS raw
 FROM (
     SELECT
         src, observed_at, observed_basis, watch_type,
@@ -104,59 +115,57 @@ FROM (
                      coalesce(watch_type, '')
         ORDER BY seq DESC) = 1
 ) AS n
-JOIN stage_kind AS k USING (seq);
+JOIN stage AS s USING (seq);
 
-CREATE OR REPLACE TEMP TABLE stage_containers AS
-WITH c AS (
-    SELECT seq, observed_at, pod_uid, false AS is_init,
-           unnest(json_extract(raw, '$.status.containerStatuses[*]')) AS cs
-    FROM new_pods
-    UNION ALL
-    SELECT seq, observed_at, pod_uid, true AS is_init,
-           unnest(json_extract(raw, '$.status.initContainerStatuses[*]')) AS cs
-    FROM new_pods
-)
-SELECT seq, observed_at, pod_uid, is_init,
-    list_transform(json_extract_string(cs, [
-        '$.name', '$.image', '$.ready', '$.started', '$.restartCount',
-        '$.state.terminated', '$.state.running', '$.state.waiting',
-        '$.lastState.terminated', '$.lastState.running', '$.lastState.waiting'
-    ]), lambda v: nn(v)) AS f,
-    CASE WHEN f[6] IS NOT NULL THEN 'terminated' WHEN f[7] IS NOT NULL THEN 'running'
-         WHEN f[8] IS NOT NULL THEN 'waiting' END AS state,
-    CASE WHEN f[9] IS NOT NULL THEN 'terminated' WHEN f[10] IS NOT NULL THEN 'running'
-         WHEN f[11] IS NOT NULL THEN 'waiting' END AS last_state,
-    cs->('$.state.' || state) AS s,
-    cs->('$.lastState.' || last_state) AS l
-FROM c;
-
--- (keyed by the pod's seq: only the pods a source stores take theirs along)
+-- containers and conditions from the pod's struct (keyed by the pod's seq: only the pods a source
+-- stores take theirs along)
 CREATE OR REPLACE TEMP TABLE stage_container_rows AS
-SELECT seq, observed_at, pod_uid, coalesce(f[1], '?') AS container, is_init,
-    f[2] AS image, state,
-    nn(s->>'reason') AS reason, nn(s->>'message') AS message,
-    try_cast(s->>'exitCode' AS INTEGER) AS exit_code,
-    ts(nn(s->>'startedAt')) AS started_at, ts(nn(s->>'finishedAt')) AS finished_at,
-    try_cast(f[3] AS BOOLEAN) AS ready, try_cast(f[4] AS BOOLEAN) AS started,
-    try_cast(f[5] AS INTEGER) AS restart_count,
-    last_state, nn(l->>'reason') AS last_reason, try_cast(l->>'exitCode' AS INTEGER) AS last_exit_code,
-    ts(nn(l->>'startedAt')) AS last_started_at, ts(nn(l->>'finishedAt')) AS last_finished_at
-FROM stage_containers;
+SELECT seq, observed_at, pod_uid, coalesce(nn(cs.name), '?') AS container, is_init,
+    nn(cs.image) AS image, state,
+    nn(s[1]) AS reason, nn(s[2]) AS message, try_cast(s[3] AS INTEGER) AS exit_code,
+    ts(nn(s[4])) AS started_at, ts(nn(s[5])) AS finished_at,
+    try_cast(nn(cs.ready) AS BOOLEAN) AS ready, try_cast(nn(cs.started) AS BOOLEAN) AS started,
+    try_cast(nn(cs.restartCount) AS INTEGER) AS restart_count,
+    last_state, nn(l[1]) AS last_reason, try_cast(l[2] AS INTEGER) AS last_exit_code,
+    ts(nn(l[3])) AS last_started_at, ts(nn(l[4])) AS last_finished_at
+FROM (
+    -- which of waiting/running/terminated a state holds, then that one's fields
+    SELECT *,
+        json_extract_string(cs.state->('$.' || state),
+                            ['$.reason', '$.message', '$.exitCode', '$.startedAt', '$.finishedAt'])
+            AS s,
+        json_extract_string(cs.lastState->('$.' || last_state),
+                            ['$.reason', '$.exitCode', '$.startedAt', '$.finishedAt']) AS l
+    FROM (
+        SELECT *,
+            CASE WHEN nn(k[1]) IS NOT NULL THEN 'terminated' WHEN nn(k[2]) IS NOT NULL THEN 'running'
+                 WHEN nn(k[3]) IS NOT NULL THEN 'waiting' END AS state,
+            CASE WHEN nn(lk[1]) IS NOT NULL THEN 'terminated'
+                 WHEN nn(lk[2]) IS NOT NULL THEN 'running'
+                 WHEN nn(lk[3]) IS NOT NULL THEN 'waiting' END AS last_state
+        FROM (
+            SELECT *,
+                json_extract_string(cs.state, ['$.terminated', '$.running', '$.waiting']) AS k,
+                json_extract_string(cs.lastState, ['$.terminated', '$.running', '$.waiting'])
+                    AS lk
+            FROM (
+                SELECT seq, observed_at, pod_uid, false AS is_init, unnest(p.containers) AS cs
+                FROM new_pods JOIN stage_pods AS p USING (seq)
+                UNION ALL
+                SELECT seq, observed_at, pod_uid, true AS is_init, unnest(p.init_containers) AS cs
+                FROM new_pods JOIN stage_pods AS p USING (seq)
+            )
+        )
+    )
+);
 
 CREATE OR REPLACE TEMP TABLE stage_condition_rows AS
 WITH c AS (
-    SELECT seq, observed_at, pod_uid,
-           unnest(json_extract(raw, '$.status.conditions[*]')) AS cond
-    FROM new_pods
-), f AS (
-    SELECT seq, observed_at, pod_uid,
-           list_transform(json_extract_string(cond, ['$.type', '$.status', '$.reason',
-                                                     '$.lastTransitionTime']),
-                          lambda v: nn(v)) AS f
-    FROM c
+    SELECT seq, observed_at, pod_uid, unnest(p.conditions) AS cond
+    FROM new_pods JOIN stage_pods AS p USING (seq)
 )
-SELECT seq, observed_at, pod_uid, coalesce(f[1], '?') AS type, f[2] AS status, f[3] AS reason,
-       ts(f[4]) AS last_transition FROM f;
+SELECT seq, observed_at, pod_uid, coalesce(nn(cond.type), '?') AS type, nn(cond.status) AS status,
+       nn(cond.reason) AS reason, ts(nn(cond.lastTransitionTime)) AS last_transition FROM c;
 
 -- `status.resize` (1.27-1.32) read as the conditions that replaced it in 1.33: Proposed,
 -- Deferred and Infeasible as PodResizePending (that reason), InProgress as PodResizeInProgress;
@@ -180,3 +189,6 @@ FROM (
     SELECT src, seq, location, 'pod snapshot without any timestamp to date it (use --observed-at)'
     FROM timed_pods WHERE observed_at IS NULL
 ) AS p JOIN stage AS s USING (seq);
+
+-- (the pods' structs are read: their memory is free for storing)
+DROP TABLE stage_pods;
