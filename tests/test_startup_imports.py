@@ -120,6 +120,14 @@ def test_the_ingest_commands_own_modules_load_no_polars() -> None:
     assert not loaded & {"polars", "pyarrow", "plotly"}, sorted(loaded & {"polars", "pyarrow"})
 
 
+def test_ingest_builds_no_pydantic_validator(tmp_path: Path) -> None:
+    """Its paths (texts for a `list[str]`) and --max-gz-size's default (an int without bounds)
+    pass through as typer would return them."""
+    db = tmp_path / "one.duckdb"
+    assert "pydantic" not in packages(imported("ingest", str(SAMPLE_LOGS), "--db", str(db), "-q"))
+    assert db.stat().st_size > 0
+
+
 def test_timeline_html_loads_plotly(small_db: Path, tmp_path: Path) -> None:
     """The other side of the check above: drawing is where plotly comes in."""
     namespace, pod = POD
