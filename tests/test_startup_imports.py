@@ -80,9 +80,11 @@ def test_timeline_loads_neither_polars_nor_plotly_nor_pyarrow(
 ) -> None:
     namespace, pod = POD
     args = ("timeline", pod, "--namespace", namespace, "--db", str(small_db), *fmt)
-    loaded = packages(imported(*args))
+    modules = imported(*args)
+    loaded = packages(modules)
     assert "duckdb" in loaded  # it did read the database
     assert not loaded & {"polars", "plotly", "pyarrow"}, sorted(loaded & {"polars", "plotly"})
+    assert "podreplay.capture" not in modules  # `capture`'s own module (subprocess, tempfile)
     if not fmt:  # (text given for an Enum option goes to typer's own validators)
         # typer's pydantic validators are not built for values it would pass through unchanged
         assert "pydantic" not in loaded
