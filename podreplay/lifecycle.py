@@ -8,13 +8,14 @@ docs/lifecycle.md); this module only selects from them (its queries are the name
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
-
-import polars as pl
+from typing import TYPE_CHECKING, Any
 
 from podreplay.errors import AmbiguousError, NotFoundError
 from podreplay.sqlfiles import Sql
 from podreplay.store import Store, sql_text
+
+if TYPE_CHECKING:
+    import polars as pl
 
 STORY_COLUMNS = ("ts", "end_ts", "kind", "subject", "what", "detail", "count", "basis")
 MAX_CANDIDATES = 20  # an ambiguous name lists at most this many pods
@@ -27,17 +28,18 @@ def _require_lifecycle(store: Store) -> None:
         raise NotFoundError(f"{store.path}: no lifecycle tables (run `podreplay ingest` first)")
 
 
-def find_pods(store: Store, name: str, namespace: str | None = None) -> pl.DataFrame:
-    """Pods whose name (or uid) is `name`, else whose name (or uid) starts with it.
+def find_pods(store: Store, name: str, namespace: str | None = None) -> list[dict[str, Any]]:
+    """Pods whose name (or uid) is `name`, else whose name (or uid) starts with it (rows of
+    pod_uid, namespace, pod, created_at, final_phase, node, workload).
 
     `namespace/name` (as kubectl and the candidate lists print it) works too.
     """
     _require_lifecycle(store)
     params: dict[str, object] = {"name": name, "namespace": namespace}
-    found = store.frame(SQL("named"), params)
-    if found.height == 0:
-        found = store.frame(SQL("prefixed"), params)
-    if found.height == 0 and namespace is None and name.count("/") == 1:
+    found = store.records(SQL("named"), params)
+    if not found:
+        found = store.records(SQL("prefixed"), params)
+    if not found and namespace is None and name.count("/") == 1:
         ns, pod = name.split("/")
         return find_pods(store, pod, ns)
     return found
@@ -50,17 +52,23 @@ def candidate_label(row: dict[str, Any]) -> str:
     return f"{row['namespace']}/{row['pod']} {row['pod_uid']} {when}"
 
 
-def _ambiguous(found: pl.DataFrame, message: str) -> AmbiguousError:
+def _ambiguous(found: list[dict[str, Any]], message: str) -> AmbiguousError:
     """The error listing the candidate pods (at most MAX_CANDIDATES of them)."""
-    candidates = [candidate_label(row) for row in found.head(MAX_CANDIDATES).iter_rows(named=True)]
-    if found.height > MAX_CANDIDATES:
-        candidates.append(f"… and {found.height - MAX_CANDIDATES} more")
+    candidates = [candidate_label(row) for row in found[:MAX_CANDIDATES]]
+    if len(found) > MAX_CANDIDATES:
+        candidates.append(f"… and {len(found) - MAX_CANDIDATES} more")
     return AmbiguousError(message, candidates)
+
+
+def _oldest_first(row: dict[str, Any]) -> tuple[bool, object, str]:
+    """Sort key: by created_at (unknown last), then pod_uid."""
+    created = row["created_at"]
+    return created is None, 0 if created is None else created, row["pod_uid"]
 
 
 def resolve_incarnations(
     store: Store, name_or_uid: str, namespace: str | None = None, uid: str | None = None
-) -> pl.DataFrame:
+) -> list[dict[str, Any]]:
     """The pods `name_or_uid` names (uid, name, `ns/name` or a unique prefix): one pod, or
     every incarnation of a pod recreated under its name (same namespace and name, several
     uids), oldest first. `uid` (or a prefix of it) keeps one incarnation.
@@ -70,24 +78,24 @@ def resolve_incarnations(
     """
     found = find_pods(store, name_or_uid, namespace)
     where = f" in namespace {namespace}" if namespace else ""
-    if found.height == 0:
+    if not found:
         raise NotFoundError(f"no pod named {name_or_uid!r}{where} in {store.path}")
-    if found.select("namespace", "pod").n_unique() > 1:
+    if len({(row["namespace"], row["pod"]) for row in found}) > 1:
         raise _ambiguous(
             found,
-            f"{name_or_uid!r}{where} matches {found.height} pods; name one by uid, as"
+            f"{name_or_uid!r}{where} matches {len(found)} pods; name one by uid, as"
             " namespace/name, or add --namespace",
         )
-    found = found.sort("created_at", "pod_uid", nulls_last=True)
+    found = sorted(found, key=_oldest_first)
     if uid is not None:
-        picked = found.filter(pl.col("pod_uid").str.starts_with(uid))
-        if picked.height != 1:
-            labels = [candidate_label(row) for row in found.iter_rows(named=True)]
-            if picked.height == 0:
+        picked = [row for row in found if row["pod_uid"].startswith(uid)]
+        if len(picked) != 1:
+            labels = [candidate_label(row) for row in found]
+            if not picked:
                 raise AmbiguousError(
                     f"--uid {uid!r} is none of the pods {name_or_uid!r} names", labels
                 )
-            raise AmbiguousError(f"--uid {uid!r} matches {picked.height} incarnations", labels)
+            raise AmbiguousError(f"--uid {uid!r} matches {len(picked)} incarnations", labels)
         found = picked
     return found
 
@@ -97,10 +105,10 @@ def pod_summary(store: Store, pod_uid: str) -> dict[str, Any]:
     from pod_why) as a dict; NotFoundError if unknown."""
     _require_lifecycle(store)
     why = SQL("summary_why") if store.has_table("pod_why") else "NULL::VARCHAR"
-    row = store.frame(SQL("summary", why=why), [pod_uid])
-    if row.height == 0:
+    rows = store.records(SQL("summary", why=why), [pod_uid])
+    if not rows:
         raise NotFoundError(f"no pod with uid {pod_uid!r} in {store.path}")
-    return row.row(0, named=True)
+    return rows[0]
 
 
 def pod_story(store: Store, pod_uid: str) -> pl.DataFrame:
@@ -112,6 +120,13 @@ def pod_story(store: Store, pod_uid: str) -> pl.DataFrame:
     """
     _require_lifecycle(store)
     return store.frame(sql_text("lifecycle_story.sql"), {"uid": pod_uid})
+
+
+def pod_story_rows(store: Store, pod_uid: str) -> list[dict[str, Any]]:
+    """`pod_story` as a list of rows (dicts of STORY_COLUMNS), without polars: what the
+    timeline's table and JSON print."""
+    _require_lifecycle(store)
+    return store.records(sql_text("lifecycle_story.sql"), {"uid": pod_uid})
 
 
 def ensure_pod_why(store: Store) -> None:

@@ -15,15 +15,17 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
-import polars as pl
 
 from podreplay.errors import DatabaseBusyError, NotFoundError, QueryError, UsageError
 
 OPEN_WAIT_S = 30.0  # how long opening waits for an in-place writer (small writes take ~1 s)
 SCHEMA_VERSION = "2"  # 2: sources.cluster, capture_gaps
+
+if TYPE_CHECKING:
+    import polars as pl
 
 Params = Sequence[object] | dict[str, object] | None
 # Column types polars cannot take from an Arrow C stream (it panics): they go through .pl()
@@ -143,8 +145,17 @@ class Store:
         rows = self.execute(sql, params).fetchall()
         return rows[0][0] if rows else None
 
+    def records(self, sql: str, params: Params = None) -> list[dict[str, Any]]:
+        """All result rows as dicts of column name to value (no polars: a command that reads a
+        few hundred rows need not load it)."""
+        result = self.execute(sql, params)
+        names = [d[0] for d in result.description or ()]
+        return [dict(zip(names, row, strict=True)) for row in result.fetchall()]
+
     def frame(self, sql: str, params: Params = None) -> pl.DataFrame:
         """The result as a polars DataFrame."""
+        import polars as pl  # here: commands that read rows only do not load polars (~0.1 s)
+
         try:
             # duckdb 2.0: DB-API results have no .pl(); a relation does
             rel = self.con.sql(sql, params=params)

@@ -7,12 +7,13 @@ import json
 import random
 from pathlib import Path
 
+import duckdb
 import pytest
 
-from podreplay.derive import DERIVED_TABLES, ingest_and_rebuild
+from podreplay.derive import DERIVED_TABLES, _statements, derive_files, ingest_and_rebuild
 from podreplay.ingest import expand_paths
 from podreplay.sim.simulate import simulate
-from podreplay.store import Store
+from podreplay.store import Store, sql_text
 from tests.support.db import load_with_full_rebuild
 from tests.support.paths import SAMPLE_LOGS
 
@@ -138,3 +139,12 @@ def test_rows_another_derive_version_made_are_rebuilt_in_full(
         _, stats = ingest_and_rebuild(store, paths[-1:])  # a duplicate: nothing touched
         assert not stats.full
         assert stats.pods == 0
+
+
+@pytest.mark.parametrize("name", derive_files())
+def test_derive_files_split_as_duckdb_splits_them(name: str) -> None:
+    """The incremental rebuild splits each derive file by line ends (no SQL parse): the same
+    statements DuckDB's parser finds, each piece exactly one statement."""
+    pieces = _statements(name)
+    assert len(pieces) == len(duckdb.extract_statements(sql_text(name)))
+    assert all(len(duckdb.extract_statements(p)) == 1 for p in pieces)

@@ -18,7 +18,7 @@ def uids(
     store: Store, name: str, namespace: str | None = None, uid: str | None = None
 ) -> list[str]:
     """The uids the one pod resolver finds for `name`."""
-    return list(resolve_incarnations(store, name, namespace, uid)["pod_uid"])
+    return [row["pod_uid"] for row in resolve_incarnations(store, name, namespace, uid)]
 
 
 @pytest.mark.parametrize(
@@ -62,7 +62,7 @@ def test_a_name_in_two_namespaces_is_ambiguous_until_the_namespace_is_given(
     assert uids(store, "api-0", "dev") == ["u-dev"]
     assert uids(store, "dev/api-0") == ["u-dev"]
     assert uids(store, "u-shop") == ["u-shop"]
-    assert find_pods(store, "api").height == 2  # a prefix when no name matches exactly
+    assert len(find_pods(store, "api")) == 2  # a prefix when no name matches exactly
     with pytest.raises(NotFoundError):
         uids(store, "api-0", "prod")
 

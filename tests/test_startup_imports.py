@@ -1,5 +1,6 @@
-"""Commands that answer at once: `--help` loads neither DuckDB, polars, pyarrow nor plotly, and
-a timeline loads neither plotly (unless --html) nor pyarrow.
+"""Commands that answer at once: `--help` loads neither DuckDB, polars, pyarrow nor plotly, a
+timeline (as a table or JSON) loads neither polars nor plotly (unless --html) nor pyarrow, and
+the modules the ingest command itself imports load no polars.
 
 Not a timing test: each command runs in a fresh interpreter under `python -X importtime`, and
 the test reads which modules it imported. A change that brings a heavy import back to the top
@@ -73,13 +74,60 @@ def small_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return db
 
 
-def test_timeline_loads_neither_plotly_nor_pyarrow(small_db: Path) -> None:
+@pytest.mark.parametrize("fmt", [(), ("--format", "json")], ids=["table", "json"])
+def test_timeline_loads_neither_polars_nor_plotly_nor_pyarrow(
+    small_db: Path, fmt: tuple[str, ...]
+) -> None:
     namespace, pod = POD
-    loaded = packages(imported("timeline", pod, "--namespace", namespace, "--db", str(small_db)))
-    assert {"duckdb", "polars"} <= loaded  # it did read the database
-    assert not loaded & {"plotly", "pyarrow"}, sorted(loaded & {"plotly", "pyarrow"})
-    # typer's pydantic validators are not built for values it would pass through unchanged
-    assert "pydantic" not in loaded
+    args = ("timeline", pod, "--namespace", namespace, "--db", str(small_db), *fmt)
+    modules = imported(*args)
+    loaded = packages(modules)
+    assert "duckdb" in loaded  # it did read the database
+    assert not loaded & {"polars", "plotly", "pyarrow"}, sorted(loaded & {"polars", "plotly"})
+    assert "podreplay.capture" not in modules  # `capture`'s own module (subprocess, tempfile)
+    if not fmt:  # (text given for an Enum option goes to typer's own validators)
+        # typer's pydantic validators are not built for values it would pass through unchanged
+        assert "pydantic" not in loaded
+
+
+def test_timeline_csv_loads_polars(small_db: Path) -> None:
+    """CSV is written by polars: the check above is not vacuous."""
+    namespace, pod = POD
+    args = ("timeline", pod, "-n", namespace, "--db", str(small_db), "--format", "csv")
+    assert "polars" in packages(imported(*args))
+
+
+def test_the_ingest_commands_own_modules_load_no_polars() -> None:
+    """What `ingest` imports besides the readers (the CLI, the store, the derive step, the
+    output and its summary) leaves polars to the code that stages small files."""
+    own = (
+        "podreplay.cli.ingest_cmd",
+        "podreplay.cli.output",
+        "podreplay.derive",
+        "podreplay.store",
+        "podreplay.lifecycle",
+        "podreplay.render.terminal.ingest_summary",
+        "podreplay.render.terminal.story",
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", f"import sys, {', '.join(own)}; print(*sys.modules)"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+        check=True,
+    )
+    loaded = packages(set(proc.stdout.split()))
+    assert "duckdb" in loaded
+    assert not loaded & {"polars", "pyarrow", "plotly"}, sorted(loaded & {"polars", "pyarrow"})
+
+
+def test_ingest_builds_no_pydantic_validator(tmp_path: Path) -> None:
+    """Its paths (texts for a `list[str]`) and --max-gz-size's default (an int without bounds)
+    pass through as typer would return them."""
+    db = tmp_path / "one.duckdb"
+    assert "pydantic" not in packages(imported("ingest", str(SAMPLE_LOGS), "--db", str(db), "-q"))
+    assert db.stat().st_size > 0
 
 
 def test_timeline_html_loads_plotly(small_db: Path, tmp_path: Path) -> None:

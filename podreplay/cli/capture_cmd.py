@@ -10,7 +10,6 @@ from typing import Annotated
 
 import typer
 
-from podreplay.capture import CaptureOptions, capture
 from podreplay.cli.app import ExitCode, NamespaceOption, app, note, reporting_errors
 from podreplay.times import parse_duration
 
@@ -38,6 +37,9 @@ def capture_cmd(
 
     Example: podreplay capture --out capture/ --namespace default --duration 30m
     """
+    # imported here: the capture module (subprocess, tempfile) is no part of other commands
+    from podreplay.capture import CaptureOptions, capture
+
     with reporting_errors():
         options = CaptureOptions(
             out=out,

@@ -7,7 +7,6 @@ import sys
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-import polars as pl
 from rich.console import Console
 
 from podreplay.cli.app import OutputFormat, note
@@ -15,6 +14,8 @@ from podreplay.render.terminal.cells import document_json, to_csv, to_json
 from podreplay.render.terminal.tables import frame_table
 
 if TYPE_CHECKING:
+    import polars as pl
+
     from podreplay.render.terminal.tables import Shown
 
 PIPE_WIDTH = 220  # a pipe gets tables at a readable width, not rich's 80-column default

@@ -14,8 +14,7 @@ def named_pods(
     was named."""
     if pod is None:
         return None
-    found = resolve_incarnations(store, pod, namespace, uid)
-    return tuple(found["pod_uid"].to_list())
+    return tuple(row["pod_uid"] for row in resolve_incarnations(store, pod, namespace, uid))
 
 
 def selected_uids(store: Store, selection: Selection) -> list[str]:

@@ -54,7 +54,7 @@ def timeline(
     """
     # imported here, not at the top: `--help` must not load DuckDB, polars or plotly
     from podreplay.cli.output import emit, emit_document, left_out, table_console
-    from podreplay.lifecycle import pod_story, pod_summary, resolve_incarnations
+    from podreplay.lifecycle import pod_story, pod_story_rows, pod_summary, resolve_incarnations
     from podreplay.render.terminal.story import stories_frame, story_document, story_table
     from podreplay.store import Store
 
@@ -62,8 +62,16 @@ def timeline(
         if html is not None:
             output_path(html, "--html")
         with Store(db, read_only=True) as store:
-            uids = resolve_incarnations(store, pod, namespace, uid)["pod_uid"].to_list()
-            stories = [(pod_summary(store, u), pod_story(store, u)) for u in uids]
+            uids = [row["pod_uid"] for row in resolve_incarnations(store, pod, namespace, uid)]
+            summaries = [pod_summary(store, u) for u in uids]
+            # the table and JSON print a few hundred rows as they come: no polars; CSV's
+            # writer is polars' (a frame per story)
+            if fmt is OutputFormat.csv:
+                frames = [pod_story(store, u) for u in uids]
+            else:
+                stories = [
+                    (s, pod_story_rows(store, u)) for s, u in zip(summaries, uids, strict=True)
+                ]
             if html is not None:
                 # imported here: plotly is heavy and `--help` must stay fast
                 from podreplay.render.html.pods import write_pod_timeline
@@ -72,15 +80,15 @@ def timeline(
                     note(f"--html: the latest of {len(uids)} incarnations (pick one with --uid)")
                 write_pod_timeline(store, uids[-1], html)
                 note(f"wrote {html}")
-        if len(stories) > 1 and fmt is not OutputFormat.json:
+        if len(summaries) > 1 and fmt is not OutputFormat.json:
             note(
-                f"{len(stories)} incarnations of {stories[0][0]['namespace']}/"
-                f"{stories[0][0]['pod']}, oldest first (--uid picks one)"
+                f"{len(summaries)} incarnations of {summaries[0]['namespace']}/"
+                f"{summaries[0]['pod']}, oldest first (--uid picks one)"
             )
         if fmt is OutputFormat.json:
             emit_document(story_document(stories))
         elif fmt is OutputFormat.csv:
-            emit(stories_frame(stories), fmt)
+            emit(stories_frame(list(zip(summaries, frames, strict=True))), fmt)
         else:
             console = table_console()
             for summary, story in stories:

@@ -1,13 +1,24 @@
+-- The events' time bounds per source and namespace, read once for the four tables below
+-- (each of them scanned all events before; min/max of these per-group bounds are the same).
+-- about_pod: the events a capture scope counts (involvedObject a Pod, or of no kind).
+CREATE OR REPLACE TEMP TABLE source_event_bounds AS
+SELECT
+    source_id,
+    coalesce(object_namespace, namespace) AS namespace,
+    coalesce(object_kind, 'Pod') = 'Pod' AS about_pod,
+    min(least(first_ts, event_ts, last_ts)) AS lo,
+    max(greatest(first_ts, event_ts, last_ts)) AS hi,
+    min(coalesce(first_ts, event_ts, last_ts)) AS first_ts
+FROM events
+GROUP BY ALL;
+
 -- capture_span: one row, the time all captures together cover (the latest observation over all
 -- sources: a snapshot's observation time or the latest event timestamp).
 CREATE OR REPLACE TABLE capture_span AS
 WITH bounds AS (
     SELECT min(observed_at) AS lo, max(observed_at) AS hi FROM pod_snapshots
     UNION ALL
-    SELECT
-        min(least(first_ts, event_ts, last_ts)),
-        max(greatest(first_ts, event_ts, last_ts))
-    FROM events
+    SELECT min(lo), max(hi) FROM source_event_bounds
 )
 SELECT min(lo) AS start_ts, max(hi) AS end_ts FROM bounds;
 
@@ -22,11 +33,8 @@ WITH shown AS (
     FROM pod_snapshots
     GROUP BY source_id
     UNION ALL
-    SELECT
-        source_id,
-        min(least(first_ts, event_ts, last_ts)),
-        max(greatest(first_ts, event_ts, last_ts))
-    FROM events
+    SELECT source_id, min(lo), max(hi)
+    FROM source_event_bounds
     GROUP BY source_id
 ),
 ranges AS (
@@ -78,9 +86,8 @@ views AS (
     GROUP BY ALL
 ),
 cluster_ns AS (
-    SELECT g.cluster, g.grp, coalesce(e.object_namespace, e.namespace) AS namespace,
-        min(coalesce(e.first_ts, e.event_ts, e.last_ts)) AS first_ts
-    FROM events AS e JOIN source_groups AS g ON g.source_id = e.source_id
+    SELECT g.cluster, g.grp, e.namespace, min(e.first_ts) AS first_ts
+    FROM source_event_bounds AS e JOIN source_groups AS g ON g.source_id = e.source_id
     GROUP BY ALL
     UNION ALL
     SELECT cluster, grp, namespace, min(observed_at) FROM snaps GROUP BY ALL
@@ -117,17 +124,11 @@ snap_ns AS (
     SELECT cluster, grp, namespace, min(lo) AS lo, max(hi) AS hi FROM snap GROUP BY ALL
 ),
 ev_ns AS (
-    SELECT
-        g.cluster,
-        g.grp,
-        coalesce(e.object_namespace, e.namespace) AS namespace,
-        min(least(e.first_ts, e.event_ts, e.last_ts)) AS lo,
-        greatest(
-            max(greatest(e.first_ts, e.event_ts, e.last_ts)), max(g.group_end)
-        ) AS hi
-    FROM events AS e
+    SELECT g.cluster, g.grp, e.namespace,
+        min(e.lo) AS lo, greatest(max(e.hi), max(g.group_end)) AS hi
+    FROM source_event_bounds AS e
     JOIN source_groups AS g ON g.source_id = e.source_id
-    WHERE coalesce(e.object_kind, 'Pod') = 'Pod'
+    WHERE e.about_pod
     GROUP BY ALL
 )
 SELECT
@@ -141,3 +142,5 @@ FULL JOIN ev_ns AS ev
     ON ev.cluster = sn.cluster AND ev.grp = sn.grp
     AND ev.namespace IS NOT DISTINCT FROM sn.namespace
 ORDER BY cluster, source_group, namespace;
+
+DROP TABLE source_event_bounds;

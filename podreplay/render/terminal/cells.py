@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import polars as pl
+if TYPE_CHECKING:
+    import polars as pl
 
 
 def iso(value: datetime) -> str:
@@ -34,9 +36,14 @@ def plain(value: Any) -> Any:
     return value
 
 
+def plain_rows(rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Rows (dicts of column name to value) with JSON-ready values."""
+    return [{k: plain(v) for k, v in row.items()} for row in rows]
+
+
 def records(df: pl.DataFrame) -> list[dict[str, Any]]:
     """Rows as dicts with the frame's column names and JSON-ready values."""
-    return [{k: plain(v) for k, v in row.items()} for row in df.iter_rows(named=True)]
+    return plain_rows(df.iter_rows(named=True))
 
 
 def to_json(df: pl.DataFrame) -> str:
@@ -51,6 +58,8 @@ def document_json(doc: object) -> str:
 
 def to_csv(df: pl.DataFrame) -> str:
     """CSV with a header row; nested values are JSON-encoded."""
+    import polars as pl  # here: tables and JSON of a few rows do not load polars
+
     flat = df.with_columns(
         pl.Series(name, [json.dumps(plain(v)) for v in df[name].to_list()], dtype=pl.String)
         for name, dtype in df.schema.items()
@@ -79,6 +88,8 @@ def with_total(
 ) -> pl.DataFrame:
     """The frame with a last row adding up its integer columns, `label` in `label_column`
     (for tables people read; CSV and JSON stay as they are). One row needs no total."""
+    import polars as pl  # here: tables and JSON of a few rows do not load polars
+
     if df.height < 2:
         return df
     sums = [pl.col(n).sum() for n, t in df.schema.items() if t.is_integer() and n != label_column]

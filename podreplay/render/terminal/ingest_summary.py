@@ -6,17 +6,19 @@ from __future__ import annotations
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
-import polars as pl
-
 from podreplay.render.terminal.cells import with_total
 from podreplay.render.terminal.tables import Shown
 
 if TYPE_CHECKING:
+    import polars as pl
+
     from podreplay.ingest import IngestResult, SourceResult
 
 
 def summary_frame(result: IngestResult) -> pl.DataFrame:
     """One row per source: what was read and what happened to it."""
+    import polars as pl  # here: `ingest -q` prints one line and needs no frame
+
     return pl.DataFrame(
         {
             "source": [s.path for s in result.sources],
@@ -46,6 +48,8 @@ _KEEP = ("status", "events", "pods", "skipped", "rejects")
 
 def sources_table(result: IngestResult, total: bool) -> Shown:
     """The sources read, one row each, with a total row (and the span) when `total`."""
+    import polars as pl  # here: `ingest -q` prints one line and needs no frame
+
     frame = summary_frame(result)
     if total:
         span = (pl.col("first_ts").min(), pl.col("last_ts").max())

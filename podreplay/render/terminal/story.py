@@ -3,17 +3,23 @@ condition flip, container state, event group and restart, fitted to the width.""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import polars as pl
 from rich.markup import escape as markup_escape
 from rich.table import Table
 from rich.text import Text
 
-from podreplay.render.terminal.cells import cell_text, plain, records
+from podreplay.render.terminal.cells import cell_text, plain, plain_rows
 from podreplay.render.terminal.styles import row_style
 from podreplay.render.terminal.tables import Column, build_table, fit_columns
+
+if TYPE_CHECKING:
+    import polars as pl
+
+# a story's rows: dicts of lifecycle.STORY_COLUMNS (lifecycle.pod_story_rows)
+StoryRows = Sequence[Mapping[str, Any]]
 
 HEADER_FIELDS = ("namespace", "node", "workload", "qos_class", "final_phase", "final_reason")
 
@@ -34,7 +40,7 @@ def offset(ts: datetime | None, origin: datetime | None) -> str:
 
 
 def story_table(
-    summary: dict[str, Any], story: pl.DataFrame, width: int | None = None
+    summary: dict[str, Any], story: StoryRows, width: int | None = None
 ) -> tuple[Table, list[str]]:
     """The pod's story as a rich table, one row per phase, flip, state, event group, restart;
     fitted to `width` (the columns left out are returned)."""
@@ -45,7 +51,7 @@ def story_table(
     title = f"{summary['pod']}  ({summary['pod_uid']})\n{head}  restarts={summary['restarts']}"
     if summary.get("why"):
         title += f"\nwhy: {markup_escape(summary['why'])}"  # messages are untrusted text
-    rows = list(story.iter_rows(named=True))
+    rows = story
     styles = [row_style(r["kind"]) for r in rows]
     whens = []
     for row in rows:
@@ -78,10 +84,10 @@ def story_table(
     return build_table(kept, title, title_justify="left"), dropped
 
 
-def story_document(stories: list[tuple[dict[str, Any], pl.DataFrame]]) -> object:
+def story_document(stories: Sequence[tuple[dict[str, Any], StoryRows]]) -> object:
     """`--format json`: {pod, rows} for one pod, a list of them for several incarnations."""
     docs = [
-        {"pod": {k: plain(v) for k, v in summary.items()}, "rows": records(story)}
+        {"pod": {k: plain(v) for k, v in summary.items()}, "rows": plain_rows(story)}
         for summary, story in stories
     ]
     return docs[0] if len(docs) == 1 else docs
@@ -89,6 +95,8 @@ def story_document(stories: list[tuple[dict[str, Any], pl.DataFrame]]) -> object
 
 def stories_frame(stories: list[tuple[dict[str, Any], pl.DataFrame]]) -> pl.DataFrame:
     """`--format csv`: the story of one pod, or every incarnation's with a pod_uid column."""
+    import polars as pl  # here: only CSV goes through a frame
+
     if len(stories) == 1:
         return stories[0][1]
     return pl.concat(

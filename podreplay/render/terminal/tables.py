@@ -4,13 +4,15 @@ which never are (identifiers a user copies into the next command)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import polars as pl
 from rich.table import Table
 from rich.text import Text
 
 from podreplay.render.terminal.cells import cell_text
+
+if TYPE_CHECKING:
+    import polars as pl
 
 # Columns whose values are names a user copies into the next command: never cut, never folded.
 IDENTIFIERS = frozenset(
