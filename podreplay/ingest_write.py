@@ -183,14 +183,11 @@ def plan_sources(
     if any(s["n_pods"] for s in summaries.values()):
         # pod snapshots stored before the batch, or by an earlier source of it, are kept once
         kept = [src for src, planned in plan.items() if isinstance(planned, int)]
-        first, *cascade = _statements("ingest_33_pods_stored.sql")
-        if store.scalar(first, [kept]):
-            for statement in cascade:
-                store.execute(statement)
-        for src, lo, hi, bases in store.rows(
-            "SELECT src, min(seq), max(seq), string_agg(DISTINCT observed_basis, ',') "
-            "FROM new_pods GROUP BY src"
-        ):
+        drop, drop_containers, drop_conditions, ranges = _statements("ingest_33_pods_stored.sql")
+        if store.scalar(drop, [kept]):
+            store.execute(drop_containers)
+            store.execute(drop_conditions)
+        for src, lo, hi, bases in store.rows(ranges):
             summaries[src]["stored_pods"] = (lo, hi, bases)
     return plan
 

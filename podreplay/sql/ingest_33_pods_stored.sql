@@ -20,3 +20,8 @@ WHERE EXISTS (
 DELETE FROM stage_container_rows WHERE seq NOT IN (SELECT seq FROM new_pods);
 
 DELETE FROM stage_condition_rows WHERE seq NOT IN (SELECT seq FROM new_pods);
+
+-- each source's snapshots left: the first and last seq (its objects were read one after another,
+-- so a source's seqs are one range no other source's overlap) and the bases they were dated by
+SELECT src, min(seq), max(seq), string_agg(DISTINCT observed_basis, ',') FROM new_pods
+GROUP BY src;
