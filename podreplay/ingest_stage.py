@@ -12,7 +12,15 @@ from typing import Any
 import polars as pl
 
 from podreplay.ingest_model import IngestOptions, SourceResult
-from podreplay.ingest_write import Pending, normalize, plan_sources, prepare, store_source
+from podreplay.ingest_write import (
+    Lean,
+    Pending,
+    normalize,
+    plain,
+    plan_sources,
+    prepare,
+    store_source,
+)
 from podreplay.readers import ByteSource, ReadStats, open_binary, read_items
 from podreplay.store import Store
 
@@ -134,12 +142,19 @@ class Batch:
             _flush(self.store, self.rows)
             summaries = normalize(self.store, pending, self.lists, self.options)
             plan = plan_sources(self.store, pending, summaries, self.options)
-        for entry in self.entries[self.stored :]:
-            if isinstance(entry, Pending):
-                store_source(self.store, entry, summaries[entry.src], self.options, plan[entry.src])
-                entry = entry.result
-            self.stored += 1
-            finish(entry)
+        lean = Lean(self.store)
+        try:
+            for entry in self.entries[self.stored :]:
+                if isinstance(entry, Pending):
+                    summary = summaries[entry.src]
+                    # one source (a large file, stdin, one small write) keeps DuckDB's defaults
+                    lean.set(len(pending) > 1 and plain(summary))
+                    store_source(self.store, entry, summary, self.options, plan[entry.src])
+                    entry = entry.result
+                self.stored += 1
+                finish(entry)
+        finally:
+            lean.restore()
         self.close()
 
     def close(self) -> None:

@@ -10,6 +10,7 @@ its `sources` row.
 from __future__ import annotations
 
 import functools
+import re
 import weakref
 from dataclasses import dataclass
 from datetime import datetime
@@ -177,10 +178,17 @@ def plan_sources(
             plan[entry.src] = next_id
             next_id += 1
             stored.add(key)
+    for summary in summaries.values():
+        summary["stored_pods"] = None  # (first seq, last seq, bases) of the snapshots it stores
     if any(s["n_pods"] for s in summaries.values()):
         # pod snapshots stored before the batch, or by an earlier source of it, are kept once
         kept = [src for src, planned in plan.items() if isinstance(planned, int)]
-        _run(store, "ingest_33_pods_stored.sql", [kept])
+        drop, drop_containers, drop_conditions, ranges = _statements("ingest_33_pods_stored.sql")
+        if store.scalar(drop, [kept]):
+            store.execute(drop_containers)
+            store.execute(drop_conditions)
+        for src, lo, hi, bases in store.rows(ranges):
+            summaries[src]["stored_pods"] = (lo, hi, bases)
     return plan
 
 
@@ -230,16 +238,49 @@ def store_source(
     _fill_result(store, result, source_id, summary, observed, basis)
 
 
+def plain(summary: dict[str, Any]) -> bool:
+    """Whether storing the source is plain filtered inserts only (its pods, its sources row):
+    no step that joins against what is stored (events, owners, gaps, rejects)."""
+    return not (summary["n_rejects"] or summary["n_events"] or _CUR_KINDS & summary["kinds"].keys())
+
+
+class Lean:
+    """DuckDB set up for many small transactions of plain inserts: one thread and no optimizer.
+    A one-row insert then costs about half its usual set-up (the optimizer's passes and the
+    worker threads' hand-over weigh more than the statement); a step that joins against what is
+    stored (`plain` is false) runs with both restored. `restore` puts back what was set."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.threads: int | None = None  # the setting to restore while lean
+
+    def set(self, lean: bool) -> None:
+        if lean and self.threads is None:
+            self.threads = int(self.store.scalar("SELECT current_setting('threads')"))
+            self.store.execute("SET threads = 1")
+            self.store.execute("PRAGMA disable_optimizer")
+        elif not lean:
+            self.restore()
+
+    def restore(self) -> None:
+        if self.threads is not None:
+            self.store.execute("PRAGMA enable_optimizer")
+            self.store.execute("SET threads = ?", [self.threads])
+            self.threads = None
+
+
 def _store_rows(
     store: Store, src: int, source_id: int, summary: dict[str, Any], cluster: str
 ) -> None:
     """The rows of source `src` of the batch into the tables, as source `source_id` of
     `cluster`."""
-    store.execute(
-        "CREATE OR REPLACE TEMP TABLE cur AS SELECT ?::INTEGER AS src, ?::INTEGER AS source_id, "
-        "?::VARCHAR AS cluster",
-        [src, source_id, cluster],
-    )
+    kinds = summary["kinds"]
+    if not plain(summary):  # the steps below that read the source from `cur`
+        store.execute(
+            "CREATE OR REPLACE TEMP TABLE cur AS SELECT ?::INTEGER AS src, "
+            "?::INTEGER AS source_id, ?::VARCHAR AS cluster",
+            [src, source_id, cluster],
+        )
     if summary["n_rejects"]:
         store.execute(
             "INSERT INTO rejects SELECT (SELECT source_id FROM cur), location, error, "
@@ -248,11 +289,13 @@ def _store_rows(
         )
     if summary["n_events"]:
         _run(store, "ingest_25_events_write.sql")
-    if summary["n_pods"]:
-        _run(store, "ingest_35_pods_write.sql")
-    if _OWNER_KINDS & summary["kinds"].keys():
+    if summary["stored_pods"] is not None:
+        lo, hi, _ = summary["stored_pods"]
+        for statement in _statements("ingest_35_pods_write.sql"):
+            store.execute(statement, [source_id, lo, hi])
+    if _OWNER_KINDS & kinds.keys():
         _run(store, "ingest_45_owners_write.sql")
-    if "CaptureGap" in summary["kinds"]:  # written by `podreplay capture`
+    if "CaptureGap" in kinds:  # written by `podreplay capture`
         _run(store, "ingest_55_gaps_write.sql")
 
 
@@ -265,6 +308,8 @@ _OWNER_KINDS = {
     "CronJob",
     "ReplicationController",
 }
+# kinds whose *_write.sql step reads the source from `cur` (events and rejects too)
+_CUR_KINDS = _OWNER_KINDS | {"CaptureGap"}
 
 
 # connections whose temp macros (ingest_00_macros.sql) exist: created once, outside any
@@ -282,6 +327,18 @@ def prepare(store: Store) -> None:
 @functools.cache
 def _script(name: str) -> str:
     return sql_text(name)
+
+
+@functools.cache
+def _statements(name: str) -> list[str]:
+    """The statements of a shipped SQL script, each to run on its own (with parameters): each
+    ends with ';' at the end of a line (DuckDB's own splitter costs ~15 ms a process)."""
+    return [s for s in re.split(r";[ \t]*\n", _script(name)) if s.strip() and _code(s)]
+
+
+def _code(text: str) -> bool:
+    """Whether SQL text holds more than comments."""
+    return any(line.strip() and not line.strip().startswith("--") for line in text.splitlines())
 
 
 def _run(store: Store, name: str, params: list[Any] | None = None) -> None:
@@ -313,12 +370,7 @@ def _fill_result(
     result.observed_at = observed
     result.observed_basis = basis
     if result.observed_basis is None and result.n_pods:
-        result.observed_basis = str(
-            store.scalar(
-                "SELECT string_agg(DISTINCT observed_basis, ',') FROM pod_snapshots "
-                "WHERE source_id = ?",
-                [source_id],
-            )
-        )
+        stored = summary["stored_pods"]
+        result.observed_basis = str(stored[2] if stored else None)
     if summary["first_reject"] is not None:
         result.first_reject = summary["first_reject"]

@@ -7,6 +7,7 @@ collected) and are cross-checked against the files themselves with json/yaml.
 
 from __future__ import annotations
 
+import copy
 import gzip
 import io
 import json
@@ -403,7 +404,62 @@ def test_repeats_within_one_folder_are_stored_once(store: Store, tmp_path: Path)
         (2, str(folder / f"c-{stamp}.json")),
     ]
     assert count(store, "pod_snapshots") == len(pods)
-    assert store.scalar("SELECT count(*) FROM pod_snapshots WHERE source_id = 2") == 0
+    for table in ("pod_snapshots", "container_snapshots", "condition_snapshots"):
+        # the repeated snapshot's containers and conditions are dropped with it
+        assert store.scalar(f"SELECT count(*) FROM {table} WHERE source_id = 2") == 0
+        assert store.scalar(f"SELECT count(*) FROM {table} WHERE source_id = 1") > 0
+
+
+def test_a_file_beside_a_snapshot_stored_before_stores_only_its_new_pods_rows(
+    store: Store, tmp_path: Path
+) -> None:
+    """A repeated snapshot between a file's new ones: its containers and conditions are not
+    stored again with them."""
+    pods = real_items(K3S_PODS)
+    folder = tmp_path / "capture"
+    folder.mkdir()
+    stamp = "20250911T205400Z"
+    (folder / f"a-{stamp}.json").write_text(json.dumps({"kind": "PodList", "items": pods[1:2]}))
+    fresh = [copy.deepcopy(pods[0]) for _ in range(2)]
+    for n, pod in enumerate(fresh):
+        pod["metadata"]["uid"] = f"fresh-{n}"
+    mixed = {"kind": "PodList", "items": [fresh[0], pods[1], fresh[1]]}
+    (folder / f"b-{stamp}.json").write_text(json.dumps(mixed))
+    assert [s.status for s in ingest_paths(store, [folder]).sources] == ["ingested"] * 2
+    for table in ("pod_snapshots", "container_snapshots", "condition_snapshots"):
+        assert store.rows(
+            f"SELECT DISTINCT pod_uid FROM {table} WHERE source_id = 2 ORDER BY 1"
+        ) == [
+            ("fresh-0",),
+            ("fresh-1",),
+        ]
+
+
+def test_a_folder_leaves_the_connection_settings_as_they_were(store: Store, tmp_path: Path) -> None:
+    """A batch of plain sources is stored with one thread and no optimizer: both come back,
+    for the sources with events in the same batch and after it."""
+    threads = store.scalar("SELECT current_setting('threads')")
+    pods = real_items(K3S_PODS)
+    folder = tmp_path / "capture"
+    folder.mkdir()
+    for n, pod in enumerate(pods[:3]):
+        doc = {"kind": "PodList", "apiVersion": "v1", "items": [pod]}
+        (folder / f"p{n}-20250911T2054{n:02d}Z.json").write_text(json.dumps(doc))
+    event = {
+        "apiVersion": "v1",
+        "kind": "Event",
+        "metadata": {"name": "e", "namespace": "d"},
+        "involvedObject": {"kind": "Pod", "name": "x", "namespace": "d"},
+        "reason": "Pulled",
+        "lastTimestamp": "2025-09-11T20:54:00Z",
+        "count": 1,
+    }
+    (folder / "p1-events.json").write_text(json.dumps({"kind": "List", "items": [event]}))
+    result = ingest_paths(store, [folder])
+    assert [s.status for s in result.sources] == ["ingested"] * 4
+    assert count(store, "events") == 1
+    assert store.scalar("SELECT current_setting('threads')") == threads
+    assert store.scalar("SELECT current_setting('enable_optimizer')") is True
 
 
 def test_an_empty_list_is_a_capture_that_shows_no_pods(store: Store, tmp_path: Path) -> None:

@@ -1,20 +1,19 @@
--- Storing one source's pod snapshots (`cur`, inside its transaction) with their containers
--- and conditions.
+-- Storing one source's pod snapshots (inside its transaction) with their containers and
+-- conditions: $1 the source's id, $2 and $3 the first and last `seq` of its pods (a source's
+-- objects are read one after another, so its seqs are one range no other source's overlap;
+-- containers and conditions carry their pod's). Each statement runs on its own (each ends with a
+-- semicolon at the end of a line): a plain filtered insert, no join per source. The snapshots
+-- stored before are already dropped, with their containers and conditions
+-- (ingest_33_pods_stored.sql).
 
--- (snapshots stored before, by this batch or earlier: already dropped by
--- ingest_33_pods_stored.sql)
 INSERT INTO pod_snapshots
-SELECT (SELECT source_id FROM cur), observed_at, observed_basis, watch_type, pod_uid, namespace,
-       pod, node, phase, reason, message, qos_class, created_at, start_time, deleted_at,
-       deletion_grace_s, termination_grace_s, owner_kind, owner_name, restart_policy,
-       resource_version, raw
-FROM new_pods WHERE src = (SELECT src FROM cur);
+SELECT $1::INTEGER, observed_at, observed_basis, watch_type, pod_uid, namespace, pod, node,
+       phase, reason, message, qos_class, created_at, start_time, deleted_at, deletion_grace_s,
+       termination_grace_s, owner_kind, owner_name, restart_policy, resource_version, raw
+FROM new_pods WHERE seq BETWEEN $2 AND $3;
 
--- (containers and conditions of the pods stored just now, by the pod's seq)
 INSERT INTO container_snapshots
-SELECT (SELECT source_id FROM cur), * EXCLUDE (seq) FROM stage_container_rows
-WHERE seq IN (SELECT seq FROM new_pods WHERE src = (SELECT src FROM cur));
+SELECT $1::INTEGER, * EXCLUDE (seq) FROM stage_container_rows WHERE seq BETWEEN $2 AND $3;
 
 INSERT INTO condition_snapshots
-SELECT (SELECT source_id FROM cur), * EXCLUDE (seq) FROM stage_condition_rows
-WHERE seq IN (SELECT seq FROM new_pods WHERE src = (SELECT src FROM cur));
+SELECT $1::INTEGER, * EXCLUDE (seq) FROM stage_condition_rows WHERE seq BETWEEN $2 AND $3;
