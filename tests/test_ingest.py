@@ -324,6 +324,41 @@ def test_other_kinds_are_counted_as_skipped_and_owners_kept(store: Store, tmp_pa
     ]
 
 
+@pytest.mark.parametrize("fast", [False, True], ids=["python-reader", "fast-path"])
+def test_each_value_is_classified_by_its_kind_its_watch_type_or_its_shape(
+    tmp_path: Path, fast: bool
+) -> None:
+    """Every way classification decides a kind, in one stream: an object's own kind (with or
+    without a `type` that names no watch event), a watch record's object, a bookmark, an object
+    whose `type` looks like a watch event's but whose `object` is no object, the shape of an
+    event or a pod without kind, a number as kind, and JSON that is no Kubernetes object."""
+    event = real_items(K3S_EVENTS)[0]
+    pods = real_items(K3S_PODS)
+    kindless_event = {k: v for k, v in real_items(K3S_EVENTS)[1].items() if k != "kind"}
+    kindless_pod = {k: v for k, v in pods[1].items() if k != "kind"}
+    values = [
+        event,
+        kindless_event,
+        pods[0],
+        kindless_pod,
+        {"type": "ADDED", "object": pods[2], "observedAt": "2024-03-01T02:00:00Z"},
+        {"type": "BOOKMARK", "object": {"kind": "Pod", "metadata": {"resourceVersion": "7"}}},
+        {"kind": "ConfigMap", "type": "ADDED", "object": "not an object", "metadata": {}},
+        {"kind": 5, "apiVersion": "v1"},
+        {"cpu": 3},
+    ]
+    path = tmp_path / "mixed.ndjson"
+    path.write_text("".join(json.dumps(v) + "\n" for v in values))
+    with Store(tmp_path / "db.duckdb") as store:
+        options = IngestOptions(fast_min_bytes=0 if fast else 1 << 62)
+        source = ingest_paths(store, [path], options).sources[0]
+        assert (source.n_events, source.n_pods, source.n_rejects) == (2, 3, 0)
+        assert (source.n_skipped, source.n_foreign) == (4, 1)
+        assert source.skipped_kinds == "5:1, ConfigMap:1, watch BOOKMARK:1"
+        assert count(store, "events") == 2
+        assert store.scalar("SELECT count(*) FROM pod_snapshots WHERE watch_type = 'ADDED'") == 1
+
+
 # ------------------------------------------------------------------ bad input
 
 

@@ -11,27 +11,42 @@
 -- Every staged object ends up in exactly one place: events, pod_snapshots, owners/skipped
 -- (other kinds, and JSON that is no Kubernetes object: counted) or rejects (with its location
 -- and why). An object's kind: its own `kind`, else its List's, else its shape.
--- Speed: each document is parsed once for its types and once for its strings, and the big
+-- Speed: each document is parsed once for its strings, and once more for its types only when
+-- they decide its kind (no kind of its own, or a watch record's `type`), and the big
 -- texts are not copied: `stage_class` keeps small columns, the `stage_kind` view joins the
 -- document back (watch records are unwrapped only when a later step reads `obj`).
 
 CREATE OR REPLACE TEMP TABLE stage_class AS
-WITH parsed AS (
-    SELECT seq, src, error, l.kind AS list_kind,
-           CASE WHEN error IS NULL AND valid THEN json_type(doc, [
-               '$', '$.object', '$.involvedObject', '$.regarding', '$.spec.containers',
-               '$.metadata', '$.object.involvedObject', '$.object.regarding',
-               '$.object.spec.containers', '$.object.metadata']) END AS t,
+WITH strings AS (
+    SELECT seq, src, error, valid, doc, l.kind AS list_kind,
            CASE WHEN error IS NULL AND valid
                 THEN json_extract_string(doc, ['$.type', '$.observedAt', '$.kind', '$.object.kind',
                                                '$.apiVersion'])
            END AS s
     FROM stage LEFT JOIN stage_lists AS l USING (src, list_no)
+), parsed AS (
+    -- The JSON types are read (a second parse) only where they decide something: a document
+    -- with a kind of its own that is no watch record is an object (a non-object has no
+    -- `$.kind`), and its kind is that kind, so its shape is never asked (['OBJECT'] stands
+    -- for its types; the others are NULL and unread).
+    SELECT seq, src, error, s, list_kind,
+           CASE WHEN error IS NULL AND valid THEN
+               CASE WHEN nn(s[3]) IS NOT NULL
+                         AND coalesce(s[1] NOT IN ('ADDED', 'MODIFIED', 'DELETED', 'BOOKMARK',
+                                                   'ERROR'), true)
+                    THEN ['OBJECT']
+                    ELSE json_type(doc, [
+                        '$', '$.object', '$.involvedObject', '$.regarding', '$.spec.containers',
+                        '$.metadata', '$.object.involvedObject', '$.object.regarding',
+                        '$.object.spec.containers', '$.object.metadata'])
+               END
+           END AS t
+    FROM strings
 ), unwrapped AS (
     SELECT seq, src, error, t, s, list_kind,
-           t IS NOT NULL AND t[1] = 'OBJECT'
-             AND s[1] IN ('ADDED', 'MODIFIED', 'DELETED', 'BOOKMARK', 'ERROR')
-             AND t[2] = 'OBJECT' AS is_watch
+           coalesce(t IS NOT NULL AND t[1] = 'OBJECT'
+                    AND s[1] IN ('ADDED', 'MODIFIED', 'DELETED', 'BOOKMARK', 'ERROR')
+                    AND t[2] = 'OBJECT', false) AS is_watch
     FROM parsed
 ), k AS (
     SELECT seq, src, is_watch, list_kind, s[5] AS api_version,

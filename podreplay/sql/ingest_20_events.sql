@@ -67,7 +67,9 @@ WITH parsed AS (
         ) AS error
     FROM fields
 )
-SELECT *,
+-- (the timestamps' texts and the raw count are not kept: the checks above read them)
+SELECT * EXCLUDE (t_first, t_dfirst, t_last, t_dlast, t_event, t_series, t_created, raw_count,
+                  has_object),
     coalesce(uid, namespace || '/' || name,
              md5(concat_ws('|', object_uid, object_name, reason, message, first_ts::VARCHAR)))
         AS event_key
