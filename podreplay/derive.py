@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from podreplay.store import Store, sql_files, sql_text
+from podreplay.store import Store, sql_files, sql_statements, sql_text
 
 if TYPE_CHECKING:
     from podreplay.ingest import IngestOptions, IngestResult
@@ -67,24 +67,6 @@ class RebuildStats:
 def derive_files() -> list[str]:
     """The derive SQL files, in run order."""
     return sql_files("derive_")
-
-
-@functools.cache
-def _statements(name: str) -> list[str]:
-    """The statements of a derive file, split where a line that is not a comment ends with `;`
-    (duckdb.extract_statements parses the SQL to split it: 0.05-0.09 s for the derive files,
-    paid on every incremental write; tests/test_incremental_rebuild.py checks both agree)."""
-    statements: list[str] = []
-    lines: list[str] = []
-    for line in sql_text(name).splitlines():
-        lines.append(line)
-        text = line.strip()
-        if text.endswith(";") and not text.startswith("--"):
-            statements.append("\n".join(lines))
-            lines = []
-    if any(x.strip() and not x.strip().startswith("--") for x in lines):
-        statements.append("\n".join(lines))  # a last statement without its `;`
-    return statements
 
 
 def _created_table(statement: str) -> str | None:
@@ -206,7 +188,7 @@ def _run_shadowed(store: Store, names: list[str]) -> list[str]:
     touched pods' rows; the tables made, in order."""
     made: list[str] = []
     for name in names:
-        for statement in _statements(name):
+        for statement in sql_statements(name):
             created = _created_table(statement)
             if created is None:
                 if not statement.lstrip().upper().startswith("CREATE OR REPLACE VIEW"):

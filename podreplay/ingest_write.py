@@ -10,7 +10,6 @@ its `sources` row.
 from __future__ import annotations
 
 import functools
-import re
 import weakref
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,7 +19,7 @@ import polars as pl
 
 from podreplay.ingest_model import IngestOptions, SourceResult, observed_times
 from podreplay.readers import ReadStats
-from podreplay.store import Store, sql_text
+from podreplay.store import Store, sql_statements, sql_text
 
 
 @dataclass
@@ -183,7 +182,7 @@ def plan_sources(
     if any(s["n_pods"] for s in summaries.values()):
         # pod snapshots stored before the batch, or by an earlier source of it, are kept once
         kept = [src for src, planned in plan.items() if isinstance(planned, int)]
-        drop, drop_containers, drop_conditions, ranges = _statements("ingest_33_pods_stored.sql")
+        drop, drop_containers, drop_conditions, ranges = sql_statements("ingest_33_pods_stored.sql")
         if store.scalar(drop, [kept]):
             store.execute(drop_containers)
             store.execute(drop_conditions)
@@ -291,7 +290,7 @@ def _store_rows(
         _run(store, "ingest_25_events_write.sql")
     if summary["stored_pods"] is not None:
         lo, hi, _ = summary["stored_pods"]
-        for statement in _statements("ingest_35_pods_write.sql"):
+        for statement in sql_statements("ingest_35_pods_write.sql"):
             store.execute(statement, [source_id, lo, hi])
     if _OWNER_KINDS & kinds.keys():
         _run(store, "ingest_45_owners_write.sql")
@@ -327,18 +326,6 @@ def prepare(store: Store) -> None:
 @functools.cache
 def _script(name: str) -> str:
     return sql_text(name)
-
-
-@functools.cache
-def _statements(name: str) -> list[str]:
-    """The statements of a shipped SQL script, each to run on its own (with parameters): each
-    ends with ';' at the end of a line (DuckDB's own splitter costs ~15 ms a process)."""
-    return [s for s in re.split(r";[ \t]*\n", _script(name)) if s.strip() and _code(s)]
-
-
-def _code(text: str) -> bool:
-    """Whether SQL text holds more than comments."""
-    return any(line.strip() and not line.strip().startswith("--") for line in text.splitlines())
 
 
 def _run(store: Store, name: str, params: list[Any] | None = None) -> None:

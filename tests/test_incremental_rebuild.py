@@ -10,10 +10,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from podreplay.derive import DERIVED_TABLES, _statements, derive_files, ingest_and_rebuild
+from podreplay.derive import DERIVED_TABLES, derive_files, ingest_and_rebuild
 from podreplay.ingest import expand_paths
 from podreplay.sim.simulate import simulate
-from podreplay.store import Store, sql_text
+from podreplay.store import Store, sql_files, sql_statements, sql_text
 from tests.support.db import load_with_full_rebuild
 from tests.support.paths import SAMPLE_LOGS
 
@@ -141,10 +141,10 @@ def test_rows_another_derive_version_made_are_rebuilt_in_full(
         assert stats.pods == 0
 
 
-@pytest.mark.parametrize("name", derive_files())
-def test_derive_files_split_as_duckdb_splits_them(name: str) -> None:
-    """The incremental rebuild splits each derive file by line ends (no SQL parse): the same
-    statements DuckDB's parser finds, each piece exactly one statement."""
-    pieces = _statements(name)
+@pytest.mark.parametrize("name", [*derive_files(), *sql_files("ingest_")])
+def test_sql_files_split_as_duckdb_splits_them(name: str) -> None:
+    """The rebuild and the per-source writes split SQL files by line ends (no SQL parse): the
+    same statements DuckDB's parser finds, each piece exactly one statement."""
+    pieces = sql_statements(name)
     assert len(pieces) == len(duckdb.extract_statements(sql_text(name)))
     assert all(len(duckdb.extract_statements(p)) == 1 for p in pieces)
