@@ -51,6 +51,10 @@ SHADOWED_FACTS = (
     "container_snapshots",
     "condition_snapshots",
 )
+# the events stored by the pod they are about, which an incremental rebuild reads
+# (incremental_by_pod.sql), and the meta key of the last source it holds
+BY_POD_TABLE = "events_by_pod"
+BY_POD_MARK = "events_by_pod_through"
 _CREATE = "CREATE OR REPLACE TABLE "
 PODS_FILE = "derive_15_pods.sql"  # the first pass of an incremental rebuild ends here
 MAX_PASSES = 3  # the second pass adds pods whose first sighting did not move: the third is idle
@@ -91,16 +95,36 @@ def _rebuild(store: Store, since: int | None) -> RebuildStats:
     made_by = store.scalar("SELECT value FROM meta WHERE key = 'derive_version'")
     store.execute("INSERT OR REPLACE INTO meta VALUES ('derive_version', ?)", [version])
     # derived rows another version of the derive SQL made are not reused
-    if since is None or made_by != version or not all(store.has_table(t) for t in DERIVED_TABLES):
+    by_pod_since = store.scalar("SELECT value FROM meta WHERE key = ?", [BY_POD_MARK])
+    if (
+        since is None
+        or made_by != version
+        or by_pod_since is None
+        or not all(store.has_table(t) for t in (*DERIVED_TABLES, BY_POD_TABLE))
+    ):
         _prepare_full(store)
         for name in derive_files():
             store.execute(sql_text(name))
+        store.execute(f"DROP TABLE IF EXISTS {BY_POD_TABLE}")
+        _update_by_pod(store, -1)
         _drop_helpers(store)
         return RebuildStats(full=True, pods=int(store.scalar("SELECT count(*) FROM pods")))
     if last_source(store) == since:  # nothing new (duplicates only): nothing to recompute
         _drop_helpers(store)
         return RebuildStats(full=False, pods=0)
+    _update_by_pod(store, int(by_pod_since))
     return _incremental(store, since)
+
+
+def _update_by_pod(store: Store, by_pod_since: int) -> None:
+    """Bring events_by_pod up to the last source: the events of the sources after
+    `by_pod_since` (all of them from -1, into a new table)."""
+    db = _quote(str(store.scalar("SELECT current_database()")))
+    store.execute("SET VARIABLE by_pod_since = ?", [by_pod_since])
+    store.execute(_with_db("incremental_by_pod.sql", db))
+    store.execute(
+        "INSERT OR REPLACE INTO meta VALUES (?, ?)", [BY_POD_MARK, str(last_source(store))]
+    )
 
 
 @functools.cache
@@ -147,10 +171,11 @@ def _incremental(store: Store, since: int) -> RebuildStats:
         "SELECT count(*) > (SELECT n_event_versions FROM before_counts) FROM event_versions"
     ):
         store.execute(_with_db("incremental_versions.sql", db))
-    # the events of the passes so far, by rowid; each pass fetches those of its new names only
+    # the events of the passes so far, by their order in events (events_by_pod.seq); each pass
+    # fetches those of its new names only
     store.execute(
         "CREATE OR REPLACE TEMP TABLE shadow_events AS "
-        f"SELECT * EXCLUDE (raw), rowid AS r FROM {db}.main.events WHERE false"
+        f"SELECT * EXCLUDE (raw), 0::BIGINT AS r FROM {db}.main.events WHERE false"
     )
     store.execute("CREATE OR REPLACE TEMP TABLE new_names AS SELECT * FROM rebuild_names")
     made: list[str] = []
@@ -222,7 +247,6 @@ def _drop_helpers(store: Store) -> None:
         "moved_sources",
         "moved_scopes",
         "list_names",
-        "shadow_event_rows",
         "shadow_events",
         "new_names",
     ):

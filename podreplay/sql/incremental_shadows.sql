@@ -24,35 +24,19 @@ CREATE OR REPLACE TEMP TABLE kept_from_db AS SELECT pod_uid FROM rebuild_pods;
 -- the shadows, in the order of the tables (the derive files break ties by it)
 -- (the events' documents stay behind: no derive file reads them). The events of the names
 -- new to this pass (new_names: all of them in the first pass, the names incremental_lists.sql
--- added in the next) join those of the passes before (shadow_events, by rowid): a second pass
--- does not look up the first pass's pods again. The events about a pod, and the controllers'
--- events naming it: any of the forms derive_15 and derive_70 read.
-CREATE OR REPLACE TEMP TABLE shadow_event_rows AS
-(
-    SELECT e.rowid AS r
-    FROM {db}.main.events AS e
-    SEMI JOIN new_names AS n ON n.namespace = e.object_namespace AND n.pod = e.object_name
-    WHERE coalesce(e.object_kind, 'Pod') = 'Pod'
-    UNION
-    SELECT r FROM (
-        SELECT rowid AS r, coalesce(object_namespace, namespace) AS namespace,
-            regexp_extract(message,
-                '(?:Created pod: |[Cc]reate Pod |^Deleted pod: |^delete Pod )(\S+)', 1) AS pod
-        FROM {db}.main.events
-        WHERE reason IN ('SuccessfulCreate', 'SuccessfulDelete')
-    ) AS c
-    SEMI JOIN new_names AS n ON n.namespace = c.namespace AND n.pod = c.pod
-)
-EXCEPT
-SELECT r FROM shadow_events;
-
--- (the event's own name, uid, apiVersion and resourceVersion stay NULL: no derive file after
--- derive_10 reads them, and the zstd columns name and uid cost a third of this fetch)
-INSERT INTO shadow_events
-SELECT * EXCLUDE (raw) REPLACE (NULL::VARCHAR AS name, NULL::VARCHAR AS uid,
-    NULL::VARCHAR AS api_version, NULL::VARCHAR AS resource_version), rowid AS r
-FROM {db}.main.events
-WHERE rowid IN (SELECT r FROM shadow_event_rows);
+-- added in the next) join those of the passes before (shadow_events, by `seq`, the events
+-- table's order): a second pass does not look up the first pass's pods again. The events
+-- about a pod, and the controllers' events naming it, come from events_by_pod (stored by pod:
+-- its row groups' min/max skip the other pods'; incremental_by_pod.sql). The event's own
+-- name, uid, apiVersion and resourceVersion stay NULL: no derive file after derive_10 reads
+-- them.
+INSERT INTO shadow_events BY NAME
+SELECT * EXCLUDE (key_namespace, key_pod, seq), seq AS r FROM (
+    SELECT DISTINCT ON (e.seq) e.*
+    FROM {db}.main.events_by_pod AS e
+    SEMI JOIN new_names AS n ON n.namespace = e.key_namespace AND n.pod = e.key_pod
+) AS e
+WHERE e.seq NOT IN (SELECT r FROM shadow_events);
 
 CREATE OR REPLACE TEMP TABLE events AS
 SELECT * EXCLUDE (r) FROM shadow_events ORDER BY r;
