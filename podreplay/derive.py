@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from podreplay.store import Store, sql_files, sql_statements, sql_text
+from podreplay.store import EVENTS_BY_POD, Store, sql_files, sql_statements, sql_text
 
 if TYPE_CHECKING:
     from podreplay.ingest import IngestOptions, IngestResult
@@ -51,9 +51,8 @@ SHADOWED_FACTS = (
     "container_snapshots",
     "condition_snapshots",
 )
-# the events stored by the pod they are about, which an incremental rebuild reads
-# (incremental_by_pod.sql), and the meta key of the last source it holds
-BY_POD_TABLE = "events_by_pod"
+BY_POD_TABLE = EVENTS_BY_POD
+# the meta key of the last source events_by_pod holds
 BY_POD_MARK = "events_by_pod_through"
 _CREATE = "CREATE OR REPLACE TABLE "
 PODS_FILE = "derive_15_pods.sql"  # the first pass of an incremental rebuild ends here

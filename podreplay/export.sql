@@ -1,7 +1,8 @@
 -- The Parquet export (podreplay/export.py).
 
 -- name: objects
--- Every table and view of the main schema: (name, kind, whether it has the column ?).
+-- Every table and view of the main schema but the one named by the second parameter:
+-- (name, kind, whether it has the column named by the first).
 SELECT
     t.table_name,
     CASE WHEN t.table_type = 'VIEW' THEN 'view' ELSE 'table' END,
@@ -9,7 +10,7 @@ SELECT
 FROM information_schema.tables t
 JOIN information_schema.columns c
     ON c.table_schema = t.table_schema AND c.table_name = t.table_name
-WHERE t.table_schema = 'main' AND t.table_catalog = current_database()
+WHERE t.table_schema = 'main' AND t.table_catalog = current_database() AND t.table_name <> ?
   AND c.table_catalog = current_database()
 GROUP BY ALL
 ORDER BY t.table_name

@@ -24,6 +24,9 @@ from podreplay.errors import DatabaseBusyError, NotFoundError, QueryError, Usage
 
 OPEN_WAIT_S = 30.0  # how long opening waits for an in-place writer (small writes take ~1 s)
 SCHEMA_VERSION = "2"  # 2: sources.cluster, capture_gaps
+# the events stored by the pod they are about: a copy the incremental rebuild reads
+# (sql/incremental_by_pod.sql); kept for the tool itself, so not exported
+EVENTS_BY_POD = "events_by_pod"
 
 if TYPE_CHECKING:
     import polars as pl

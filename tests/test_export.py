@@ -37,14 +37,14 @@ def read_back(out: Path, entry: dict[str, Any]) -> pl.DataFrame:
     return pl.read_parquet(out / entry["path"])
 
 
-def test_every_table_and_view_is_exported_with_its_row_count(
+def test_every_table_and_view_but_the_rebuilds_copy_is_exported_with_its_row_count(
     simulated: SimDb, exported: Path
 ) -> None:
     with Store(simulated.db, read_only=True) as store:
         objects = dict(
             store.rows(
                 "SELECT table_name, table_type FROM information_schema.tables"
-                " WHERE table_schema = 'main'"
+                " WHERE table_schema = 'main' AND table_name <> 'events_by_pod'"
             )
         )
         counts = {name: store.scalar(f'SELECT count(*) FROM "{name}"') for name in objects}
