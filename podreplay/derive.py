@@ -56,7 +56,6 @@ BY_POD_TABLE = EVENTS_BY_POD
 BY_POD_MARK = "events_by_pod_through"
 _CREATE = "CREATE OR REPLACE TABLE "
 PODS_FILE = "derive_15_pods.sql"  # the first pass of an incremental rebuild ends here
-MAX_PASSES = 3  # the second pass adds pods whose first sighting did not move: the third is idle
 
 
 @dataclass(frozen=True)
@@ -177,18 +176,24 @@ def _incremental(store: Store, since: int) -> RebuildStats:
         f"SELECT * EXCLUDE (raw), 0::BIGINT AS r FROM {db}.main.events WHERE false"
     )
     store.execute("CREATE OR REPLACE TEMP TABLE new_names AS SELECT * FROM rebuild_names")
-    made: list[str] = []
-    for _ in range(MAX_PASSES):
-        store.execute(_with_db("incremental_shadows.sql", db))
-        made = _run_shadowed(store, first_pass)
-        # Lists that now continue from another time: the pods they may prove gone are touched
-        store.execute(_with_db("incremental_lists.sql", db))
-        if not store.scalar("SELECT count(*) FROM list_names"):
-            break
+    # the pods recomputed (incremental_shadows.sql adds each pass's), and the first sightings of
+    # the others (derive_15 dates the Lists with them; each pass deletes its pods')
+    store.execute("CREATE OR REPLACE TEMP TABLE rebuild_pods (pod_uid VARCHAR)")
+    store.execute(
+        "CREATE OR REPLACE TEMP TABLE kept_first_seen AS "
+        f"SELECT pod_uid, first_seen FROM {db}.main.pods"
+    )
+    store.execute(_with_db("incremental_shadows.sql", db))
+    made = _run_shadowed(store, first_pass)
+    # Lists that now continue from another time: the pods they may prove gone are touched, in
+    # a second pass. Their own evidence did not change (else they were touched already), so
+    # their first sightings stay and no List moves again: a third pass would be idle.
+    store.execute(_with_db("incremental_lists.sql", db))
+    if store.scalar("SELECT count(*) FROM list_names"):
         store.execute("INSERT INTO rebuild_names SELECT * FROM list_names")
         store.execute("CREATE OR REPLACE TEMP TABLE new_names AS SELECT * FROM list_names")
-    else:
-        raise AssertionError("incremental rebuild: the touched pods did not settle")
+        store.execute(_with_db("incremental_shadows.sql", db))
+        made = _run_shadowed(store, first_pass)
     made += _run_shadowed(store, per_pod[len(first_pass) :])
     n_pods = int(store.scalar("SELECT count(*) FROM rebuild_pods"))
     for table in made:
