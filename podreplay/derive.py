@@ -110,6 +110,11 @@ def _rebuild(store: Store, since: int | None) -> RebuildStats:
     if last_source(store) == since:  # nothing new (duplicates only): nothing to recompute
         _drop_helpers(store)
         return RebuildStats(full=False, pods=0)
+    # what note_before counted; unknown (no note_before since the last rebuild): all new
+    store.execute(
+        "CREATE TEMP TABLE IF NOT EXISTS before_counts AS "
+        "SELECT 0 AS n_event_versions, NULL::BIGINT AS n_events, NULL::BIGINT AS since"
+    )
     _update_by_pod(store, int(by_pod_since))
     return _incremental(store, since)
 
@@ -119,9 +124,26 @@ def _update_by_pod(store: Store, by_pod_since: int) -> None:
     `by_pod_since` (all of them from -1, into a new table)."""
     db = _quote(str(store.scalar("SELECT current_database()")))
     store.execute("SET VARIABLE by_pod_since = ?", [by_pod_since])
+    store.execute("SET VARIABLE by_pod_replaced = ?", [_events_replaced(store, by_pod_since)])
     store.execute(_with_db("incremental_by_pod.sql", db))
     store.execute(
         "INSERT OR REPLACE INTO meta VALUES (?, ?)", [BY_POD_MARK, str(last_source(store))]
+    )
+
+
+def _events_replaced(store: Store, since: int) -> bool:
+    """Whether the sources after `since` replaced stored events (newer versions of their keys):
+    not when the events grew by exactly the rows those sources hold since note_before counted
+    them after `since`; unknown (a full rebuild, no count, another `since`): replaced."""
+    if since < 0:
+        return True
+    return bool(
+        store.scalar(
+            "SELECT coalesce(any_value(since) IS DISTINCT FROM $since OR any_value(n_events) + "
+            "(SELECT count(*) FROM events WHERE source_id > $since) "
+            "<> (SELECT count(*) FROM events), true) FROM before_counts",
+            {"since": since},
+        )
     )
 
 
@@ -157,7 +179,6 @@ def _incremental(store: Store, since: int) -> RebuildStats:
         "CREATE TEMP TABLE IF NOT EXISTS before_owners AS "
         "SELECT namespace, kind, name, owner_kind, owner_name FROM owners WHERE false"
     )
-    store.execute("CREATE TEMP TABLE IF NOT EXISTS before_counts AS SELECT 0 AS n_event_versions")
     files = derive_files()
     global_files = [n for n in files if n.startswith(GLOBAL_FILE_PREFIX)]
     per_pod = [n for n in files if n not in global_files]
@@ -274,11 +295,14 @@ def note_before(store: Store) -> int:
         "CREATE OR REPLACE TEMP TABLE before_owners AS "
         "SELECT DISTINCT namespace, kind, name, owner_kind, owner_name FROM owners"
     )
+    since = last_source(store)
     store.execute(
-        "CREATE OR REPLACE TEMP TABLE before_counts AS "
-        "SELECT count(*) AS n_event_versions FROM event_versions"
+        "CREATE OR REPLACE TEMP TABLE before_counts AS SELECT "
+        "(SELECT count(*) FROM event_versions) AS n_event_versions, "
+        "(SELECT count(*) FROM events) AS n_events, ?::BIGINT AS since",
+        [since],
     )
-    return last_source(store)
+    return since
 
 
 def ingest_and_rebuild(

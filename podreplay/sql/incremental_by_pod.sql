@@ -32,9 +32,12 @@ CREATE TABLE IF NOT EXISTS {db}.main.events_by_pod (
     host VARCHAR
 );
 
+-- (derive.py sets by_pod_replaced false when the events grew by exactly the new sources' rows:
+-- no stored event was replaced, and the key lookup in all the stored rows is skipped)
 DELETE FROM {db}.main.events_by_pod
 WHERE event_key IN (
-    SELECT event_key FROM {db}.main.events WHERE source_id > getvariable('by_pod_since')
+    SELECT event_key FROM {db}.main.events
+    WHERE source_id > getvariable('by_pod_since') AND getvariable('by_pod_replaced')
 );
 
 -- the new rows after the stored ones, in the events table's order (its rowids only grow)
