@@ -98,7 +98,7 @@ def _rebuild(store: Store, since: int | None) -> RebuildStats:
         since is None
         or made_by != version
         or by_pod_since is None
-        or not all(store.has_table(t) for t in (*DERIVED_TABLES, BY_POD_TABLE))
+        or not _has_tables(store, (*DERIVED_TABLES, BY_POD_TABLE))
     ):
         _prepare_full(store)
         for name in derive_files():
@@ -117,6 +117,16 @@ def _rebuild(store: Store, since: int | None) -> RebuildStats:
     )
     _update_by_pod(store, int(by_pod_since))
     return _incremental(store, since)
+
+
+def _has_tables(store: Store, names: Sequence[str]) -> bool:
+    """Whether the database has every one of these tables (one catalog query, not one each)."""
+    found = store.scalar(
+        "SELECT count(DISTINCT table_name) FROM information_schema.tables "
+        "WHERE table_name IN (SELECT unnest(?))",
+        [list(names)],
+    )
+    return int(found) == len(names)
 
 
 def _update_by_pod(store: Store, by_pod_since: int) -> None:
