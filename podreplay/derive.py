@@ -23,7 +23,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from podreplay.store import EVENTS_BY_POD, Store, sql_files, sql_statements, sql_text
+from podreplay.store import (
+    REBUILD_TABLES,
+    Store,
+    sql_files,
+    sql_statements,
+    sql_text,
+)
 
 if TYPE_CHECKING:
     from podreplay.ingest import IngestOptions, IngestResult
@@ -51,7 +57,6 @@ SHADOWED_FACTS = (
     "container_snapshots",
     "condition_snapshots",
 )
-BY_POD_TABLE = EVENTS_BY_POD
 # the meta key of the last source events_by_pod holds
 BY_POD_MARK = "events_by_pod_through"
 _CREATE = "CREATE OR REPLACE TABLE "
@@ -98,13 +103,14 @@ def _rebuild(store: Store, since: int | None) -> RebuildStats:
         since is None
         or made_by != version
         or by_pod_since is None
-        or not _has_tables(store, (*DERIVED_TABLES, BY_POD_TABLE))
+        or not _has_tables(store, (*DERIVED_TABLES, *REBUILD_TABLES))
     ):
         _prepare_full(store)
+        for table in REBUILD_TABLES:
+            store.execute(f"DROP TABLE IF EXISTS {table}")
+        _update_by_pod(store, -1)  # derive_10 reads event_bounds
         for name in derive_files():
             store.execute(sql_text(name))
-        store.execute(f"DROP TABLE IF EXISTS {BY_POD_TABLE}")
-        _update_by_pod(store, -1)
         _drop_helpers(store)
         return RebuildStats(full=True, pods=int(store.scalar("SELECT count(*) FROM pods")))
     if last_source(store) == since:  # nothing new (duplicates only): nothing to recompute
@@ -130,11 +136,14 @@ def _has_tables(store: Store, names: Sequence[str]) -> bool:
 
 
 def _update_by_pod(store: Store, by_pod_since: int) -> None:
-    """Bring events_by_pod up to the last source: the events of the sources after
-    `by_pod_since` (all of them from -1, into a new table)."""
+    """Bring events_by_pod and event_bounds up to the last source: the events of the sources
+    after `by_pod_since` (all of them from -1, into new tables; event_bounds all of them again
+    when stored events were replaced)."""
     db = _quote(str(store.scalar("SELECT current_database()")))
+    replaced = _events_replaced(store, by_pod_since)
     store.execute("SET VARIABLE by_pod_since = ?", [by_pod_since])
-    store.execute("SET VARIABLE by_pod_replaced = ?", [_events_replaced(store, by_pod_since)])
+    store.execute("SET VARIABLE by_pod_replaced = ?", [replaced])
+    store.execute("SET VARIABLE bounds_since = ?", [-1 if replaced else by_pod_since])
     store.execute(_with_db("incremental_by_pod.sql", db))
     store.execute(
         "INSERT OR REPLACE INTO meta VALUES (?, ?)", [BY_POD_MARK, str(last_source(store))]

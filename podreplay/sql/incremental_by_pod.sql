@@ -40,6 +40,31 @@ WHERE event_key IN (
     WHERE source_id > getvariable('by_pod_since') AND getvariable('by_pod_replaced')
 );
 
+-- event_bounds: the events' time bounds per source and namespace (derive_10): the new sources'
+-- added, all of them recomputed when a stored event was replaced (its source's bounds may move)
+CREATE TABLE IF NOT EXISTS {db}.main.event_bounds (
+    source_id INTEGER,
+    namespace VARCHAR,
+    about_pod BOOLEAN,
+    lo TIMESTAMPTZ,
+    hi TIMESTAMPTZ,
+    first_ts TIMESTAMPTZ
+);
+
+DELETE FROM {db}.main.event_bounds WHERE source_id > getvariable('bounds_since');
+
+INSERT INTO {db}.main.event_bounds
+SELECT
+    source_id,
+    coalesce(object_namespace, namespace) AS namespace,
+    coalesce(object_kind, 'Pod') = 'Pod' AS about_pod,
+    min(least(first_ts, event_ts, last_ts)) AS lo,
+    max(greatest(first_ts, event_ts, last_ts)) AS hi,
+    min(coalesce(first_ts, event_ts, last_ts)) AS first_ts
+FROM {db}.main.events
+WHERE source_id > getvariable('bounds_since')
+GROUP BY ALL;
+
 -- the new rows after the stored ones, in the events table's order (its rowids only grow)
 SET VARIABLE by_pod_seq = (SELECT coalesce(max(seq), -1) + 1 FROM {db}.main.events_by_pod)
     - (SELECT coalesce(min(rowid), 0) FROM {db}.main.events
