@@ -4,10 +4,11 @@
 -- few that hold the touched pods' events, which an incremental rebuild reads from here
 -- (incremental_shadows.sql) instead of looking them up among all the events. `seq` keeps the
 -- order of the events table (the derive files break ties by it).
--- Run by derive.py: after a full rebuild over an empty events_by_pod (all events), and before
--- an incremental one over the events of the sources after getvariable('by_pod_since') (the
--- last source it holds): the new events and the new versions of stored ones (the latest
--- version wins in events: the stored rows of their keys go). {db} is the database's catalog.
+-- Run by derive.py before the derive files: for a full rebuild over an empty events_by_pod
+-- (all events), for an incremental one over the events of the sources after
+-- getvariable('by_pod_since') (the last source it holds): the new events and the new versions
+-- of stored ones (the latest version wins in events: the stored rows of their keys go).
+-- It keeps event_bounds (derive_10) in step too. {db} is the database's catalog.
 CREATE TABLE IF NOT EXISTS {db}.main.events_by_pod (
     key_namespace VARCHAR,
     key_pod VARCHAR,
