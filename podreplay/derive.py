@@ -23,7 +23,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from podreplay.store import EVENTS_BY_POD, Store, sql_files, sql_statements, sql_text
+from podreplay.store import (
+    REBUILD_TABLES,
+    Store,
+    sql_files,
+    sql_statements,
+    sql_text,
+)
 
 if TYPE_CHECKING:
     from podreplay.ingest import IngestOptions, IngestResult
@@ -51,12 +57,10 @@ SHADOWED_FACTS = (
     "container_snapshots",
     "condition_snapshots",
 )
-BY_POD_TABLE = EVENTS_BY_POD
 # the meta key of the last source events_by_pod holds
 BY_POD_MARK = "events_by_pod_through"
 _CREATE = "CREATE OR REPLACE TABLE "
 PODS_FILE = "derive_15_pods.sql"  # the first pass of an incremental rebuild ends here
-MAX_PASSES = 3  # the second pass adds pods whose first sighting did not move: the third is idle
 
 
 @dataclass(frozen=True)
@@ -99,30 +103,66 @@ def _rebuild(store: Store, since: int | None) -> RebuildStats:
         since is None
         or made_by != version
         or by_pod_since is None
-        or not all(store.has_table(t) for t in (*DERIVED_TABLES, BY_POD_TABLE))
+        or not _has_tables(store, (*DERIVED_TABLES, *REBUILD_TABLES))
     ):
         _prepare_full(store)
+        for table in REBUILD_TABLES:
+            store.execute(f"DROP TABLE IF EXISTS {table}")
+        _update_by_pod(store, -1)  # derive_10 reads event_bounds
         for name in derive_files():
             store.execute(sql_text(name))
-        store.execute(f"DROP TABLE IF EXISTS {BY_POD_TABLE}")
-        _update_by_pod(store, -1)
         _drop_helpers(store)
         return RebuildStats(full=True, pods=int(store.scalar("SELECT count(*) FROM pods")))
     if last_source(store) == since:  # nothing new (duplicates only): nothing to recompute
         _drop_helpers(store)
         return RebuildStats(full=False, pods=0)
+    # what note_before counted; unknown (no note_before since the last rebuild): all new
+    store.execute(
+        "CREATE TEMP TABLE IF NOT EXISTS before_counts AS "
+        "SELECT 0 AS n_event_versions, NULL::BIGINT AS n_events, NULL::BIGINT AS since"
+    )
     _update_by_pod(store, int(by_pod_since))
     return _incremental(store, since)
 
 
+def _has_tables(store: Store, names: Sequence[str]) -> bool:
+    """Whether the database has every one of these tables (one catalog query, not one each)."""
+    found = store.scalar(
+        "SELECT count(DISTINCT table_name) FROM information_schema.tables "
+        "WHERE table_name IN (SELECT unnest(?))",
+        [list(names)],
+    )
+    return int(found) == len(names)
+
+
 def _update_by_pod(store: Store, by_pod_since: int) -> None:
-    """Bring events_by_pod up to the last source: the events of the sources after
-    `by_pod_since` (all of them from -1, into a new table)."""
+    """Bring events_by_pod and event_bounds up to the last source: the events of the sources
+    after `by_pod_since` (all of them from -1, into new tables; event_bounds all of them again
+    when stored events were replaced)."""
     db = _quote(str(store.scalar("SELECT current_database()")))
+    replaced = _events_replaced(store, by_pod_since)
     store.execute("SET VARIABLE by_pod_since = ?", [by_pod_since])
+    store.execute("SET VARIABLE by_pod_replaced = ?", [replaced])
+    store.execute("SET VARIABLE bounds_since = ?", [-1 if replaced else by_pod_since])
     store.execute(_with_db("incremental_by_pod.sql", db))
     store.execute(
         "INSERT OR REPLACE INTO meta VALUES (?, ?)", [BY_POD_MARK, str(last_source(store))]
+    )
+
+
+def _events_replaced(store: Store, since: int) -> bool:
+    """Whether the sources after `since` replaced stored events (newer versions of their keys):
+    not when the events grew by exactly the rows those sources hold since note_before counted
+    them after `since`; unknown (a full rebuild, no count, another `since`): replaced."""
+    if since < 0:
+        return True
+    return bool(
+        store.scalar(
+            "SELECT coalesce(any_value(since) IS DISTINCT FROM $since OR any_value(n_events) + "
+            "(SELECT count(*) FROM events WHERE source_id > $since) "
+            "<> (SELECT count(*) FROM events), true) FROM before_counts",
+            {"since": since},
+        )
     )
 
 
@@ -158,7 +198,6 @@ def _incremental(store: Store, since: int) -> RebuildStats:
         "CREATE TEMP TABLE IF NOT EXISTS before_owners AS "
         "SELECT namespace, kind, name, owner_kind, owner_name FROM owners WHERE false"
     )
-    store.execute("CREATE TEMP TABLE IF NOT EXISTS before_counts AS SELECT 0 AS n_event_versions")
     files = derive_files()
     global_files = [n for n in files if n.startswith(GLOBAL_FILE_PREFIX)]
     per_pod = [n for n in files if n not in global_files]
@@ -177,18 +216,24 @@ def _incremental(store: Store, since: int) -> RebuildStats:
         f"SELECT * EXCLUDE (raw), 0::BIGINT AS r FROM {db}.main.events WHERE false"
     )
     store.execute("CREATE OR REPLACE TEMP TABLE new_names AS SELECT * FROM rebuild_names")
-    made: list[str] = []
-    for _ in range(MAX_PASSES):
-        store.execute(_with_db("incremental_shadows.sql", db))
-        made = _run_shadowed(store, first_pass)
-        # Lists that now continue from another time: the pods they may prove gone are touched
-        store.execute(_with_db("incremental_lists.sql", db))
-        if not store.scalar("SELECT count(*) FROM list_names"):
-            break
+    # the pods recomputed (incremental_shadows.sql adds each pass's), and the first sightings of
+    # the others (derive_15 dates the Lists with them; each pass deletes its pods')
+    store.execute("CREATE OR REPLACE TEMP TABLE rebuild_pods (pod_uid VARCHAR)")
+    store.execute(
+        "CREATE OR REPLACE TEMP TABLE kept_first_seen AS "
+        f"SELECT pod_uid, first_seen FROM {db}.main.pods"
+    )
+    store.execute(_with_db("incremental_shadows.sql", db))
+    made = _run_shadowed(store, first_pass)
+    # Lists that now continue from another time: the pods they may prove gone are touched, in
+    # a second pass. Their own evidence did not change (else they were touched already), so
+    # their first sightings stay and no List moves again: a third pass would be idle.
+    store.execute(_with_db("incremental_lists.sql", db))
+    if store.scalar("SELECT count(*) FROM list_names"):
         store.execute("INSERT INTO rebuild_names SELECT * FROM list_names")
         store.execute("CREATE OR REPLACE TEMP TABLE new_names AS SELECT * FROM list_names")
-    else:
-        raise AssertionError("incremental rebuild: the touched pods did not settle")
+        store.execute(_with_db("incremental_shadows.sql", db))
+        made = _run_shadowed(store, first_pass)
     made += _run_shadowed(store, per_pod[len(first_pass) :])
     n_pods = int(store.scalar("SELECT count(*) FROM rebuild_pods"))
     for table in made:
@@ -269,11 +314,14 @@ def note_before(store: Store) -> int:
         "CREATE OR REPLACE TEMP TABLE before_owners AS "
         "SELECT DISTINCT namespace, kind, name, owner_kind, owner_name FROM owners"
     )
+    since = last_source(store)
     store.execute(
-        "CREATE OR REPLACE TEMP TABLE before_counts AS "
-        "SELECT count(*) AS n_event_versions FROM event_versions"
+        "CREATE OR REPLACE TEMP TABLE before_counts AS SELECT "
+        "(SELECT count(*) FROM event_versions) AS n_event_versions, "
+        "(SELECT count(*) FROM events) AS n_events, ?::BIGINT AS since",
+        [since],
     )
-    return last_source(store)
+    return since
 
 
 def ingest_and_rebuild(

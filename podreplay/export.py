@@ -1,5 +1,5 @@
-"""Export every table and view of a podreplay database as Parquet (but `events_by_pod`, the
-rebuild's copy of `events`), for engines beyond DuckDB.
+"""Export every table and view of a podreplay database as Parquet (but `events_by_pod` and
+`event_bounds`, the rebuild's own tables), for engines beyond DuckDB.
 
 Objects with a `namespace` column are written Hive-partitioned (`NAME/namespace=NS/*.parquet`);
 the others as one `NAME.parquet` file. `_manifest.json` lists what was written and the row counts.
@@ -14,7 +14,7 @@ from pathlib import Path
 
 from podreplay.errors import UsageError
 from podreplay.sqlfiles import Sql
-from podreplay.store import EVENTS_BY_POD, Store
+from podreplay.store import REBUILD_TABLES, Store
 
 MANIFEST = "_manifest.json"
 PARTITION_COLUMN = "namespace"
@@ -45,8 +45,8 @@ def quote_literal(text: str) -> str:
 
 def exportable_objects(store: Store) -> list[tuple[str, str, bool]]:
     """(name, kind, has a namespace column) for every table and view in the main schema but
-    the rebuild's own copy of the events stored by pod."""
-    rows = store.rows(SQL("objects"), [PARTITION_COLUMN, EVENTS_BY_POD])
+    the rebuild's own tables (the events stored by pod, their time bounds per source)."""
+    rows = store.rows(SQL("objects"), [PARTITION_COLUMN, list(REBUILD_TABLES)])
     return [(str(name), str(kind), bool(ns)) for name, kind, ns in rows]
 
 

@@ -27,6 +27,9 @@ SCHEMA_VERSION = "2"  # 2: sources.cluster, capture_gaps
 # the events stored by the pod they are about: a copy the incremental rebuild reads
 # (sql/incremental_by_pod.sql); kept for the tool itself, so not exported
 EVENTS_BY_POD = "events_by_pod"
+# the events' time bounds per source and namespace (derive_10 reads them), kept in step like it
+EVENT_BOUNDS = "event_bounds"
+REBUILD_TABLES = (EVENTS_BY_POD, EVENT_BOUNDS)
 
 if TYPE_CHECKING:
     import polars as pl

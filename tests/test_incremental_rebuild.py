@@ -42,6 +42,7 @@ COMPARED = (
 QUERIES = {
     **{t: f"SELECT * FROM {t}" for t in COMPARED},
     "events_by_pod": "SELECT * EXCLUDE (seq) FROM events_by_pod",
+    "event_bounds": "SELECT * FROM event_bounds",
     "events_by_pod order": """
         SELECT b.event_key FROM (
             SELECT event_key, dense_rank() OVER (ORDER BY seq) AS place

@@ -1,16 +1,9 @@
 -- The events' time bounds per source and namespace, read once for the four tables below
--- (each of them scanned all events before; min/max of these per-group bounds are the same).
+-- (min/max of these per-group bounds are the same as over the events): event_bounds, which
+-- derive.py keeps in step with the events before this file runs (incremental_by_pod.sql).
 -- about_pod: the events a capture scope counts (involvedObject a Pod, or of no kind).
 CREATE OR REPLACE TEMP TABLE source_event_bounds AS
-SELECT
-    source_id,
-    coalesce(object_namespace, namespace) AS namespace,
-    coalesce(object_kind, 'Pod') = 'Pod' AS about_pod,
-    min(least(first_ts, event_ts, last_ts)) AS lo,
-    max(greatest(first_ts, event_ts, last_ts)) AS hi,
-    min(coalesce(first_ts, event_ts, last_ts)) AS first_ts
-FROM events
-GROUP BY ALL;
+SELECT source_id, namespace, about_pod, lo, hi, first_ts FROM event_bounds;
 
 -- capture_span: one row, the time all captures together cover (the latest observation over all
 -- sources: a snapshot's observation time or the latest event timestamp).

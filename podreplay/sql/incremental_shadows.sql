@@ -3,20 +3,21 @@
 -- of the database's ({db}). Run again when incremental_lists.sql touched more names.
 CREATE OR REPLACE TEMP TABLE rebuild_names AS SELECT DISTINCT namespace, pod FROM rebuild_names;
 
--- every uid those names had or have (derive_12 adds the surrogate uids it makes)
-CREATE OR REPLACE TEMP TABLE rebuild_pods AS
-SELECT pod_uid FROM {db}.main.pod_events SEMI JOIN rebuild_names USING (namespace, pod)
+-- every uid the names new to this pass had or have (derive_12 adds the surrogate uids it makes)
+INSERT INTO rebuild_pods
+SELECT pod_uid FROM {db}.main.pod_events SEMI JOIN new_names USING (namespace, pod)
 UNION
-SELECT pod_uid FROM {db}.main.pod_snapshots SEMI JOIN rebuild_names USING (namespace, pod)
+SELECT pod_uid FROM {db}.main.pod_snapshots SEMI JOIN new_names USING (namespace, pod)
 UNION
-SELECT pod_uid FROM {db}.main.pods SEMI JOIN rebuild_names USING (namespace, pod);
+SELECT pod_uid FROM {db}.main.pods SEMI JOIN new_names USING (namespace, pod)
+EXCEPT
+SELECT pod_uid FROM rebuild_pods;
 
 -- derive_15: each List's members, and when the pods not recomputed were first seen
 CREATE OR REPLACE TEMP VIEW list_members AS
 SELECT source_id, observed_at, pod_uid FROM {db}.main.pod_snapshots WHERE watch_type IS NULL;
 
-CREATE OR REPLACE TEMP TABLE kept_first_seen AS
-SELECT pod_uid, first_seen FROM {db}.main.pods ANTI JOIN rebuild_pods USING (pod_uid);
+DELETE FROM kept_first_seen WHERE pod_uid IN (SELECT pod_uid FROM rebuild_pods);
 
 -- the pods kept_first_seen leaves out (incremental_lists.sql; derive_12 adds to rebuild_pods)
 CREATE OR REPLACE TEMP TABLE kept_from_db AS SELECT pod_uid FROM rebuild_pods;
