@@ -8,12 +8,16 @@ import re
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
 PODREPLAY = [PY, "-m", "podreplay"]
+# steps of a second or two (start-up, small writes, the smaller folders) run this many times,
+# their median kept: one run of them swings by a third with the machine
+SHORT_REPEAT = 3
 UID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 CHROMIUM_FLAGS = [
     "--no-sandbox",
@@ -108,13 +112,36 @@ def measure(
     input_mb: float | None = None,
     ref: str | None = None,
     needed: bool = False,
+    *,
+    repeat: int = 1,
+    before: Callable[[], object] | None = None,
 ) -> Step | None:
     """Run argv as a child, recording its wall time and its own peak RSS; `ref` names the
     step of the same run its ratio is taken to. None: the run leaves this step out (unless
-    `needed`: a later step reads what it writes)."""
+    `needed`: a later step reads what it writes). With `repeat`, the child runs that many
+    times (`before` puts its input back before each, outside the timing) and the run of median
+    wall time is the step's: short steps swing with the machine more than long ones."""
     if not (needed or run.wanted(name)):
         return None
     print(f"  {name} ...", end="", flush=True)
+    runs: list[Step] = []
+    for _ in range(repeat):
+        if before is not None:
+            before()
+        runs.append(_measure_once(name, argv, input_mb, ref))
+        if not runs[-1].ok:
+            break
+    step = sorted(runs, key=lambda r: r.seconds)[len(runs) // 2] if runs[-1].ok else runs[-1]
+    if repeat > 1 and step.ok:
+        step.note = "; ".join(x for x in (step.note, f"median of {repeat} runs") if x)
+    run.steps.append(step)
+    spread = f" ({', '.join(f'{r.seconds:.2f}' for r in runs)})" if len(runs) > 1 else ""
+    failed = "" if step.ok else "  FAILED: " + step.note
+    print(f" {step.seconds:.2f} s{spread}, {step.peak_mb:.0f} MB{failed}", flush=True)
+    return step
+
+
+def _measure_once(name: str, argv: list[str], input_mb: float | None, ref: str | None) -> Step:
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     t0 = time.perf_counter()
     proc = subprocess.Popen(
@@ -134,10 +161,7 @@ def measure(
     cpu_s = float(cpu.group(1)) if cpu else None
     if ref is not None and ok and not note:
         note = f"ratio to `{ref}`"
-    step = Step(name, seconds, peak, input_mb, note[:200], ok, cpu_s, ref)
-    run.steps.append(step)
-    print(f" {seconds:.2f} s, {peak:.0f} MB{'' if ok else '  FAILED: ' + note}", flush=True)
-    return step
+    return Step(name, seconds, peak, input_mb, note[:200], ok, cpu_s, ref)
 
 
 _PEAK = re.compile(rb"^BENCH_PEAK_KB=(\d+)$", re.MULTILINE)

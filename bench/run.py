@@ -38,6 +38,7 @@ from measure import (
     PY,
     QUICK,
     ROOT,
+    SHORT_REPEAT,
     Run,
     cli,
     find_chromium,
@@ -227,10 +228,19 @@ def run_all(run: Run, work: Path) -> Run:
 
     print("folders of one-pod snapshot files against the same pods in one file")
     for n, (folder, one) in snapshots.items():
+        short = SHORT_REPEAT if n < max(snapshots) else 1
         code = py_code(ingest_only_code(fresh(db), [one], defaults=True))
-        measure(run, f"one file {n}", code, size_mb(one))
+        measure(run, f"one file {n}", code, size_mb(one), repeat=short, before=lambda: fresh(db))
         code = py_code(ingest_only_code(fresh(db), [folder], defaults=True))
-        measure(run, f"files {n}", code, size_mb(folder), ref=f"one file {n}")
+        measure(
+            run,
+            f"files {n}",
+            code,
+            size_mb(folder),
+            ref=f"one file {n}",
+            repeat=short,
+            before=lambda: fresh(db),
+        )
 
     print(f"derived tables for {big} events + pod List")
     adds = [f"add {label} to big" for label in ("1-pod snapshot", "100 events")]
@@ -246,27 +256,36 @@ def run_all(run: Run, work: Path) -> Run:
             f"{counts.get('pods', 0):,} pods, {counts.get('pod_snapshots', 0):,} pod snapshots."
         )
         pod = pick_pod(db)
-        measure(run, "timeline", cli("timeline", pod, "--db", str(db), "--format", "csv"))
+        timeline = cli("timeline", pod, "--db", str(db), "--format", "csv")
+        measure(run, "timeline", timeline, repeat=SHORT_REPEAT)
         measure(run, "stats", cli("stats", "--db", str(db), "--format", "csv"))
 
     print("incremental: a 1-pod snapshot and 100 events into the big database vs an empty one")
     one_pod = next(iter(sorted(snapshots[min(snapshots)][0].iterdir())))
     edb = work / "empty.duckdb"
+    big_copy = work / "big-copy.duckdb"
     for label, path in (("1-pod snapshot", one_pod), ("100 events", events_100)):
         if not run.wanted_any(f"add {label} to empty", f"add {label} to big"):
             continue
         measure(
             run,
             f"add {label} to empty",
-            cli("ingest", str(path), "--db", str(fresh(edb)), "-q"),
+            cli("ingest", str(path), "--db", str(edb), "-q"),
             needed=True,
+            repeat=SHORT_REPEAT,
+            before=lambda: fresh(edb),
         )
         if not run.wanted(f"add {label} to big"):
             continue
-        big_copy = work / "big-copy.duckdb"
-        shutil.copyfile(db, fresh(big_copy))
         argv = cli("ingest", str(path), "--db", str(big_copy), "-q")
-        measure(run, f"add {label} to big", argv, ref=f"add {label} to empty")
+        measure(
+            run,
+            f"add {label} to big",
+            argv,
+            ref=f"add {label} to empty",
+            repeat=SHORT_REPEAT,
+            before=lambda: shutil.copyfile(db, fresh(big_copy)),
+        )
         fresh(big_copy)
 
     print("start-up: commands that should answer at once")
@@ -285,8 +304,9 @@ def run_all(run: Run, work: Path) -> Run:
             cwd=str(ROOT),
             env=dict(os.environ, PYTHONPATH=str(ROOT)),
         )
-        measure(run, "start-up --help", cli("--help"))
-        measure(run, "start-up timeline", cli("timeline", pick_pod(sdb), "--db", str(sdb)))
+        measure(run, "start-up --help", cli("--help"), repeat=SHORT_REPEAT)
+        start_timeline = cli("timeline", pick_pod(sdb), "--db", str(sdb))
+        measure(run, "start-up timeline", start_timeline, repeat=SHORT_REPEAT)
         cli_ms = import_ms("podreplay.cli")
         if cli_ms is not None:
             run.notes.append(f"`python -X importtime -c 'import podreplay.cli'`: {cli_ms:.0f} ms.")
