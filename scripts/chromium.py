@@ -20,6 +20,17 @@ import sys
 from pathlib import Path
 
 NAMES = ("chromium", "chromium-browser", "google-chrome")
+# what the browser tests and the benchmark launch it with: headless in a container, no network
+# of its own, so both measure the same browser
+LAUNCH_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
 HOW = (
     "no Chromium found: install one (`sudo apt-get install chromium`, or "
     "`.venv/bin/playwright install chromium`) or set PODREPLAY_CHROMIUM=/path/to/chromium"

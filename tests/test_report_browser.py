@@ -20,9 +20,9 @@ from playwright.sync_api import Browser, Page, sync_playwright
 from podreplay.render.html.pods import write_pod_timeline
 from podreplay.render.html.report import write_report
 from podreplay.store import Store
+from scripts.chromium import LAUNCH_FLAGS
 from tests.support.browser import (
     ARTIFACTS,
-    CHROMIUM_ARGS,
     Watched,
     chromium_executable,
     hover_marker,
@@ -94,7 +94,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Site:
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=chromium_executable(), args=CHROMIUM_ARGS)
+        b = p.chromium.launch(executable_path=chromium_executable(), args=LAUNCH_FLAGS)
         yield b
         b.close()
 

@@ -35,15 +35,6 @@ def chromium_executable() -> str:
     return found.stdout.strip()
 
 
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 ARTIFACTS = ROOT / "tests" / "artifacts"
 
 
