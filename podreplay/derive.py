@@ -103,7 +103,7 @@ def _rebuild(store: Store, since: int | None) -> RebuildStats:
         since is None
         or made_by != version
         or by_pod_since is None
-        or not _has_tables(store, (*DERIVED_TABLES, *REBUILD_TABLES))
+        or not store.has_tables((*DERIVED_TABLES, *REBUILD_TABLES))
     ):
         _prepare_full(store)
         for table in REBUILD_TABLES:
@@ -123,16 +123,6 @@ def _rebuild(store: Store, since: int | None) -> RebuildStats:
     )
     _update_by_pod(store, int(by_pod_since))
     return _incremental(store, since)
-
-
-def _has_tables(store: Store, names: Sequence[str]) -> bool:
-    """Whether the database has every one of these tables (one catalog query, not one each)."""
-    found = store.scalar(
-        "SELECT count(DISTINCT table_name) FROM information_schema.tables "
-        "WHERE table_name IN (SELECT unnest(?))",
-        [list(names)],
-    )
-    return int(found) == len(names)
 
 
 def _update_by_pod(store: Store, by_pod_since: int) -> None:

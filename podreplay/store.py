@@ -199,11 +199,16 @@ class Store:
 
     def has_table(self, name: str) -> bool:
         """Whether a table or view of that name exists."""
-        return bool(
-            self.scalar(
-                "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]
-            )
+        return self.has_tables([name])
+
+    def has_tables(self, names: Sequence[str]) -> bool:
+        """Whether a table or view exists under each of these names (one catalog query)."""
+        found = self.scalar(
+            "SELECT count(DISTINCT table_name) FROM information_schema.tables "
+            "WHERE table_name IN (SELECT unnest(?))",
+            [list(names)],
         )
+        return int(found) == len(set(names))
 
     @contextmanager
     def memory_limit(self, limit: str | None) -> Iterator[None]:
