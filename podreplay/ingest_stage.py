@@ -6,7 +6,10 @@ from __future__ import annotations
 import hashlib
 import itertools
 import re
+from collections import deque
 from collections.abc import Callable
+from concurrent.futures import Future
+from contextlib import nullcontext
 from typing import Any
 
 import polars as pl
@@ -21,6 +24,7 @@ from podreplay.ingest_write import (
     prepare,
     store_source,
 )
+from podreplay.ingest_writers import Writers
 from podreplay.readers import ByteSource, ReadStats, open_binary, read_items
 from podreplay.store import Store
 
@@ -143,19 +147,55 @@ class Batch:
             summaries = normalize(self.store, pending, self.lists, self.options)
             plan = plan_sources(self.store, pending, summaries, self.options)
         lean = Lean(self.store)
+        # several plain sources, each committed on its own: stored by `Writers`, two at a time,
+        # reported in order (inside a transaction, as an in-place write, they commit together)
+        many = sum(1 for p in pending if plain(summaries[p.src])) > 1
+        many = many and not self.store.in_transaction
+        writers = Writers(self.store, summaries, plan, self.options) if many else None
+        queue: deque[SourceResult | Future[SourceResult]] = deque()
         try:
-            for entry in self.entries[self.stored :]:
-                if isinstance(entry, Pending):
-                    summary = summaries[entry.src]
-                    # one source (a large file, stdin, one small write) keeps DuckDB's defaults
-                    lean.set(len(pending) > 1 and plain(summary))
-                    store_source(self.store, entry, summary, self.options, plan[entry.src])
-                    entry = entry.result
-                self.stored += 1
-                finish(entry)
+            with writers or nullcontext():
+                for entry in self.entries[self.stored :]:
+                    if isinstance(entry, SourceResult):
+                        queue.append(entry)
+                    elif writers is not None and plain(summaries[entry.src]):
+                        lean.set(True)
+                        queue.append(writers.submit(entry))
+                    else:
+                        self._report(queue, finish, wait=True)  # what it joins is stored
+                        # one source (a large file, stdin, one small write) keeps the defaults
+                        lean.set(len(pending) > 1 and plain(summaries[entry.src]))
+                        summary = summaries[entry.src]
+                        store_source(self.store, entry, summary, self.options, plan[entry.src])
+                        queue.append(entry.result)
+                    self._report(queue, finish, wait=False)
+                self._report(queue, finish, wait=True)
+        except KeyboardInterrupt:
+            # the writers finished the sources they had begun: those are stored, and reported
+            self._report(queue, finish, wait=False)
+            raise
         finally:
             lean.restore()
         self.close()
+
+    def _report(
+        self,
+        queue: deque[SourceResult | Future[SourceResult]],
+        finish: Callable[[SourceResult], None],
+        *,
+        wait: bool,
+    ) -> None:
+        """Report the queued sources in order as far as they are stored (all when `wait`); a
+        source that failed raises here, in its turn; one never begun (Ctrl-C) ends the report."""
+        while queue:
+            head = queue[0]
+            if isinstance(head, Future):
+                if not (wait or head.done()) or head.cancelled():
+                    return
+                head = head.result()
+            queue.popleft()
+            self.stored += 1
+            finish(head)
 
     def close(self) -> None:
         """Forget the batch (and free its staged rows)."""

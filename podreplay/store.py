@@ -110,9 +110,7 @@ class Store:
         if self.path != ":memory:":
             check_database_path(Path(self.path))
         self.con = self._connect(open_wait)
-        self.con.execute("SET TimeZone = 'UTC'")
-        # DuckDB draws its own progress bar on stdout during long queries: stdout is for data
-        self.con.execute("SET enable_progress_bar = false")
+        self._configure()
         if not read_only:
             self.con.execute(sql_text("schema.sql"))
             self.con.execute(
@@ -139,6 +137,22 @@ class Store:
                 ) from exc
             except duckdb.Error as exc:
                 raise QueryError(f"{self.path}: cannot open database: {_first_line(exc)}") from exc
+
+    def _configure(self) -> None:
+        """The connection's own settings."""
+        self.con.execute("SET TimeZone = 'UTC'")
+        # DuckDB draws its own progress bar on stdout during long queries: stdout is for data
+        self.con.execute("SET enable_progress_bar = false")
+
+    def cursor(self) -> Store:
+        """Another connection to this open database, with transactions of its own (a second
+        writer thread in the same process: `ingest_writers`). Close it before this one."""
+        other = object.__new__(Store)
+        other.path, other.read_only = self.path, self.read_only
+        other._depth, other._doomed = 0, None
+        other.con = self.con.cursor()
+        other._configure()
+        return other
 
     def __enter__(self) -> Store:
         return self
@@ -227,6 +241,11 @@ class Store:
             self.execute("RESET memory_limit")  # exact when it was the default
             if self.scalar("SELECT current_setting('memory_limit')") != previous:
                 self.execute(f"SET memory_limit = '{previous}'")
+
+    @property
+    def in_transaction(self) -> bool:
+        """Whether a `transaction()` block is open (what runs now commits with it)."""
+        return self._depth > 0
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
