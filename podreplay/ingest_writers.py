@@ -62,7 +62,12 @@ class Writers:
     def _open(self) -> None:
         store, catalog = self.store, self.catalog
         store.execute(f"ATTACH ':memory:' AS {catalog}")
-        staged = [name for name in STAGED if store.has_table(name)]
+        found = store.rows(
+            "SELECT table_name FROM duckdb_tables() WHERE temporary AND table_name IN "
+            "(SELECT unnest(?::VARCHAR[]))",
+            [list(STAGED)],
+        )
+        staged = sorted(name for (name,) in found)
         for name in staged:
             store.execute(f"CREATE TABLE {catalog}.{name} AS SELECT * FROM temp.main.{name}")
         for _ in range(WRITERS):
