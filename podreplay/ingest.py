@@ -99,6 +99,7 @@ def _ingest_files(
 
     batch = Batch(store, options)
     name = ""
+    handled = 0  # files read into the batch or stored: Ctrl-C names the first one after them
     try:
         for name in files:
             if options.on_source is not None:
@@ -108,6 +109,7 @@ def _ingest_files(
                     batch.read_file(name)
                 except InputError as exc:
                     batch.add_result(SourceResult(path=name, status="failed", error=str(exc)))
+                handled += 1
                 if batch.full():
                     batch.store_all(finish)
                 continue
@@ -117,16 +119,19 @@ def _ingest_files(
                     source = ingest_stream(store, sys.stdin.buffer, "<stdin>", options)
                 elif archives.sniff(name, options.max_decompressed):
                     _ingest_archive(store, name, options, result)
+                    handled += 1
                     continue
                 else:
                     source = ingest_file(store, name, options)
             except InputError as exc:
                 source = SourceResult(path=name, status="failed", error=str(exc))
             finish(source)
+            handled += 1
         batch.store_all(finish)
     except KeyboardInterrupt:
         # the source being stored is rolled back; the ones before it stay committed
-        result.interrupted = batch.first_unstored() or name
+        after = files[handled] if handled < len(files) else name
+        result.interrupted = batch.first_unstored() or after
     finally:
         batch.close()
 
