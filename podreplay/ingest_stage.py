@@ -9,11 +9,12 @@ import re
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future
-from contextlib import nullcontext
+from contextlib import nullcontext, suppress
 from typing import Any
 
 import polars as pl
 
+from podreplay.errors import QueryError
 from podreplay.ingest_model import IngestOptions, SourceResult
 from podreplay.ingest_write import (
     Lean,
@@ -149,8 +150,7 @@ class Batch:
         lean = Lean(self.store)
         # several plain sources, each committed on its own: stored by `Writers`, two at a time,
         # reported in order (inside a transaction, as an in-place write, they commit together)
-        many = sum(1 for p in pending if plain(summaries[p.src])) > 1
-        many = many and not self.store.in_transaction
+        many = not self.store.in_transaction and sum(plain(summaries[p.src]) for p in pending) > 1
         writers = Writers(self.store, summaries, plan, self.options) if many else None
         queue: deque[SourceResult | Future[SourceResult]] = deque()
         try:
@@ -159,7 +159,7 @@ class Batch:
                     if isinstance(entry, SourceResult):
                         queue.append(entry)
                     elif writers is not None and plain(summaries[entry.src]):
-                        lean.set(True)
+                        lean.set(True)  # one thread: the setting is the database's, theirs too
                         queue.append(writers.submit(entry))
                     else:
                         self._report(queue, finish, wait=True)  # what it joins is stored
@@ -172,7 +172,9 @@ class Batch:
                 self._report(queue, finish, wait=True)
         except KeyboardInterrupt:
             # the writers finished the sources they had begun: those are stored, and reported
-            self._report(queue, finish, wait=False)
+            # (up to one that failed: its error gives way to the interrupt)
+            with suppress(QueryError):
+                self._report(queue, finish, wait=False)
             raise
         finally:
             lean.restore()

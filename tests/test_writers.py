@@ -138,8 +138,8 @@ def test_writers_report_in_order_and_leave_nothing_behind(tmp_path: Path) -> Non
 def test_ctrl_c_while_two_writers_store_leaves_each_source_whole(tmp_path: Path) -> None:
     """SIGINT at several moments of storing a folder: every stored source has all of its rows,
     the sources being stored are finished and reported, the result names the first one not
-    stored, and ingesting the folder again completes it to what
-    one uninterrupted ingest stores."""
+    stored, and ingesting the folder again completes it to what one uninterrupted ingest
+    stores."""
     folder = tmp_path / "capture"
     files = _pod_files(folder, 600)
     with Store(tmp_path / "whole.duckdb") as store:
@@ -170,9 +170,8 @@ def test_ctrl_c_while_two_writers_store_leaves_each_source_whole(tmp_path: Path)
                 assert reported == [str(p) for p in files[: len(reported)]]
                 assert result.interrupted == str(files[len(reported)])
                 # what was begun was finished: the stored sources are exactly those reported
-                assert [
-                    p for (p,) in store.rows("SELECT path FROM sources ORDER BY source_id")
-                ] == (reported)
+                paths = store.rows("SELECT path FROM sources ORDER BY source_id")
+                assert [path for (path,) in paths] == reported
                 landed += 0 < len(stored) < len(files)
             again = ingest_paths(store, [folder])
             assert not again.failed and again.interrupted is None
