@@ -62,12 +62,9 @@ class Writers:
     def _open(self) -> None:
         store, catalog = self.store, self.catalog
         store.execute(f"ATTACH ':memory:' AS {catalog}")
-        found = store.rows(
-            "SELECT table_name FROM duckdb_tables() WHERE temporary AND table_name IN "
-            "(SELECT unnest(?::VARCHAR[]))",
-            [list(STAGED)],
-        )
-        staged = sorted(name for (name,) in found)
+        # the batch's pod tables exist (and are this batch's) when a source stores pods
+        pods = any(s["stored_pods"] is not None for s in self.summaries.values())
+        staged = STAGED if pods else ()
         for name in staged:
             store.execute(f"CREATE TABLE {catalog}.{name} AS SELECT * FROM temp.main.{name}")
         for _ in range(WRITERS):
