@@ -271,8 +271,7 @@ def _flush(store: Store, rows: dict[str, list[Any]]) -> None:
     batch = _go_keys(pl.DataFrame(rows, schema=_STAGE_SCHEMA))
     for values in rows.values():
         values.clear()
-    store.con.register("stage_batch", batch)
-    try:
+    with store.registered({"stage_batch": batch}):
         # documents are stored minified, as DuckDB writes JSON (the fast path's form too)
         store.execute(
             "INSERT INTO stage SELECT seq, location, listed, error, "
@@ -282,8 +281,6 @@ def _flush(store: Store, rows: dict[str, list[Any]]) -> None:
             "FROM (SELECT *, CASE WHEN valid THEN json(doc) END AS d "
             "FROM (SELECT *, error IS NULL AND json_valid(doc) AS valid FROM stage_batch))"
         )
-    finally:
-        store.con.unregister("stage_batch")
 
 
 def _drain(stream: ByteSource) -> None:

@@ -60,16 +60,11 @@ def normalize(
         },
         schema={"src": pl.Int32, "list_no": pl.Int32, "kind": pl.String},
     )
-    store.con.register("batch_meta", meta)
-    store.con.register("batch_lists", kinds_of)
-    try:
+    with store.registered({"batch_meta": meta, "batch_lists": kinds_of}):
         store.execute(
             "CREATE OR REPLACE TEMP TABLE stage_meta AS SELECT * FROM batch_meta; "
             "CREATE OR REPLACE TEMP TABLE stage_lists AS SELECT * FROM batch_lists"
         )
-    finally:
-        store.con.unregister("batch_meta")
-        store.con.unregister("batch_lists")
     _run(store, "ingest_10_classify.sql")
     summaries: dict[int, dict[str, Any]] = {
         p.src: {

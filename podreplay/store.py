@@ -12,11 +12,11 @@ import os
 import re
 import shutil
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import duckdb
 
@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     import polars as pl
 
 Params = Sequence[object] | dict[str, object] | None
+T = TypeVar("T")
 # Column types polars cannot take from an Arrow C stream (it panics): they go through .pl()
 _NO_C_STREAM = re.compile(r"\b(INTERVAL|UNION)\b")
 
@@ -166,14 +167,22 @@ class Store:
 
     def execute(self, sql: str, params: Params = None) -> duckdb.DuckDBPyConnection:
         """Run one statement (or a script when params is None) with duckdb parameters."""
+        if params is None:
+            return _translated(self.con.execute, sql)
+        return _translated(self.con.execute, sql, params)
+
+    @contextmanager
+    def registered(self, frames: dict[str, object]) -> Iterator[None]:
+        """Each frame (polars, Arrow) readable as a view of its name inside the block."""
+        names: list[str] = []
         try:
-            if params is None:
-                return self.con.execute(sql)
-            return self.con.execute(sql, params)
-        except (duckdb.InterruptException, RuntimeError) as exc:
-            raise _interrupted(exc) from None
-        except duckdb.Error as exc:
-            raise QueryError(_first_line(exc)) from exc
+            for name, frame in frames.items():
+                _translated(self.con.register, name, frame)
+                names.append(name)
+            yield
+        finally:
+            for name in names:
+                _translated(self.con.unregister, name)
 
     def rows(self, sql: str, params: Params = None) -> list[tuple[Any, ...]]:
         """All result rows as tuples."""
@@ -264,22 +273,22 @@ class Store:
             finally:
                 self._depth -= 1
             return
-        self.con.execute("BEGIN TRANSACTION")
+        self.execute("BEGIN TRANSACTION")
         self._depth, self._doomed = 1, None
         try:
             yield
         except BaseException:
             self._depth = 0
-            self.con.execute("ROLLBACK")
+            self.execute("ROLLBACK")
             raise
         self._depth = 0
         doomed, self._doomed = self._doomed, None
         if doomed is not None:
-            self.con.execute("ROLLBACK")
+            self.execute("ROLLBACK")
             if isinstance(doomed, KeyboardInterrupt):
                 raise KeyboardInterrupt
             raise QueryError(f"{self.path}: part of this write failed ({doomed}); nothing written")
-        self.con.execute("COMMIT")
+        self.execute("COMMIT")
 
 
 LOCK_SUFFIX = ".lock"
@@ -396,6 +405,17 @@ def _lock(db: Path, wait: float | None) -> int:
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"pid {os.getpid()}".encode(), 0)
         return fd
+
+
+def _translated(call: Callable[..., T], *args: object) -> T:
+    """A call into DuckDB with its errors as podreplay's: Ctrl-C a KeyboardInterrupt, the
+    rest a QueryError."""
+    try:
+        return call(*args)
+    except (duckdb.InterruptException, RuntimeError) as exc:
+        raise _interrupted(exc) from None
+    except duckdb.Error as exc:
+        raise QueryError(_first_line(exc)) from exc
 
 
 def _interrupted(exc: Exception) -> BaseException:
