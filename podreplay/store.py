@@ -205,7 +205,7 @@ class Store:
         """The result as a polars DataFrame."""
         import polars as pl  # here: commands that read rows only do not load polars (~0.1 s)
 
-        try:
+        def read() -> pl.DataFrame:
             # duckdb 2.0: DB-API results have no .pl(); a relation does
             rel = self.con.sql(sql, params=params)
             if rel is None:
@@ -215,10 +215,8 @@ class Store:
             else:  # polars reads the Arrow C stream; .pl() loads pyarrow (~30 ms a command)
                 df = pl.DataFrame(rel)
             return df
-        except (duckdb.InterruptException, RuntimeError) as exc:
-            raise _interrupted(exc) from None
-        except duckdb.Error as exc:
-            raise QueryError(_first_line(exc)) from exc
+
+        return _translated(read)
 
     def has_table(self, name: str) -> bool:
         """Whether a table or view of that name exists."""
